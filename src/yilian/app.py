@@ -1,0 +1,99 @@
+"""create_app(): the one FastAPI application behind the pages, the REST API and (later) FHIR."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from yilian import __version__
+from yilian.auth import api as auth_api
+from yilian.auth import pages as auth_pages
+from yilian.auth.service import LoginPolicy
+from yilian.clock import Clock, system_clock
+from yilian.config import Settings
+from yilian.db import Database
+from yilian.directory import api as directory_api
+from yilian.directory import pages as directory_pages
+from yilian.jobs import run_forever
+from yilian.logs import install_record_masking
+from yilian.notices import api as notices_api
+from yilian.scheduling import api as scheduling_api
+from yilian.scheduling import pages as scheduling_pages
+from yilian.web import docs, errors, health, home, openapi
+from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
+from yilian.web.middleware import MetricsMiddleware, WebMiddleware
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    settings = settings or Settings()
+    settings.resolved_secret_key()
+    install_record_masking()
+    db = Database(settings.database_url)
+    registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = (
+            asyncio.create_task(run_forever(db, clock=clock, zone=settings.zone))
+            if settings.run_scheduler
+            else None
+        )
+        yield
+        if scheduler is not None:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+        await db.dispose()
+
+    app = FastAPI(
+        title="Yilian 医联 API",
+        version=__version__,
+        description="The public API of a medical consortium (医联体). See docs/api.md.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_guard), Depends(reject_unknown_query)],
+    )
+    app.state.yilian = AppState(
+        settings=settings,
+        db=db,
+        clock=clock,
+        login_policy=LoginPolicy(
+            max_failures=settings.login_max_failures,
+            lock=timedelta(minutes=settings.login_lock_minutes),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+            token_lifetime=timedelta(minutes=settings.token_lifetime_minutes),
+            zone=settings.zone,
+        ),
+        registry=registry,
+    )
+    errors.install(app)
+    openapi.install(app)
+    for router in (
+        health.router,
+        docs.router,
+        auth_api.router,
+        directory_api.router,
+        scheduling_api.router,
+        notices_api.router,
+        auth_pages.router,
+        directory_pages.router,
+        scheduling_pages.router,
+        home.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(WebMiddleware, secure_cookies=settings.cookie_secure)
+    app.add_middleware(MetricsMiddleware, registry=registry)
+    return app

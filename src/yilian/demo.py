@@ -1,0 +1,376 @@
+"""`yilian demo load`: the consortia of the seeds, fictional people and the demo accounts (DESIGN §6).
+
+What to load is planned in `demo_data` (deterministic). Loading is get-or-create by natural
+key, with one SELECT of existing keys and one bulk flush per table: a second run creates
+nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any, Final, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.auth.models import User, UserRole
+from yilian.auth.passwords import hash_password
+from yilian.auth.policy import Role
+from yilian.demo_clinics import load_clinics
+from yilian.demo_data import (
+    CONSORTIA,
+    DEPARTMENTS,
+    INSTITUTIONS,
+    JINSHAN,
+    SIXTH,
+    TIANLIN,
+    XUHUI_CONSORTIUM,
+    InstitutionSpec,
+    PractitionerSpec,
+    ResidentPlan,
+    family_doctors,
+    plan_practitioners,
+    plan_residents,
+)
+from yilian.directory.models import (
+    Consortium,
+    Contract,
+    Department,
+    Institution,
+    Membership,
+    Practitioner,
+    Resident,
+)
+from yilian.directory.rules import CONSENT_VERSION, ContractStatus
+
+DEMO_PASSWORD: Final = "yilian-demo"  # noqa: S105 -- public by design: printed by `make run` (§6)
+SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
+CONTRACT_DAYS: Final = 365  # a 家庭医生签约 runs one year (as directory.service signs them)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: Role
+    institution: str | None
+    display: str  # the user's display name
+    practitioner: str | None = None  # the practitioner (at `institution`) the user signs in as
+    consortium: str | None = None
+    note: str = ""
+
+
+ACCOUNTS: Final = (
+    Account("fd.tianlin", Role.FAMILY_DOCTOR, TIANLIN, "陈佳怡", practitioner="陈佳怡"),
+    Account("fd.kangjian", Role.FAMILY_DOCTOR, "康健社区卫生服务中心", "王志刚", practitioner="王志刚"),
+    Account("fd.jinshanwei", Role.FAMILY_DOCTOR, "金山卫镇社区卫生服务中心", "沈建华", practitioner="沈建华"),
+    Account(
+        "sp.sixth",
+        Role.SPECIALIST,
+        SIXTH,
+        "林雅琴",
+        practitioner="林雅琴",
+        note="妇产科，更年期专家门诊 30 号",
+    ),
+    Account(
+        "cardio.jinshan", Role.SPECIALIST, JINSHAN, "顾立新", practitioner="顾立新", note="心内科，胸痛值班"
+    ),
+    Account("clinic.sixth", Role.CLINIC_OFFICE, SIXTH, "六院门诊部"),
+    Account("admission.sixth", Role.ADMISSION_OFFICE, SIXTH, "六院住院处"),
+    Account("reg.sixth", Role.REGISTRATION, SIXTH, "六院挂号系统", note="集成客户端"),
+    Account("admin.xuhui", Role.CONSORTIUM_ADMIN, None, "徐汇医联体办公室", consortium=XUHUI_CONSORTIUM),
+    Account("sysadmin", Role.SYSTEM_ADMIN, None, "系统管理员"),
+)
+
+
+REPORT_LABELS: Final = (
+    "个机构",
+    "个医联体",
+    "条成员关系",
+    "个科室",
+    "名医生",
+    "个账号",
+    "名居民",
+    "份签约",
+    "个出诊模板",
+)
+
+
+@dataclass
+class LoadReport:
+    """Rows created by one run, per kind."""
+
+    institutions: int = 0
+    consortia: int = 0
+    memberships: int = 0
+    departments: int = 0
+    practitioners: int = 0
+    users: int = 0
+    residents: int = 0
+    contracts: int = 0
+    clinic_templates: int = 0
+
+    def summary(self) -> str:
+        counts = [getattr(self, f.name) for f in fields(self)]
+        created = "，".join(f"{n} {label}" for n, label in zip(counts, REPORT_LABELS, strict=True))
+        if not any(counts):
+            head = "演示数据已在库中，本次未创建任何内容。"
+        else:
+            head = f"创建: {created} (再次运行不会重复创建)"
+        return f"{head}\n演示账号的密码均为 {DEMO_PASSWORD}，见 `yilian demo accounts`。"
+
+
+# --- loading: get-or-create by natural key ---------------------------------------------------
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+K = TypeVar("K")
+
+
+async def _ensure(
+    session: AsyncSession, known: dict[K, int], keys: Iterable[K], make: Callable[[K], _Row]
+) -> int:
+    """Insert a row for each key not in `known` (one flush), add their ids to `known`; how many."""
+    new = {key: make(key) for key in keys if key not in known}
+    if new:
+        session.add_all(new.values())
+        await session.flush()
+        known.update((key, row.id) for key, row in new.items())
+    return len(new)
+
+
+async def _existing(session: AsyncSession, query: Any) -> dict[Any, int]:
+    """{natural key: id} from rows of (key columns..., id)."""
+    return {tuple(row[:-1]) if len(row) > 2 else row[0]: row[-1] for row in await session.execute(query)}
+
+
+async def _existing_in(session: AsyncSession, column: Any, values: list[Any], *extra: Any) -> dict[Any, int]:
+    """Like _existing for `column IN values`, in chunks that stay under both engines' parameter limits."""
+    found: dict[Any, int] = {}
+    for start in range(0, len(values), 5000):
+        chunk = values[start : start + 5000]
+        found |= await _existing(session, select(column, *extra).where(column.in_(chunk)))
+    return found
+
+
+async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -> LoadReport:
+    """Load the demo directory, people and accounts in the caller's transaction; what was created."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    report = LoadReport()
+    specs = {i.name: i for i in INSTITUTIONS}
+    institutions = await _existing(
+        session, select(Institution.name, Institution.id).where(Institution.name.in_(specs))
+    )
+    report.institutions = await _ensure(session, institutions, specs, lambda name: _institution(specs[name]))
+
+    consortia = await _load_consortia(session, institutions, report)
+    practitioners = plan_practitioners()
+    doctors = await _load_departments_and_practitioners(session, institutions, practitioners, report)
+    await _load_users(session, institutions, consortia, doctors, now, report)
+
+    plans = plan_residents(residents, family_doctors(practitioners))
+    people = await _existing_in(session, Resident.id_number, [p.id_number for p in plans], Resident.id)
+    by_number = {p.id_number: p for p in plans}
+    report.residents = await _ensure(
+        session, people, by_number, lambda n: _resident(by_number[n], institutions, now)
+    )
+
+    # One contract per demo resident: those with any contract (even one since ended) are left alone.
+    signed = await _existing_in(session, Contract.resident_id, list(people.values()), Contract.id)
+    today = now.astimezone(SHANGHAI).date()
+    plan_of = {people[p.id_number]: p for p in plans}
+    report.contracts = await _ensure(
+        session, signed, plan_of, lambda rid: _contract(rid, plan_of[rid], institutions, doctors, now, today)
+    )
+    featured = await session.scalar(select(User.practitioner_id).where(User.username == "sp.sixth"))
+    report.clinic_templates = await load_clinics(session, featured_expert=featured)
+    return report
+
+
+def _institution(spec: InstitutionSpec) -> Institution:
+    return Institution(
+        name=spec.name,
+        tier=int(spec.tier),
+        district=spec.district,
+        address=f"{spec.district}{spec.address}" if spec.address else "",
+        description=spec.description,
+    )
+
+
+async def _load_consortia(
+    session: AsyncSession, institutions: dict[str, int], report: LoadReport
+) -> dict[str, int]:
+    specs = {c.name: c for c in CONSORTIA}
+    consortia = await _existing(
+        session, select(Consortium.name, Consortium.id).where(Consortium.name.in_(specs))
+    )
+
+    def consortium(name: str) -> Consortium:
+        spec = specs[name]
+        lead = institutions[spec.lead]
+        return Consortium(
+            name=name, kind=spec.kind.value, lead_institution_id=lead, description=spec.description
+        )
+
+    report.consortia = await _ensure(session, consortia, specs, consortium)
+    members = {(consortia[c.name], institutions[m.institution]): m for c in CONSORTIA for m in c.members}
+    known = await _existing(
+        session,
+        select(Membership.consortium_id, Membership.institution_id, Membership.id).where(
+            Membership.consortium_id.in_(consortia.values())
+        ),
+    )
+
+    def membership(key: tuple[int, int]) -> Membership:
+        spec = members[key]
+        return Membership(
+            consortium_id=key[0], institution_id=key[1], role=spec.role.value, joined_on=spec.joined_on
+        )
+
+    report.memberships = await _ensure(session, known, members, membership)
+    return consortia
+
+
+async def _load_departments_and_practitioners(
+    session: AsyncSession, institutions: dict[str, int], plans: list[PractitionerSpec], report: LoadReport
+) -> dict[tuple[int, str], int]:
+    """Departments, then practitioners; {(institution id, practitioner name): id}."""
+    wanted = [(institutions[i.name], d) for i in INSTITUTIONS for d in i.departments]
+    ours = list(institutions.values())
+    departments = await _existing(
+        session,
+        select(Department.institution_id, Department.name, Department.id).where(
+            Department.institution_id.in_(ours)
+        ),
+    )
+    report.departments = await _ensure(
+        session,
+        departments,
+        wanted,
+        lambda key: Department(
+            institution_id=key[0], name=key[1], description=DEPARTMENTS[key[1]].description
+        ),
+    )
+    by_key = {(institutions[p.institution], p.name): p for p in plans}
+    practitioners = await _existing(
+        session,
+        select(Practitioner.institution_id, Practitioner.name, Practitioner.id).where(
+            Practitioner.institution_id.in_(ours)
+        ),
+    )
+
+    def practitioner(key: tuple[int, str]) -> Practitioner:
+        spec = by_key[key]
+        return Practitioner(
+            institution_id=key[0],
+            department_id=departments[(key[0], spec.department)],
+            name=spec.name,
+            title=spec.title.value,
+            specialties=list(spec.specialties),
+            expert=spec.expert,
+            profile=spec.profile,
+        )
+
+    report.practitioners = await _ensure(session, practitioners, by_key, practitioner)
+    return practitioners
+
+
+async def _load_users(
+    session: AsyncSession,
+    institutions: dict[str, int],
+    consortia: dict[str, int],
+    practitioners: dict[tuple[int, str], int],
+    now: datetime,
+    report: LoadReport,
+) -> None:
+    accounts = {a.username: a for a in ACCOUNTS}
+    users = await _existing(session, select(User.username, User.id).where(User.username.in_(accounts)))
+    if all(name in users for name in accounts):
+        return  # skip the argon2 hash: it is the slow part of a second run
+    # One hash for every account: argon2 is slow by design, and the password is the same.
+    password_hash = await anyio.to_thread.run_sync(hash_password, DEMO_PASSWORD)
+
+    def user(username: str) -> User:
+        account = accounts[username]
+        institution = institutions[account.institution] if account.institution else None
+        return User(
+            username=username,
+            display_name=account.display,
+            password_hash=password_hash,
+            institution_id=institution,
+            practitioner_id=practitioners[(institution, account.practitioner)]
+            if institution is not None and account.practitioner
+            else None,
+            consortium_id=consortia[account.consortium] if account.consortium else None,
+            created_at=now,
+            role_rows=[UserRole(role=account.role.value)],
+        )
+
+    report.users = await _ensure(session, users, accounts, user)
+
+
+def _resident(plan: ResidentPlan, institutions: dict[str, int], now: datetime) -> Resident:
+    return Resident(
+        name=plan.name,
+        sex=plan.sex.value,
+        birth_date=plan.birth_date,
+        id_number=plan.id_number,
+        phone=plan.phone,
+        address=plan.address,
+        registered_by_institution_id=institutions[plan.centre],
+        consent_version=CONSENT_VERSION,
+        consent_at=now,
+        created_at=now,
+    )
+
+
+def _contract(
+    resident_id: int,
+    plan: ResidentPlan,
+    institutions: dict[str, int],
+    practitioners: dict[tuple[int, str], int],
+    now: datetime,
+    today: date,
+) -> Contract:
+    centre = institutions[plan.centre]
+    signed_on = today - timedelta(days=plan.signed_days_ago)
+    return Contract(
+        resident_id=resident_id,
+        practitioner_id=practitioners[(centre, plan.doctor)],
+        institution_id=centre,
+        signed_on=signed_on,
+        expires_on=signed_on + timedelta(days=CONTRACT_DAYS),
+        status=ContractStatus.ACTIVE.value,
+        created_at=now,
+    )
+
+
+# --- the accounts, for `make run` to print ---------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def accounts_table() -> str:
+    """DESIGN §6's accounts as aligned text, with the password."""
+    rows = [("用户名", "角色", "机构 / 医联体", "姓名", "说明")]
+    rows += [
+        (a.username, a.role.value, a.institution or a.consortium or "—", a.display, a.note) for a in ACCOUNTS
+    ]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join([f"演示账号（密码均为 {DEMO_PASSWORD}）:", *lines])

@@ -1,0 +1,115 @@
+"""Consortia, institutions, departments, practitioners, residents and their contracts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from yilian.db import Base, UTCDateTime
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    tier: Mapped[int] = mapped_column(Integer, index=True)  # rules.Tier
+    district: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Consortium(Base):
+    __tablename__ = "consortia"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # rules.ConsortiumKind
+    lead_institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    memberships: Mapped[list[Membership]] = relationship(
+        lazy="selectin", order_by="Membership.id", back_populates="consortium"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("consortium_id", "institution_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # rules.MembershipRole
+    joined_on: Mapped[date] = mapped_column(Date)
+
+    consortium: Mapped[Consortium] = relationship(back_populates="memberships")
+    institution: Mapped[Institution] = relationship(lazy="joined")
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("institution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Practitioner(Base):
+    __tablename__ = "practitioners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(16))  # rules.Title
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expert: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile: Mapped[str] = mapped_column(Text, default="")
+
+
+class Resident(Base):
+    """A person the consortium cares for. ID number and phone are shown masked by default."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    sex: Mapped[str] = mapped_column(String(8))  # rules.Sex
+    birth_date: Mapped[date] = mapped_column(Date)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    registered_by_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    consent_version: Mapped[str] = mapped_column(String(16))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contract(Base):
+    """家庭医生签约. At most one active contract per resident: a partial unique index says so."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        Index(
+            "uq_contracts_one_active",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_contracts_institution_status", "institution_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    signed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # rules.ContractStatus
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

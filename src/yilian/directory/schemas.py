@@ -1,0 +1,115 @@
+"""What the directory API takes and gives (strict: unknown fields are refused)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex
+
+T = TypeVar("T")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+
+
+class MemberOut(Out):
+    institution_id: int
+    name: str
+    tier: int
+    role: MembershipRole
+    joined_on: date
+
+
+class ConsortiumOut(Out):
+    id: int
+    name: str
+    kind: ConsortiumKind
+    lead_institution_id: int
+    description: str
+    members: list[MemberOut]
+
+
+class InstitutionOut(Out):
+    id: int
+    name: str
+    tier: int = Field(description="3 tertiary, 2 secondary, 1 community")
+    district: str
+    address: str
+    description: str
+
+
+class DepartmentOut(Out):
+    id: int
+    institution_id: int
+    name: str
+    description: str
+
+
+class PractitionerOut(Out):
+    id: int
+    institution_id: int
+    department_id: int | None
+    name: str
+    title: str
+    specialties: list[str]
+    expert: bool
+    profile: str
+
+
+class ContractOut(Out):
+    id: int
+    resident_id: int
+    practitioner_id: int
+    practitioner_name: str | None = None
+    institution_id: int
+    institution_name: str | None = None
+    signed_on: date
+    expires_on: date
+    status: str
+
+
+class ResidentOut(Out):
+    id: int
+    name: str
+    sex: Sex
+    birth_date: date
+    id_number: str = Field(description="Masked (310104********1234) unless revealed")
+    phone: str | None = Field(description="Masked (138****1234) unless revealed")
+    address: str
+    consent_version: str
+    consent_at: datetime
+    contract: ContractOut | None
+    revealed: bool = Field(description="True only in the answer to an audited reveal")
+
+
+class ResidentIn(In):
+    name: str = Field(min_length=1, max_length=64)
+    sex: Sex
+    birth_date: date
+    id_number: str = Field(min_length=1, max_length=18, description="GB 11643, 18 characters")
+    phone: str | None = Field(default=None, max_length=20)
+    address: str = Field(default="", max_length=200)
+    consent_version: str = Field(
+        min_length=1, max_length=16, description="The version of the data-processing consent signed (PIPL)"
+    )
+    consent_at: AwareDatetime | None = Field(default=None, description="When consent was given; default now")
+
+
+class ContractIn(In):
+    resident_id: int = Field(ge=1, le=2**31 - 1)
+    practitioner_id: int = Field(ge=1, le=2**31 - 1, description="The family doctor, at the actor's centre")
+    signed_on: date | None = Field(default=None, description="Default: today")
+    expires_on: date | None = Field(default=None, description="Default: one year after signing")

@@ -1,0 +1,1 @@
+"""Alembic migrations for both engines; `runner.upgrade` / `runner.downgrade` drive them."""

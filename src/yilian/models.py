@@ -1,0 +1,51 @@
+"""Every table, imported once so that metadata (Alembic, tests) sees them all."""
+
+from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
+from yilian.db import Base
+from yilian.directory.models import (
+    Consortium,
+    Contract,
+    Department,
+    Institution,
+    Membership,
+    Practitioner,
+    Resident,
+)
+from yilian.idempotency import IdempotencyRecord
+from yilian.notices.models import Notice
+from yilian.scheduling.models import (
+    Appointment,
+    ClinicSession,
+    ClinicTemplate,
+    HospitalRules,
+    QuotaPolicy,
+    ShareAdjustment,
+    Slot,
+    SlotRelease,
+)
+
+__all__ = [
+    "ApiToken",
+    "Appointment",
+    "AuditEvent",
+    "Base",
+    "BrowserSession",
+    "ClinicSession",
+    "ClinicTemplate",
+    "Consortium",
+    "Contract",
+    "Department",
+    "HospitalRules",
+    "IdempotencyRecord",
+    "Institution",
+    "Membership",
+    "Notice",
+    "Practitioner",
+    "QuotaPolicy",
+    "Resident",
+    "ShareAdjustment",
+    "Slot",
+    "SlotRelease",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,32 @@
+"""Notice routes under /api/v1 (DESIGN §5): the signed-in user's own notices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from yilian.notices import service
+from yilian.notices.schemas import NoticeOut, NoticePageOut
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId
+
+router = APIRouter(prefix="/api/v1", tags=["notices"])
+
+
+@router.get("/notices")
+async def list_notices(
+    actor: ActorDep, db: DbDep, unread: bool = False, limit: Limit = 50, offset: Offset = 0
+) -> NoticePageOut:
+    """The signed-in user's notices, newest first, with the unread count."""
+    async with db.read() as session:
+        page, unread_count = await service.list_notices(
+            session, actor=actor, unread_only=unread, limit=limit, offset=offset
+        )
+        items = [NoticeOut.model_validate(n) for n in page.items]
+    return NoticePageOut(items=items, total=page.total, unread=unread_count)
+
+
+@router.post("/notices/{notice_id}/read", responses={404: {"description": "Not one of yours"}})
+async def mark_notice_read(notice_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> NoticeOut:
+    async with db.transaction() as session:
+        return NoticeOut.model_validate(
+            await service.mark_read(session, notice_id=notice_id, actor=actor, now=now)
+        )

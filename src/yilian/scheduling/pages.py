@@ -1,0 +1,297 @@
+"""Reserved-slot pages: a family doctor books an expert's kept slot for a signed resident and keeps
+the centre's appointments; the clinic office sees its templates, policies, sessions, the weekly
+adjustment report and the use of the kept slots. Parse, call one service, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from yilian.auth.policy import Actor
+from yilian.db import Database
+from yilian.errors import DomainError
+from yilian.scheduling import attendance, office, queries, service
+from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE: Final = 20
+RESIDENT_CHOICES: Final = 8
+SESSIONS_SHOWN: Final = 12
+# Refusals the booking form explains in place; anything else is an error page.
+BOOKING_REFUSALS: Final = frozenset(
+    {"slot_unavailable", "not_signed_resident", "already_booked", "booking_closed"}
+)
+Search = Annotated[str | None, Query(max_length=64)]
+FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Percent = Annotated[Decimal, Form(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request asks for the fragment only; a history restore wants the whole page."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
+
+
+def _blank_is_none(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+# --- family doctor: an expert's sessions, the booking form, the centre's appointments -------------------
+
+
+@router.get("/booking/practitioners/{practitioner_id}")
+async def expert_sessions(
+    request: Request, practitioner_id: PathId, actor: ActorDep, db: DbDep, today: TodayDep
+) -> Response:
+    """The expert's coming sessions: a fragment for its profile page (htmx), else a page."""
+    async with db.read() as session:
+        found = await queries.expert_sessions(
+            session, practitioner_id=practitioner_id, actor=actor, today=today, limit=SESSIONS_SHOWN
+        )
+    template = "scheduling/_sessions.html" if wants_fragment(request) else "scheduling/expert_sessions.html"
+    return render(request, template, {"expert": found})
+
+
+@router.get("/booking/sessions/{session_id}")
+async def booking_form(
+    request: Request,
+    session_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    q: Search = None,
+) -> Response:
+    """A session and the centre's residents to book it for (the search answers by htmx)."""
+    query = _blank_is_none(q)
+    async with db.transaction() as session:  # the residents shown are audited
+        form = await queries.booking_form(
+            session, session_id=session_id, actor=actor, now=now, today=today, q=query, limit=RESIDENT_CHOICES
+        )
+    template = "scheduling/_resident_choices.html" if wants_fragment(request) else "scheduling/book.html"
+    return render(request, template, {"form": form, "q": query or "", "error": None})
+
+
+@router.post("/booking/sessions/{session_id}")
+async def book(
+    request: Request,
+    session_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    resident_id: FormId,
+    q: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Book the session's first free kept slot for the resident, then show the confirmation."""
+    try:
+        async with db.transaction() as session:
+            booked = await service.book(
+                session,
+                session_id=session_id,
+                resident_id=resident_id,
+                slot_number=None,
+                actor=actor,
+                now=now,
+                today=today,
+            )
+    except DomainError as error:
+        if error.code not in BOOKING_REFUSALS:
+            raise
+        query = _blank_is_none(q)
+        async with db.transaction() as session:
+            form = await queries.booking_form(
+                session,
+                session_id=session_id,
+                actor=actor,
+                now=now,
+                today=today,
+                q=query,
+                limit=RESIDENT_CHOICES,
+            )
+        context = {"form": form, "q": query or "", "error": error.problem(request.state.locale)}
+        return render(request, "scheduling/book.html", context, status_code=error.status)
+    return RedirectResponse(f"/appointments/{booked.id}?booked=1", status_code=303)
+
+
+@router.get("/appointments")
+async def appointments(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    offset: Offset = 0,
+) -> Response:
+    """The centre's appointments (a resident's, with `resident_id`: a fragment on its record)."""
+    async with db.transaction() as session:  # the list is audited
+        page = await queries.list_appointments(
+            session, actor=actor, now=now, resident_id=resident_id, limit=PAGE_SIZE, offset=offset
+        )
+    template = "scheduling/_appointments.html" if wants_fragment(request) else "scheduling/appointments.html"
+    context = {"page": page, "now": now, "offset": offset, "limit": PAGE_SIZE, "resident_id": resident_id}
+    return render(request, template, context)
+
+
+@router.get("/appointments/{appointment_id}")
+async def appointment(
+    request: Request,
+    appointment_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    booked: Annotated[bool, Query()] = False,
+) -> Response:
+    """The confirmation: number, time window, place and what to bring."""
+    async with db.transaction() as session:
+        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+    context = {"appointment": found, "now": now, "just_booked": booked}
+    return render(request, "scheduling/appointment.html", context)
+
+
+@router.post("/appointments/{appointment_id}/cancel")
+async def cancel(
+    request: Request, appointment_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    """Cancel before the deadline: the row again for htmx, else back to the appointment."""
+    async with db.transaction() as session:
+        await service.cancel(session, appointment_id=appointment_id, actor=actor, now=now)
+    return await _appointment_row(request, appointment_id, actor, db, now)
+
+
+async def _appointment_row(
+    request: Request, appointment_id: int, actor: Actor, db: Database, now: datetime
+) -> Response:
+    if not wants_fragment(request):
+        return RedirectResponse(f"/appointments/{appointment_id}", status_code=303)
+    async with db.transaction() as session:
+        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+    return render(request, "scheduling/_appointment_row.html", {"item": found, "now": now})
+
+
+# --- clinic office ----------------------------------------------------------------------------------------
+
+
+@router.get("/clinic")
+async def clinic(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """The hospital's clinics at a glance, for its clinic office."""
+    async with db.transaction() as session:  # a refusal is audited
+        overview = await office.clinic_overview(session, actor=actor, now=now, today=today)
+    context = {"overview": overview, "today": today, "error": None, "saved": saved}
+    return render(request, "scheduling/clinic.html", context)
+
+
+@router.post("/clinic/policies/{practitioner_id}")
+async def set_policy(
+    request: Request,
+    practitioner_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    share: Percent,
+    min_share: Percent,
+    max_share: Percent,
+    pinned: Annotated[bool, Form()] = False,
+) -> Response:
+    """Set a practitioner's kept share and bounds (in per cent on the form), or pin it."""
+    try:
+        async with db.transaction() as session:
+            await office.set_policy(
+                session,
+                practitioner_id=practitioner_id,
+                share=_basis_points(share),
+                min_share=_basis_points(min_share),
+                max_share=_basis_points(max_share),
+                pinned=pinned,
+                actor=actor,
+                now=now,
+            )
+    except office.InvalidShare as error:
+        async with db.transaction() as session:
+            overview = await office.clinic_overview(session, actor=actor, now=now, today=today)
+        context = {
+            "overview": overview,
+            "today": today,
+            "error": error.problem(request.state.locale),
+            "saved": practitioner_id,
+        }
+        return render(request, "scheduling/clinic.html", context, status_code=error.status)
+    return RedirectResponse(f"/clinic?saved={practitioner_id}#policy-{practitioner_id}", status_code=303)
+
+
+def _basis_points(percent: Decimal) -> int:
+    return int(percent * 100)
+
+
+@router.get("/clinic/sessions/{session_id}")
+async def clinic_session(
+    request: Request, session_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    """One session's appointments, to record who came and who did not."""
+    async with db.transaction() as session:
+        found = await attendance.session_attendance(session, session_id=session_id, actor=actor, now=now)
+    return render(request, "scheduling/clinic_session.html", {"found": found, "now": now})
+
+
+@router.post("/clinic/sessions/{session_id}/stop")
+async def stop_session(
+    request: Request,
+    session_id: PathId,
+    reason: Annotated[str, Form(min_length=1, max_length=200)],
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+) -> Response:
+    """停诊: cancel the session's bookings and notify the centres that made them."""
+    async with db.transaction() as session:
+        await service.stop_session(
+            session,
+            session_id=session_id,
+            reason=reason,
+            actor=actor,
+            now=now,
+            zone=state(request).settings.zone,
+        )
+    return RedirectResponse(f"/clinic/sessions/{session_id}", status_code=303)
+
+
+@router.post("/appointments/{appointment_id}/check-in")
+async def check_in(
+    request: Request, appointment_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    async with db.transaction() as session:
+        await attendance.check_in(session, appointment_id=appointment_id, actor=actor, now=now)
+    return await _attendance_row(request, appointment_id, actor, db, now)
+
+
+@router.post("/appointments/{appointment_id}/no-show")
+async def no_show(
+    request: Request, appointment_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    async with db.transaction() as session:
+        await attendance.mark_no_show(session, appointment_id=appointment_id, actor=actor, now=now)
+    return await _attendance_row(request, appointment_id, actor, db, now)
+
+
+async def _attendance_row(
+    request: Request, appointment_id: int, actor: Actor, db: Database, now: datetime
+) -> Response:
+    async with db.transaction() as session:
+        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+    if not wants_fragment(request):
+        return RedirectResponse(f"/clinic/sessions/{found.session_id}", status_code=303)
+    return render(request, "scheduling/_attendance_row.html", {"item": found, "now": now, "started": True})

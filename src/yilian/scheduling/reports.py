@@ -1,0 +1,160 @@
+"""The clinic office's reports: the weekly adjustment report and the use of the kept slots week
+by week (service layer, one aggregate query per measure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.directory.models import Department, Practitioner
+from yilian.scheduling.models import (
+    Appointment,
+    ClinicSession,
+    ShareAdjustment,
+    SlotRelease,
+)
+from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus
+
+# --- the adjustment report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdjustmentLine:
+    week_start: date
+    practitioner_id: int
+    practitioner_name: str
+    department_name: str
+    old_share: int
+    new_share: int
+    reason: str  # rules.adjust_share's code: raised_high_use, lowered_low_use, unchanged_...
+    kept_offered: int
+    kept_booked: int
+
+    @property
+    def moved(self) -> int:
+        return self.new_share - self.old_share
+
+    @property
+    def use(self) -> float | None:
+        return self.kept_booked / self.kept_offered if self.kept_offered else None
+
+
+async def adjustment_report(
+    session: AsyncSession, *, institution_id: int, weeks: int
+) -> list[AdjustmentLine]:
+    """The lines of the hospital's last `weeks` weekly adjustments, latest first, moves first (one query)."""
+    ours = Practitioner.institution_id == institution_id
+    recent = (
+        select(ShareAdjustment.week_start)
+        .join(Practitioner, Practitioner.id == ShareAdjustment.practitioner_id)
+        .where(ours)
+        .distinct()
+        .order_by(ShareAdjustment.week_start.desc())
+        .limit(weeks)
+    )
+    rows = (
+        await session.execute(
+            select(ShareAdjustment, Practitioner.name, Department.name)
+            .join(Practitioner, Practitioner.id == ShareAdjustment.practitioner_id)
+            .outerjoin(Department, Department.id == Practitioner.department_id)
+            .where(ours, ShareAdjustment.week_start.in_(recent.scalar_subquery()))
+            .order_by(
+                ShareAdjustment.week_start.desc(),
+                case((ShareAdjustment.new_share != ShareAdjustment.old_share, 0), else_=1),
+                Practitioner.name,
+                ShareAdjustment.id,
+            )
+        )
+    ).all()
+    return [
+        AdjustmentLine(
+            week_start=line.week_start,
+            practitioner_id=line.practitioner_id,
+            practitioner_name=name,
+            department_name=department or "",
+            old_share=line.old_share,
+            new_share=line.new_share,
+            reason=line.reason,
+            kept_offered=line.kept_offered,
+            kept_booked=line.kept_booked,
+        )
+        for line, name, department in rows
+    ]
+
+
+# --- use of the kept slots, week by week ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekUse:
+    week_start: date  # a Monday
+    kept_offered: int  # kept slots of the week's open sessions
+    kept_booked: int  # community appointments not cancelled (no-shows included)
+    released: int  # kept slots turned public at release
+    public_booked: int  # public appointments not cancelled
+    no_shows: int
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+async def weekly_use(
+    session: AsyncSession,
+    *,
+    institution_id: int,
+    weeks: int,
+    today: date,
+    ahead: int = 0,
+    practitioner_id: int | None = None,
+) -> list[WeekUse]:
+    """Per week, oldest first: the `weeks` weeks up to and including this one, and `ahead` weeks
+    after it. One aggregate query per source (sessions, appointments, releases), grouped by day
+    in the database and summed into weeks here."""
+    first = monday_of(today) - timedelta(weeks=weeks - 1)
+    starts = [first + timedelta(weeks=i) for i in range(weeks + ahead)]
+    end = starts[-1] + timedelta(weeks=1) if starts else first
+    where = [
+        ClinicSession.institution_id == institution_id,
+        ClinicSession.date >= first,
+        ClinicSession.date < end,
+    ]
+    if practitioner_id is not None:
+        where.append(ClinicSession.practitioner_id == practitioner_id)
+    offered = await session.execute(
+        select(ClinicSession.date, func.sum(ClinicSession.kept_count))
+        .where(*where, ClinicSession.status == SessionStatus.OPEN)
+        .group_by(ClinicSession.date)
+    )
+    live = Appointment.status != AppointmentStatus.CANCELLED
+    booked = await session.execute(
+        select(
+            ClinicSession.date,
+            func.sum(case((and_(Appointment.pool == Pool.COMMUNITY, live), 1), else_=0)),
+            func.sum(case((and_(Appointment.pool == Pool.PUBLIC, live), 1), else_=0)),
+            func.sum(case((Appointment.status == AppointmentStatus.NO_SHOW, 1), else_=0)),
+        )
+        .join(ClinicSession, ClinicSession.id == Appointment.session_id)
+        .where(*where)
+        .group_by(ClinicSession.date)
+    )
+    released = await session.execute(
+        select(ClinicSession.date, func.sum(SlotRelease.count))
+        .join(ClinicSession, ClinicSession.id == SlotRelease.session_id)
+        .where(*where)
+        .group_by(ClinicSession.date)
+    )
+    totals: dict[date, list[int]] = {start: [0, 0, 0, 0, 0] for start in starts}
+    for day, kept in offered:
+        totals[monday_of(day)][0] += int(kept or 0)
+    for day, kept_booked, public_booked, no_shows in booked:
+        week = totals[monday_of(day)]
+        week[1] += int(kept_booked or 0)
+        week[3] += int(public_booked or 0)
+        week[4] += int(no_shows or 0)
+    for day, count in released:
+        totals[monday_of(day)][2] += int(count or 0)
+    return [WeekUse(start, *totals[start]) for start in starts]

@@ -1,0 +1,186 @@
+"""Reserved community slots: pure arithmetic, no database, no web.
+
+Seed 003: the Sixth Hospital keeps 10%–20% of each expert session's slots for the
+community's family doctors ("每次30个号会留出6个号源给社区平台": 30 slots at 20% → 6 kept),
+and adjusts the share from actual booking ("根据实际预约情况对预留社区号源进行适当调整").
+Shares are in basis points (2000 = 20%) so that the arithmetic is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final, Protocol, TypeVar
+
+from yilian.i18n import N_
+
+BASIS: Final = 10_000
+DEFAULT_SHARE: Final = 2_000  # 20%: 30 slots → 6 kept (seed 003)
+DEFAULT_MIN_SHARE: Final = 1_000  # 10% (seed 003: 10%–20%)
+DEFAULT_MAX_SHARE: Final = 2_000  # 20%
+ADJUST_STEP: Final = 250  # one weekly move: 2.5 percentage points
+HIGH_USE: Final = 0.8  # at least 80% of the kept slots booked: keep more
+LOW_USE: Final = 0.5  # under 50% booked: keep fewer
+
+
+class Period(StrEnum):
+    MORNING = "morning"  # 上午
+    AFTERNOON = "afternoon"  # 下午
+    EVENING = "evening"  # 晚上
+
+
+class SessionKind(StrEnum):
+    EXPERT = "expert"  # 专家门诊
+    DISEASE = "disease"  # 专病门诊
+    GENERAL = "general"  # 普通门诊
+
+
+class Pool(StrEnum):
+    COMMUNITY = "community"  # kept for family doctors
+    PUBLIC = "public"
+
+
+class SlotStatus(StrEnum):
+    FREE = "free"
+    BOOKED = "booked"
+
+
+class SessionStatus(StrEnum):
+    OPEN = "open"
+    STOPPED = "stopped"  # 停诊
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"
+
+
+def kept_count(slot_count: int, share: int) -> int:
+    """round(N × share), halves rounding up: 30 × 20% = 6, 25 × 10% = 2.5 → 3."""
+    if slot_count < 0 or not 0 <= share <= BASIS:
+        raise ValueError("slot count must be ≥ 0 and share within 0..10000 basis points")
+    return (slot_count * share + BASIS // 2) // BASIS
+
+
+def kept_numbers(slot_count: int, kept: int) -> frozenset[int]:
+    """Which numbered slots (1-based 号序) are kept: spread evenly over the session, each in
+    the middle of its stretch, so community patients are not all sent to the end of the morning.
+
+    30 slots, 6 kept → {3, 8, 13, 18, 23, 28}.
+    """
+    if not 0 <= kept <= slot_count:
+        raise ValueError("kept must be between 0 and the slot count")
+    return frozenset((2 * i + 1) * slot_count // (2 * kept) + 1 for i in range(kept))
+
+
+def clamp_share(share: int, minimum: int, maximum: int) -> int:
+    return max(minimum, min(maximum, share))
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    share: int
+    reason: str  # a code the report translates: raised_high_use, lowered_low_use, ...
+    use: float | None
+
+
+def adjust_share(
+    share: int, *, minimum: int, maximum: int, kept_offered: int, kept_booked: int, step: int = ADJUST_STEP
+) -> Adjustment:
+    """The next week's share from the last weeks' use of the kept slots, within the bounds.
+
+    High use (≥ 80% booked) → one step more; low use (< 50%) → one step less; else unchanged.
+    """
+    if kept_offered <= 0:
+        return Adjustment(share, "unchanged_nothing_offered", None)
+    use = kept_booked / kept_offered
+    if use >= HIGH_USE:
+        proposed, reason = share + step, "raised_high_use"
+    elif use < LOW_USE:
+        proposed, reason = share - step, "lowered_low_use"
+    else:
+        return Adjustment(share, "unchanged_moderate_use", use)
+    bounded = clamp_share(proposed, minimum, maximum)
+    if bounded == share:
+        return Adjustment(share, "unchanged_at_maximum" if proposed > share else "unchanged_at_minimum", use)
+    return Adjustment(bounded, reason, use)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """When a session's slots may be booked, released and cancelled (per hospital)."""
+
+    community_opens: datetime
+    public_opens: datetime
+    release_at: datetime
+    cancel_until: datetime
+
+
+def booking_windows(
+    starts_at: datetime,
+    *,
+    community_days: int = 14,
+    public_days: int = 7,
+    release_hours: int = 48,
+    cancel_hours: int = 24,
+) -> Windows:
+    """Community booking opens before public booking (defaults 14 and 7 days); unused kept
+    slots go public `release_hours` before the session (default 48 h)."""
+    return Windows(
+        community_opens=starts_at - timedelta(days=community_days),
+        public_opens=starts_at - timedelta(days=public_days),
+        release_at=starts_at - timedelta(hours=release_hours),
+        cancel_until=starts_at - timedelta(hours=cancel_hours),
+    )
+
+
+def slot_windows(starts_at: datetime, slot_minutes: int, slot_count: int) -> list[tuple[datetime, datetime]]:
+    length = timedelta(minutes=slot_minutes)
+    return [(starts_at + i * length, starts_at + (i + 1) * length) for i in range(slot_count)]
+
+
+def booking_refusal(
+    *,
+    pool: Pool,
+    status: str,
+    now: datetime,
+    starts_at: datetime,
+    community_opens: datetime,
+    public_opens: datetime,
+) -> str | None:
+    """Why a session cannot be booked through `pool` at `now` (a message id), or None when it can."""
+    if status != SessionStatus.OPEN:
+        return N_("the session is stopped")
+    if now >= starts_at:
+        return N_("the session has started")
+    if now < (community_opens if pool is Pool.COMMUNITY else public_opens):
+        return N_("booking has not opened yet for this channel")
+    return None
+
+
+class PolicyScope(Protocol):
+    practitioner_id: int | None
+    department_id: int | None
+    kind: str | None
+
+
+P = TypeVar("P", bound=PolicyScope)
+
+
+def pick_policy(policies: Iterable[P], *, practitioner_id: int, department_id: int, kind: str) -> P | None:
+    """The quota policy that governs a practitioner's session: its own, else its department's for
+    the session kind, else its department's for any kind; None means the 20% default."""
+
+    def rank(policy: P) -> int:
+        if policy.practitioner_id is not None:
+            return 0 if policy.practitioner_id == practitioner_id else 9
+        if policy.department_id != department_id:
+            return 9
+        return 1 if policy.kind == kind else 2 if policy.kind is None else 9
+
+    best = min(policies, key=rank, default=None)
+    return best if best is not None and rank(best) < 9 else None

@@ -1,0 +1,104 @@
+"""What the scheduling API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
+
+
+class ClinicSessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    practitioner_id: int
+    practitioner_name: str
+    department_id: int
+    institution_id: int
+    date: date
+    period: Period
+    kind: SessionKind
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    slot_count: int
+    kept_count: int | None = Field(description="Hidden (null) from the registration role until release")
+    kept_free: int | None = Field(description="Free kept slots; null for the registration role")
+    public_free: int
+    status: str
+    community_opens_at: datetime
+    public_opens_at: datetime
+    release_at: datetime
+    released: bool
+
+
+class SlotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    pool: Pool
+    status: str
+
+
+class AppointmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: int = Field(ge=1, le=2**31 - 1)
+    resident_id: int = Field(ge=1, le=2**31 - 1)
+    slot_number: int | None = Field(default=None, ge=1, le=1000)
+
+
+class AppointmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    session_id: int
+    resident_id: int
+    slot_number: int
+    pool: Pool
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    place: str
+    practitioner_name: str
+
+
+class StopIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=200, description="Why it is stopped (shown to doctors)")
+
+
+class StopOut(BaseModel):
+    session_id: int
+    cancelled: int
+
+
+class AppointmentListItem(BaseModel):
+    """One appointment as GET /api/v1/appointments lists it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    session_id: int
+    resident_id: int
+    resident_name: str
+    practitioner_id: int
+    practitioner_name: str
+    department_name: str
+    institution_id: int
+    institution_name: str
+    date: date
+    period: Period
+    slot_number: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    pool: Pool
+    status: AppointmentStatus
+    booked_at: datetime
+    cancel_until: datetime

@@ -1,0 +1,169 @@
+"""FastAPI dependencies: the app's state, the signed-in actor, the clock, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Final
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CollectorRegistry
+from pydantic import AwareDatetime, BeforeValidator
+
+from yilian.auth import service as auth
+from yilian.auth.policy import Actor
+from yilian.clock import Clock
+from yilian.config import Settings
+from yilian.db import Database
+from yilian.errors import CsrfFailed, NotAuthenticated
+
+SESSION_COOKIE: Final = "yl_session"
+CSRF_HEADER: Final = "x-csrf-token"
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    clock: Clock
+    login_policy: auth.LoginPolicy
+    registry: CollectorRegistry
+
+
+def state(request: Request) -> AppState:
+    app_state: AppState = request.app.state.yilian
+    return app_state
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def optional_actor(request: Request) -> Actor | None:
+    """The actor behind a bearer token or a browser session cookie, or None."""
+    if "actor" in request.state._state:
+        cached: Actor | None = request.state.actor
+        return cached
+    app = state(request)
+    now = app.clock()
+    user = None
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        async with app.db.read() as session:
+            user = await auth.user_for_token(session, token=authorization[7:].strip(), now=now)
+        if user is None:
+            raise NotAuthenticated()
+    elif token := request.cookies.get(SESSION_COOKIE):
+        async with app.db.read() as session:
+            found = await auth.user_for_browser_session(
+                session, token=token, now=now, policy=app.login_policy
+            )
+        if found is not None:
+            user, stale = found
+            if stale:
+                async with app.db.transaction() as session:
+                    await auth.touch_browser_session(session, token=token, now=now)
+    actor = auth.actor_of(user, client_addr(request)) if user is not None else None
+    request.state.actor = actor
+    return actor
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+def now(request: Request) -> datetime:
+    return state(request).clock()
+
+
+def today(request: Request) -> date:
+    """Today in the consortium's time zone (contracts and sessions are dated locally)."""
+    app = state(request)
+    return app.clock().astimezone(app.settings.zone).date()
+
+
+def locale(request: Request) -> str:
+    value: str = request.state.locale
+    return value
+
+
+def database(request: Request) -> Database:
+    return state(request).db
+
+
+async def csrf_guard(request: Request) -> None:
+    """Every state-changing request that rides on cookies must echo the CSRF token.
+
+    Bearer-token clients carry no ambient credentials and are exempt; everyone else
+    (the sign-in form included) sends the token as a form field or X-CSRF-Token header.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    bearer = request.headers.get("authorization", "")[:7].lower() == "bearer "
+    if bearer and SESSION_COOKIE not in request.cookies:
+        return
+    if request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies:
+        return  # no cookie, no ambient authority: the API refuses it as unauthenticated instead
+    expected: str = request.state.csrf_token
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise CsrfFailed()
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """The API refuses query parameters it does not know: a misspelt filter
+    (`?practitionerId=5`) must not quietly return everything."""
+    if not request.url.path.startswith("/api/") or not request.query_params:
+        return
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    known = _query_names(dependant) if dependant is not None else frozenset()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "Unknown query parameter", "type": "extra_forbidden"}
+                for name in unknown
+            ]
+        )
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+NowDep = Annotated[datetime, Depends(now)]
+TodayDep = Annotated[date, Depends(today)]
+LocaleDep = Annotated[str, Depends(locale)]
+DbDep = Annotated[Database, Depends(database)]
+Limit = Annotated[int, Query(ge=1, le=200, description="At most this many items")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items")]
+
+
+def _iso_only(value: object) -> object:
+    """Dates and times in queries are ISO 8601 text: no unix numbers (pydantic would take 0.5)."""
+    if isinstance(value, str) and value and (value[0].isdigit() and "-" in value[:5]):
+        return value
+    raise ValueError("expected an ISO 8601 date or date-time, e.g. 2026-11-24")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+# Every id in a path: a positive 32-bit integer (PostgreSQL's integer), else 422, never a 500.
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -1,0 +1,134 @@
+"""Errors as RFC 9457 problem+json for the API, as a page for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from yilian.errors import DomainError, NotAuthenticated
+from yilian.i18n import N_, gettext
+from yilian.web.templating import render
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+HTTP_CODES = {
+    400: ("malformed_request", N_("Malformed request"), N_("The request body could not be read.")),
+    404: ("not_found", N_("Not found"), N_("There is nothing at this address.")),
+    405: ("method_not_allowed", N_("Method not allowed"), N_("This address does not take that method.")),
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/fhir/")) or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def problem_response(request: Request, body: dict[str, Any], status: int) -> Response:
+    if wants_json(request):
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    template = "_error.html" if request.headers.get("hx-request") == "true" else "error.html"
+    return render(request, template, {"problem": body}, status_code=status)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)  # noqa: S101 — registered for DomainError only
+    if isinstance(exc, NotAuthenticated) and not wants_json(request):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+    response = problem_response(request, exc.problem(request.state.locale, request.url.path), exc.status)
+    if exc.status == 401:
+        response.headers["www-authenticate"] = "Bearer"
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    locale = request.state.locale
+    fields = [
+        {
+            "field": ".".join(str(part) for part in error["loc"]),
+            "message": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    body = {
+        "type": "/problems/validation_error",
+        "title": gettext(locale, N_("Invalid input")),
+        "status": 422,
+        "detail": gettext(
+            locale,
+            N_("Some fields are missing or invalid: %(fields)s."),
+            fields=", ".join(f["field"] for f in fields),
+        ),
+        "code": "validation_error",
+        "errors": fields,
+    }
+    return problem_response(request, body, 422)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101
+    locale = request.state.locale
+    code, title, detail = HTTP_CODES.get(
+        exc.status_code, ("http_error", N_("Request refused"), str(exc.detail))
+    )
+    body = {
+        "type": f"/problems/{code}",
+        "title": gettext(locale, title),
+        "status": exc.status_code,
+        "detail": gettext(locale, detail),
+        "code": code,
+    }
+    response = problem_response(request, body, exc.status_code)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path` (Starlette names only the first match's)."""
+    methods: set[str] = set()
+
+    def visit(route: Any) -> None:
+        if hasattr(route, "effective_route_contexts"):
+            for context in route.effective_route_contexts():
+                visit(context.original_route)
+        elif getattr(route, "methods", None) and route.path_regex.match(path):
+            methods.update(route.methods)
+
+    for route in app.routes:
+        visit(route)
+    return sorted(methods)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged with its traceback (masked), answered as a problem."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    locale = getattr(request.state, "locale", "zh_Hans")
+    body = {
+        "type": "/problems/internal_error",
+        "title": gettext(locale, N_("Internal error")),
+        "status": 500,
+        "detail": gettext(
+            locale, N_("Something went wrong on our side; nothing was changed. Please try again.")
+        ),
+        "code": "internal_error",
+    }
+    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)

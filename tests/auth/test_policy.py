@@ -1,0 +1,77 @@
+"""The pure access policy, role by role."""
+
+from __future__ import annotations
+
+import pytest
+
+from yilian.auth.policy import (
+    Actor,
+    ResidentLinks,
+    Role,
+    audit_scope,
+    may_browse_audit,
+    may_register_resident,
+    may_reveal_identity,
+    may_sign_contract,
+    may_view_resident,
+)
+
+CENTRE, OTHER_CENTRE, HOSPITAL = 10, 11, 20
+
+
+def actor(role: Role, institution: int | None = None, consortium: int | None = None) -> Actor:
+    return Actor(
+        user_id=1, username="u", roles=frozenset({role}), institution_id=institution, consortium_id=consortium
+    )
+
+
+SIGNED_HERE = ResidentLinks(contract_institution_ids=frozenset({CENTRE}), registered_by_institution_id=CENTRE)
+REGISTERED_HERE = ResidentLinks(registered_by_institution_id=CENTRE)
+WITH_HOSPITAL = ResidentLinks(
+    contract_institution_ids=frozenset({OTHER_CENTRE}), business_institution_ids=frozenset({HOSPITAL})
+)
+
+
+@pytest.mark.parametrize(
+    ("who", "links", "view", "reveal"),
+    [
+        (actor(Role.FAMILY_DOCTOR, CENTRE), SIGNED_HERE, True, True),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), REGISTERED_HERE, True, False),
+        (actor(Role.FAMILY_DOCTOR, OTHER_CENTRE), SIGNED_HERE, False, False),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), WITH_HOSPITAL, False, False),
+        (actor(Role.SPECIALIST, HOSPITAL), WITH_HOSPITAL, True, False),
+        (actor(Role.SPECIALIST, HOSPITAL), SIGNED_HERE, False, False),
+        (actor(Role.REGISTRATION, HOSPITAL), WITH_HOSPITAL, True, True),
+        (actor(Role.CLINIC_OFFICE, HOSPITAL), WITH_HOSPITAL, True, False),
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), WITH_HOSPITAL, True, False),
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), SIGNED_HERE, False, False),
+        (actor(Role.SYSTEM_ADMIN), SIGNED_HERE, False, False),
+        (actor(Role.SYSTEM_ADMIN, HOSPITAL), WITH_HOSPITAL, False, False),
+    ],
+)
+def test_who_sees_and_who_reveals(who: Actor, links: ResidentLinks, view: bool, reveal: bool) -> None:
+    assert may_view_resident(who, links) is view
+    assert may_reveal_identity(who, links) is reveal
+
+
+def test_only_family_doctors_register_and_sign_at_their_own_community_centre() -> None:
+    doctor = actor(Role.FAMILY_DOCTOR, CENTRE)
+    assert may_register_resident(doctor)
+    assert not may_register_resident(actor(Role.SPECIALIST, HOSPITAL))
+    assert may_sign_contract(doctor, centre_id=CENTRE, centre_tier=1, doctor_institution_id=CENTRE)
+    assert not may_sign_contract(
+        doctor, centre_id=OTHER_CENTRE, centre_tier=1, doctor_institution_id=OTHER_CENTRE
+    )
+    assert not may_sign_contract(doctor, centre_id=CENTRE, centre_tier=3, doctor_institution_id=CENTRE)
+    assert not may_sign_contract(
+        actor(Role.SPECIALIST, CENTRE), centre_id=CENTRE, centre_tier=1, doctor_institution_id=CENTRE
+    )
+
+
+def test_audit_trail_is_for_admins_and_scoped_by_consortium() -> None:
+    assert may_browse_audit(actor(Role.SYSTEM_ADMIN))
+    assert may_browse_audit(actor(Role.CONSORTIUM_ADMIN, None, 7))
+    assert not may_browse_audit(actor(Role.FAMILY_DOCTOR, CENTRE))
+    assert audit_scope(actor(Role.SYSTEM_ADMIN)) is None
+    assert audit_scope(actor(Role.CONSORTIUM_ADMIN, None, 7)) == 7
+    assert audit_scope(actor(Role.CONSORTIUM_ADMIN)) == -1  # no consortium: sees nothing

@@ -1,0 +1,553 @@
+"""Every route of the app × every role × an object of the actor's own or another institution.
+
+A route the app serves that this matrix does not name fails the test, so a new route
+cannot ship without saying who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tests.factories import family_doctor_of, institution, resident_body, signed_resident
+from tests.fixtures_app import Api
+from tests.scheduling.conftest import make_clinic
+from yilian.auth.policy import Role
+from yilian.db import Database
+from yilian.notices import service as notices
+
+ANON = "anonymous"
+USERS = (
+    ANON,
+    "fd.tianlin",
+    "fd.kangjian",
+    "sp.sixth",
+    "clinic.sixth",
+    "admission.sixth",
+    "reg.sixth",
+    "admin.xuhui",
+    "sysadmin",
+)
+SIGNED_IN = frozenset(USERS) - {ANON}
+TIANLIN, KANGJIAN = "田林社区卫生服务中心", "康健社区卫生服务中心"
+# Routes that are not resources: the probes, the schema and the docs' own assets.
+OPEN = frozenset(USERS)
+
+Call = Callable[[httpx.AsyncClient, dict[str, Any]], Awaitable[httpx.Response]]
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    call: Call
+    allowed: frozenset[str]
+    ok: int = 200
+    variant: str = ""  # "own" / "other": whose object the call touches (from 田林's side)
+    refused: int = 403
+    anonymous: int = 401
+    extra: dict[str, int] = field(default_factory=dict)  # user -> status, where it differs
+    page: bool = False  # a browser page: cookie session, CSRF token, HTML; signed-out → 303 /login
+    fresh: bool = False  # the call changes who is signed in: give it a client of its own
+
+    def expected(self, user: str) -> int:
+        if user in self.extra:
+            return self.extra[user]
+        if user == ANON and ANON not in self.allowed:
+            return self.anonymous
+        return self.ok if user in self.allowed else self.refused
+
+
+def get(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await client.get(path.format(**objects))
+
+    return call
+
+
+def post(
+    path: str, body: Callable[[dict[str, Any]], dict[str, Any]] | None = None, form: bool = False
+) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        payload = body(objects) if body else None
+        if form:
+            return await client.post(path.format(**objects), data=payload)
+        return await client.post(path.format(**objects), json=payload)
+
+    return call
+
+
+def submit(path: str, fields: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Call:
+    """A page form, posted with the CSRF token as a browser would."""
+
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        data = {**(fields(objects) if fields else {}), "csrf_token": client.cookies.get("yl_csrf", "")}
+        return await client.post(path.format(**objects), data=data)
+
+    return call
+
+
+def page(path: str, allowed: frozenset[str], **kwargs: Any) -> Case:
+    method = "POST" if kwargs.get("call") else "GET"
+    call = kwargs.pop("call", None) or get(kwargs.pop("target", path))
+    ok = kwargs.pop("ok", 303 if method == "POST" else 200)
+    return Case(method, path, call, allowed, ok=ok, page=True, anonymous=303, **kwargs)
+
+
+def resident_form(objects: dict[str, Any]) -> dict[str, Any]:
+    return {**resident_body(), "consent": "true"}
+
+
+API_CASES = [
+    Case("GET", "/healthz", get("/healthz"), OPEN),
+    Case("GET", "/readyz", get("/readyz"), OPEN),
+    Case("GET", "/metrics", get("/metrics"), OPEN),
+    Case("GET", "/openapi.json", get("/openapi.json"), OPEN),
+    Case(
+        "POST",
+        "/api/v1/auth/token",
+        post("/api/v1/auth/token", lambda o: {"username": "reg.sixth", "password": "yilian-demo"}, form=True),
+        OPEN,
+    ),
+    Case("GET", "/api/v1/me", get("/api/v1/me"), SIGNED_IN),
+    Case("GET", "/api/v1/audit-events", get("/api/v1/audit-events"), frozenset({"admin.xuhui", "sysadmin"})),
+    Case("GET", "/api/v1/consortia", get("/api/v1/consortia"), SIGNED_IN),
+    Case("GET", "/api/v1/consortia/{consortium_id}", get("/api/v1/consortia/{consortium_id}"), SIGNED_IN),
+    Case("GET", "/api/v1/institutions", get("/api/v1/institutions"), SIGNED_IN),
+    Case(
+        "GET",
+        "/api/v1/institutions/{institution_id}",
+        get("/api/v1/institutions/{institution_id}"),
+        SIGNED_IN,
+    ),
+    Case("GET", "/api/v1/departments", get("/api/v1/departments"), SIGNED_IN),
+    Case("GET", "/api/v1/departments/{department_id}", get("/api/v1/departments/{department_id}"), SIGNED_IN),
+    Case("GET", "/api/v1/practitioners", get("/api/v1/practitioners"), SIGNED_IN),
+    Case(
+        "GET",
+        "/api/v1/practitioners/{practitioner_id}",
+        get("/api/v1/practitioners/{practitioner_id}"),
+        SIGNED_IN,
+    ),
+    Case("GET", "/api/v1/residents", get("/api/v1/residents"), SIGNED_IN),
+    Case(
+        "POST",
+        "/api/v1/residents",
+        post("/api/v1/residents", lambda o: resident_body()),
+        frozenset({"fd.tianlin", "fd.kangjian"}),
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/api/v1/residents/{resident_id}",
+        get("/api/v1/residents/{own_resident}"),
+        frozenset({"fd.tianlin"}),
+        variant="own",
+    ),
+    Case(
+        "GET",
+        "/api/v1/residents/{resident_id}",
+        get("/api/v1/residents/{other_resident}"),
+        frozenset({"fd.kangjian"}),
+        variant="other",
+    ),
+    Case(
+        "POST",
+        "/api/v1/residents/{resident_id}/reveal",
+        post("/api/v1/residents/{own_resident}/reveal"),
+        frozenset({"fd.tianlin"}),
+        variant="own",
+    ),
+    Case(
+        "POST",
+        "/api/v1/residents/{resident_id}/reveal",
+        post("/api/v1/residents/{other_resident}/reveal"),
+        frozenset({"fd.kangjian"}),
+        variant="other",
+    ),
+    Case(
+        "POST",
+        "/api/v1/contracts",
+        post(
+            "/api/v1/contracts",
+            lambda o: {"resident_id": o["own_unsigned"], "practitioner_id": o["own_doctor"]},
+        ),
+        frozenset({"fd.tianlin"}),
+        ok=201,
+        variant="own",
+    ),
+    Case(
+        "POST",
+        "/api/v1/contracts",
+        post(
+            "/api/v1/contracts",
+            lambda o: {"resident_id": o["other_unsigned"], "practitioner_id": o["other_doctor"]},
+        ),
+        frozenset({"fd.kangjian"}),
+        ok=201,
+        variant="other",
+    ),
+]
+PAGE_CASES = [
+    page("/", SIGNED_IN),
+    page("/login", frozenset({ANON}), extra=dict.fromkeys(SIGNED_IN, 303)),  # signed in: straight on
+    page(
+        "/login",
+        OPEN,
+        fresh=True,
+        call=submit("/login", lambda o: {"username": "reg.sixth", "password": "yilian-demo"}),
+    ),
+    page("/logout", OPEN, fresh=True, call=submit("/logout")),
+    page("/lang", OPEN, call=submit("/lang", lambda o: {"locale": "zh_Hans", "next": "/"})),
+    page("/docs", OPEN),
+    page("/audit", frozenset({"admin.xuhui", "sysadmin"})),
+    page("/consortia", SIGNED_IN),
+    page("/consortia/{consortium_id}", SIGNED_IN),
+    page("/institutions/{institution_id}", SIGNED_IN),
+    page("/practitioners", SIGNED_IN),
+    page("/practitioners/{practitioner_id}", SIGNED_IN),
+    page("/residents", SIGNED_IN),  # the list holds only whom each may see (empty for most)
+    page("/residents/new", frozenset({"fd.tianlin", "fd.kangjian"})),
+    page("/residents", frozenset({"fd.tianlin", "fd.kangjian"}), call=submit("/residents", resident_form)),
+    page(
+        "/residents/{resident_id}",
+        frozenset({"fd.tianlin"}),
+        target="/residents/{own_resident}",
+        variant="own",
+    ),
+    page(
+        "/residents/{resident_id}",
+        frozenset({"fd.kangjian"}),
+        target="/residents/{other_resident}",
+        variant="other",
+    ),
+    page(
+        "/residents/{resident_id}/reveal",
+        frozenset({"fd.tianlin"}),
+        ok=200,
+        variant="own",
+        call=submit("/residents/{own_resident}/reveal"),
+    ),
+    page(
+        "/residents/{resident_id}/reveal",
+        frozenset({"fd.kangjian"}),
+        ok=200,
+        variant="other",
+        call=submit("/residents/{other_resident}/reveal"),
+    ),
+    page(
+        "/contracts",
+        frozenset({"fd.tianlin"}),
+        variant="own",
+        call=submit(
+            "/contracts",
+            lambda o: {"resident_id": o["own_unsigned_page"], "practitioner_id": o["own_doctor"]},
+        ),
+    ),
+    page(
+        "/contracts",
+        frozenset({"fd.kangjian"}),
+        variant="other",
+        call=submit(
+            "/contracts",
+            lambda o: {"resident_id": o["other_unsigned_page"], "practitioner_id": o["other_doctor"]},
+        ),
+    ),
+]
+FAMILY_DOCTORS = frozenset({"fd.tianlin", "fd.kangjian"})
+SCHEDULING_CASES = [
+    Case("GET", "/api/v1/clinic-sessions", get("/api/v1/clinic-sessions"), SIGNED_IN),
+    Case(
+        "GET", "/api/v1/clinic-sessions/{session_id}", get("/api/v1/clinic-sessions/{session_id}"), SIGNED_IN
+    ),
+    Case(
+        "GET",
+        "/api/v1/clinic-sessions/{session_id}/slots",
+        get("/api/v1/clinic-sessions/{session_id}/slots"),
+        SIGNED_IN,
+    ),
+    # Each family doctor books for its own centre's signed resident: the other's is not_signed_resident.
+    # Registration may book anyone at its hospital; in the first two rows the resident already holds
+    # this session (409), so a walk-in patient shows its own booking.
+    Case(
+        "POST",
+        "/api/v1/appointments",
+        post(
+            "/api/v1/appointments",
+            lambda o: {"session_id": o["session_id"], "resident_id": o["own_resident"]},
+        ),
+        frozenset({"fd.tianlin"}),
+        ok=201,
+        variant="own",
+        extra={"reg.sixth": 409},
+    ),
+    Case(
+        "POST",
+        "/api/v1/appointments",
+        post(
+            "/api/v1/appointments",
+            lambda o: {"session_id": o["session_id"], "resident_id": o["other_resident"]},
+        ),
+        frozenset({"fd.kangjian"}),
+        ok=201,
+        variant="other",
+        extra={"reg.sixth": 409},
+    ),
+    Case(
+        "POST",
+        "/api/v1/appointments",
+        post("/api/v1/appointments", lambda o: {"session_id": o["session_id"], "resident_id": o["walk_in"]}),
+        frozenset({"reg.sixth"}),
+        ok=201,
+        variant="walk-in",
+    ),
+    Case(
+        "POST",
+        "/api/v1/appointments/{appointment_id}/cancel",
+        post("/api/v1/appointments/{own_appointment}/cancel"),
+        frozenset({"fd.tianlin"}),
+        variant="own",
+    ),
+]
+SIXTH_DESKS = frozenset({"clinic.sixth", "reg.sixth"})  # the hospital's own: its appointments
+BOOKING_PAGE_CASES = [
+    Case("GET", "/api/v1/appointments", get("/api/v1/appointments"), SIGNED_IN),  # each sees its own
+    page("/booking/practitioners/{practitioner_id}", SIGNED_IN, target="/booking/practitioners/{expert_id}"),
+    page("/booking/sessions/{session_id}", SIGNED_IN, target="/booking/sessions/{page_session}"),
+    # As in the API rows: the other centre's resident is not_signed_resident (403); the registration
+    # desk's public booking comes after the family doctor's (already_booked) or before public booking
+    # opens (booking_closed): 409 either way.
+    page(
+        "/booking/sessions/{session_id}",
+        frozenset({"fd.tianlin"}),
+        variant="own",
+        extra={"reg.sixth": 409},
+        call=submit("/booking/sessions/{page_session}", lambda o: {"resident_id": o["own_page_resident"]}),
+    ),
+    page(
+        "/booking/sessions/{session_id}",
+        frozenset({"fd.kangjian"}),
+        variant="other",
+        extra={"reg.sixth": 409},
+        call=submit("/booking/sessions/{page_session}", lambda o: {"resident_id": o["other_page_resident"]}),
+    ),
+    page("/appointments", SIGNED_IN),  # the list holds only what each may see (empty for most)
+    page(
+        "/appointments/{appointment_id}",
+        frozenset({"fd.tianlin"}) | SIXTH_DESKS,
+        target="/appointments/{own_page_appointment}",
+        variant="own",
+    ),
+    page(
+        "/appointments/{appointment_id}",
+        frozenset({"fd.kangjian"}) | SIXTH_DESKS,
+        target="/appointments/{other_page_appointment}",
+        variant="other",
+    ),
+    page(
+        "/appointments/{appointment_id}/cancel",
+        frozenset({"fd.tianlin"}),
+        variant="own",
+        call=submit("/appointments/{own_page_appointment}/cancel"),
+    ),
+    page("/clinic", frozenset({"clinic.sixth"})),
+    page(
+        "/clinic/policies/{practitioner_id}",
+        frozenset({"clinic.sixth"}),
+        variant="own",
+        call=submit(
+            "/clinic/policies/{expert_id}", lambda o: {"share": "20", "min_share": "10", "max_share": "20"}
+        ),
+    ),
+    page(
+        "/clinic/policies/{practitioner_id}",
+        frozenset(),
+        variant="other",
+        call=submit(
+            "/clinic/policies/{stranger_expert}",
+            lambda o: {"share": "20", "min_share": "10", "max_share": "20"},
+        ),
+    ),
+    page(
+        "/clinic/sessions/{session_id}", frozenset({"clinic.sixth"}), target="/clinic/sessions/{page_session}"
+    ),
+    # Before the session starts the clinic office passes the check and is told session_not_started.
+    page(
+        "/appointments/{appointment_id}/check-in",
+        frozenset({"clinic.sixth"}),
+        ok=409,
+        call=submit("/appointments/{other_page_appointment}/check-in"),
+    ),
+    page(
+        "/appointments/{appointment_id}/no-show",
+        frozenset({"clinic.sixth"}),
+        ok=409,
+        call=submit("/appointments/{other_page_appointment}/no-show"),
+    ),
+]
+NOTICE_CASES = [
+    Case("GET", "/api/v1/notices", get("/api/v1/notices"), SIGNED_IN),
+    # A notice is its recipient's only: anybody else is told it does not exist.
+    Case(
+        "POST",
+        "/api/v1/notices/{notice_id}/read",
+        post("/api/v1/notices/{own_notice}/read"),
+        frozenset({"fd.tianlin"}),
+        refused=404,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-sessions/{session_id}/stop",
+        post("/api/v1/clinic-sessions/{session_to_stop}/stop", lambda o: {"reason": "专家外出会诊"}),
+        frozenset({"clinic.sixth"}),
+    ),
+    page(
+        "/clinic/sessions/{session_id}/stop",
+        frozenset({"clinic.sixth"}),
+        call=submit("/clinic/sessions/{session_to_stop_page}/stop", lambda o: {"reason": "设备检修"}),
+    ),
+]
+CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, however routers are nested."""
+    routes: set[tuple[str, str]] = set()
+
+    def visit(route: Any) -> None:
+        if hasattr(route, "effective_route_contexts"):
+            for context in route.effective_route_contexts():
+                visit(context.original_route)
+        elif isinstance(route, APIRoute) or hasattr(route, "methods"):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    routes.add((method, route.path))
+
+    for route in app.routes:
+        visit(route)
+    return routes
+
+
+async def make_objects(api: Api, db: Database) -> dict[str, Any]:
+    own, other = await signed_resident(db, TIANLIN), await signed_resident(db, KANGJIAN)
+    own_doctor, other_doctor = await family_doctor_of(db, TIANLIN), await family_doctor_of(db, KANGJIAN)
+    tianlin = await api.as_("fd.tianlin")
+    kangjian = await api.as_("fd.kangjian")
+    own_unsigned, own_unsigned_page = [
+        (await tianlin.post("/api/v1/residents", json=resident_body())).json()["id"] for _ in range(2)
+    ]
+    other_unsigned, other_unsigned_page = [
+        (await kangjian.post("/api/v1/residents", json=resident_body())).json()["id"] for _ in range(2)
+    ]
+    clinic = await make_clinic(db)
+    second = await signed_resident(db, TIANLIN, nth=1)
+    own_appointment = await tianlin.post(
+        "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": second.id}
+    )
+    assert own_appointment.status_code == 201, own_appointment.text
+    walk_in = (await kangjian.post("/api/v1/residents", json=resident_body())).json()["id"]
+    sixth = await institution(db, "上海市第六人民医院")
+    consortia = (await tianlin.get("/api/v1/consortia")).json()["items"]
+    departments = (await tianlin.get("/api/v1/departments", params={"institution_id": sixth.id})).json()
+    # The pages book into a session of their own, a week later (community booking open, public not
+    # yet): each centre's first signed resident by the page, its second beforehand by the API.
+    page_session = await make_clinic(db, day=clinic.date + timedelta(weeks=1))
+    booked_here = await tianlin.post(
+        "/api/v1/appointments", json={"session_id": page_session.id, "resident_id": second.id}
+    )
+    other_second = await signed_resident(db, KANGJIAN, nth=1)
+    booked_there = await kangjian.post(
+        "/api/v1/appointments", json={"session_id": page_session.id, "resident_id": other_second.id}
+    )
+    assert booked_here.status_code == booked_there.status_code == 201, booked_here.text + booked_there.text
+    # A notice for 田林's family doctors; a session two weeks on waits for the 停诊 row.
+    to_stop, to_stop_page = [await make_clinic(db, day=clinic.date + timedelta(weeks=n)) for n in (2, 3)]
+    async with db.transaction() as session:
+        await notices.notify_role_at(
+            session,
+            institution_ids={own_doctor.institution_id},
+            role=Role.FAMILY_DOCTOR,
+            kind="test",
+            title="通知",
+            body="",
+            link=None,
+            now=clinic.starts_at,
+        )
+    own_notice = (await tianlin.get("/api/v1/notices")).json()["items"][0]["id"]
+    jinshan = await institution(db, "复旦大学附属金山医院")
+    strangers = (await tianlin.get("/api/v1/practitioners", params={"institution_id": jinshan.id})).json()
+    return {
+        "expert_id": clinic.practitioner_id,
+        "page_session": page_session.id,
+        "own_page_resident": own.id,
+        "other_page_resident": other.id,
+        "own_page_appointment": booked_here.json()["id"],
+        "other_page_appointment": booked_there.json()["id"],
+        "stranger_expert": strangers["items"][0]["id"],
+        "own_resident": own.id,
+        "other_resident": other.id,
+        "own_doctor": own_doctor.id,
+        "other_doctor": other_doctor.id,
+        "own_unsigned": own_unsigned,
+        "other_unsigned": other_unsigned,
+        "own_unsigned_page": own_unsigned_page,
+        "other_unsigned_page": other_unsigned_page,
+        "consortium_id": consortia[0]["id"],
+        "institution_id": sixth.id,
+        "department_id": departments["items"][0]["id"],
+        "practitioner_id": own_doctor.id,
+        "session_id": clinic.id,
+        "own_appointment": own_appointment.json()["id"],
+        "walk_in": walk_in,
+        "own_notice": own_notice,
+        "session_to_stop": to_stop.id,
+        "session_to_stop_page": to_stop_page.id,
+    }
+
+
+class Clients:
+    """One client per user and kind (bearer for the API, browser for pages), reused across cases."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.cache: dict[tuple[str, bool], httpx.AsyncClient] = {}
+
+    async def new(self, user: str, *, page: bool) -> httpx.AsyncClient:
+        if not page:
+            return self.api.client() if user == ANON else await self.api.as_(user)
+        return await self.api.page_visitor() if user == ANON else await self.api.browser(user)
+
+    async def get(self, case: Case, user: str) -> httpx.AsyncClient:
+        if case.fresh:
+            return await self.new(user, page=case.page)
+        if (user, case.page) not in self.cache:
+            self.cache[user, case.page] = await self.new(user, page=case.page)
+        return self.cache[user, case.page]
+
+
+async def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    named = {(case.method, case.path) for case in CASES}
+    served = served_routes(app) - {("GET", "/static")}
+    assert served - named == set(), "routes with no row in the authorization matrix"
+    assert named - served == set(), "matrix rows for routes the app does not serve"
+
+
+async def test_every_role_gets_what_the_matrix_says(api: Api, app_db: Database) -> None:
+    objects = await make_objects(api, app_db)
+    clients = Clients(api)
+    wrong = []
+    for case in CASES:
+        for user in USERS:
+            response = await case.call(await clients.get(case, user), objects)
+            if response.status_code != case.expected(user):
+                wrong.append(
+                    f"{case.method} {case.path} [{case.variant or '-'}] as {user}: "
+                    f"{response.status_code}, expected {case.expected(user)}: {response.text[:120]}"
+                )
+    assert wrong == [], "\n".join(wrong)

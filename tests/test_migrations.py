@@ -1,0 +1,223 @@
+"""The migrations build the models' schema on both engines, and the database keeps its rules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Executable, delete, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tests.conftest import FIXED_NOW
+from yilian.auth.models import AuditEvent
+from yilian.config import Settings
+from yilian.db import Database
+from yilian.directory.models import Contract, Institution, Practitioner, Resident
+from yilian.migrations.runner import downgrade, upgrade
+from yilian.models import Base
+
+T = TypeVar("T")
+
+
+def schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "target_metadata": Base.metadata}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def database_objects(connection: Connection) -> set[str]:
+    """Tables, indexes, triggers and our functions: what a downgrade must take away."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT type || ':' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        )
+    else:
+        rows = connection.exec_driver_sql(
+            """
+            SELECT 'table:' || tablename FROM pg_tables WHERE schemaname = 'public'
+            UNION ALL SELECT 'index:' || indexname FROM pg_indexes WHERE schemaname = 'public'
+            UNION ALL SELECT 'trigger:' || tgname FROM pg_trigger WHERE NOT tgisinternal
+            UNION ALL SELECT 'function:' || p.proname FROM pg_proc p
+                JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
+            """
+        )
+    return set(rows.scalars())
+
+
+async def run_sync(url: str, fn: Callable[[Connection], T]) -> T:
+    engine: AsyncEngine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+async def test_up_down_up(empty_db_url: str, settings_for: Callable[[str], Settings]) -> None:
+    settings = settings_for(empty_db_url)
+    model_tables = set(Base.metadata.tables)
+
+    assert model_tables <= await run_sync(empty_db_url, table_names)
+
+    await asyncio.to_thread(downgrade, settings, "base")
+    # Only Alembic's own (now empty) version table is left: no table, index, trigger, function.
+    left = await run_sync(empty_db_url, database_objects)
+    assert {item for item in left if "alembic_version" not in item} == set()
+
+    await asyncio.to_thread(upgrade, settings, "head")
+    assert model_tables <= await run_sync(empty_db_url, table_names)
+    assert await run_sync(empty_db_url, schema_differences) == []
+
+
+async def test_a_failed_upgrade_changes_nothing(
+    empty_db_url: str, settings_for: Callable[[str], Settings]
+) -> None:
+    """One transaction for the whole run, on SQLite too (its driver would commit DDL as it goes)."""
+    settings = settings_for(empty_db_url)
+    await asyncio.to_thread(downgrade, settings, "base")
+    engine = create_async_engine(empty_db_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE users (clash INTEGER)"))  # the upgrade trips on it
+    finally:
+        await engine.dispose()
+
+    with pytest.raises(DBAPIError):
+        await asyncio.to_thread(upgrade, settings, "head")
+    assert await run_sync(empty_db_url, table_names) == {"alembic_version", "users"}
+
+
+async def test_migrated_schema_matches_the_models(empty_db_url: str) -> None:
+    """What `alembic check` would say: no difference between the models and the database."""
+    assert set(Base.metadata.tables) <= await run_sync(empty_db_url, table_names)
+    assert await run_sync(empty_db_url, schema_differences) == []
+
+
+async def test_upgrade_creates_the_sqlite_directory(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "var" / "yilian.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(upgrade, Settings(database_url=url, var_dir=tmp_path), "head")
+    assert path.exists()
+    assert set(Base.metadata.tables) <= await run_sync(url, table_names)
+
+
+async def audit_row(db: Database) -> int:
+    async with db.transaction() as session:
+        event = AuditEvent(
+            at=FIXED_NOW,
+            user_id=7,
+            username="doctor",
+            role="family_doctor",
+            institution_id=3,
+            action="resident.read",
+            resident_id=11,
+            outcome="allowed",
+            client_addr="127.0.0.1",
+            detail={"why": "test"},
+        )
+        session.add(event)
+        await session.flush()
+        return event.id
+
+
+async def audit_snapshot(db: Database) -> list[tuple[Any, ...]]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.username, AuditEvent.outcome, AuditEvent.detail)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_the_audit_trail_is_append_only(db: Database, backend: str) -> None:
+    event_id = await audit_row(db)
+    before = await audit_snapshot(db)
+    assert [row[0] for row in before] == [event_id]
+
+    refused: list[Executable] = [
+        update(AuditEvent).where(AuditEvent.id == event_id).values(outcome="denied"),
+        update(AuditEvent).values(username="someone else"),
+        delete(AuditEvent).where(AuditEvent.id == event_id),
+        delete(AuditEvent),  # no WHERE: SQLite's truncate optimisation must not bypass the trigger
+    ]
+    if backend == "postgresql":
+        refused.append(text("TRUNCATE audit_events"))
+    for statement in refused:
+        with pytest.raises(IntegrityError, match="append-only"):
+            async with db.transaction() as session:
+                await session.execute(statement)
+
+    assert await audit_snapshot(db) == before
+    # Appending still works.
+    await audit_row(db)
+    assert len(await audit_snapshot(db)) == 2
+
+
+async def directory_rows(db: Database) -> tuple[int, int, int]:
+    async with db.transaction() as session:
+        institution = Institution(name="田林街道社区卫生服务中心", tier=1, district="徐汇区")
+        session.add(institution)
+        await session.flush()
+        practitioner = Practitioner(institution_id=institution.id, name="王医生", title="主治医师")
+        resident = Resident(
+            name="张三",
+            sex="male",
+            birth_date=date(1980, 5, 17),
+            id_number="310104198005171011",
+            consent_version="2025-01",
+            consent_at=FIXED_NOW,
+            created_at=FIXED_NOW,
+        )
+        session.add_all([practitioner, resident])
+        await session.flush()
+        return institution.id, practitioner.id, resident.id
+
+
+async def add_contract(db: Database, ids: tuple[int, int, int], status: str) -> None:
+    institution_id, practitioner_id, resident_id = ids
+    async with db.transaction() as session:
+        session.add(
+            Contract(
+                resident_id=resident_id,
+                practitioner_id=practitioner_id,
+                institution_id=institution_id,
+                signed_on=date(2026, 1, 1),
+                expires_on=date(2027, 1, 1),
+                status=status,
+                created_at=FIXED_NOW,
+            )
+        )
+
+
+async def contract_statuses(db: Database) -> list[str]:
+    async with db.read() as session:
+        return list(await session.scalars(select(Contract.status).order_by(Contract.id)))
+
+
+async def test_at_most_one_active_contract_per_resident(db: Database) -> None:
+    ids = await directory_rows(db)
+    await add_contract(db, ids, "ended")
+    await add_contract(db, ids, "ended")
+    await add_contract(db, ids, "active")
+    assert await contract_statuses(db) == ["ended", "ended", "active"]
+
+    with pytest.raises(IntegrityError):
+        await add_contract(db, ids, "active")
+    assert await contract_statuses(db) == ["ended", "ended", "active"]
+
+    # Ending the active contract makes room for a new one.
+    async with db.transaction() as session:
+        await session.execute(update(Contract).where(Contract.status == "active").values(status="ended"))
+    await add_contract(db, ids, "active")
+    assert await contract_statuses(db) == ["ended", "ended", "ended", "active"]
