@@ -59,8 +59,7 @@ class Options:
     pgbench: str = "/usr/lib/postgresql/15/bin/pgbench"
     seed: int = 4
     keep: bool = False  # keep the bench database and work directory
-    # An experiment: serve this ASGI app factory ("module:function", e.g.
-    # bench.experiments.lean_booking:create_lean_app) the way `yilian serve` serves the app.
+    # An experiment: serve this ASGI app factory ("module:function") the way `yilian serve` does.
     server_factory: str | None = None
 
     @classmethod

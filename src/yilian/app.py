@@ -30,6 +30,7 @@ from yilian.scheduling import pages as scheduling_pages
 from yilian.web import docs, errors, health, home, openapi
 from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
 from yilian.web.middleware import MetricsMiddleware, WebMiddleware
+from yilian.web.sold_out import SoldOutShortCircuit
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SoldOutShortCircuit)  # innermost: its answers get the headers and metrics
     app.add_middleware(WebMiddleware, secure_cookies=settings.cookie_secure)
     app.add_middleware(MetricsMiddleware, registry=registry)
     return app

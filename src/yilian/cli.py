@@ -170,7 +170,7 @@ def bench_booking_storm(
     server_factory: Annotated[
         str | None,
         typer.Option(
-            help="Experiment: serve this app factory, e.g. bench.experiments.lean_booking:create_lean_app"
+            help="Experiment: serve this app factory (module:function returning an ASGI app) instead"
         ),
     ] = None,
 ) -> None:

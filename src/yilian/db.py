@@ -8,17 +8,22 @@ beside the writer). PostgreSQL uses one pooled engine for both.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, MetaData, event, text
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Connection, DateTime, MetaData, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from yilian.errors import DomainError
+from yilian.sqlite_batch import BatchWriter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -75,6 +80,10 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self.reader = self.writer
+        self.pool_size = pool_size
+        self._batch_writer: BatchWriter | None = None
+        self._direct: asyncpg.Pool | None = None
+        self._direct_lock = asyncio.Lock()
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False)
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False)
 
@@ -86,19 +95,39 @@ class Database:
         (the audit row of a refusal, a failed sign-in's count) run in a transaction of
         their own once the rollback is done.
         """
-        from yilian.errors import DomainError
-
         try:
             async with self._writes() as session, session.begin():
                 yield session
         except DomainError as error:
-            if error.after_rollback:
-                async with self._writes() as kept, kept.begin():
-                    for write in error.after_rollback:
-                        await write(kept)
+            await self.keep_trace(error)
             raise
         for callback in session.info.pop("after_commit", []):
             await callback()
+
+    async def keep_trace(self, error: DomainError) -> None:
+        """Write what a refusal leaves behind (its audit row), in a transaction of its own."""
+        if error.after_rollback:
+            async with self._writes() as kept, kept.begin():
+                for write in error.after_rollback:
+                    await write(kept)
+
+    def batch_writer(self) -> BatchWriter:
+        """SQLite: the thread that runs hot-path writes in batches (see sqlite_batch.py)."""
+        if self._batch_writer is None:
+            self._batch_writer = BatchWriter(make_url(self.url).database or "")
+        return self._batch_writer
+
+    async def direct(self) -> asyncpg.Pool:
+        """PostgreSQL: a plain asyncpg pool for single autocommit statements on the hot path,
+        without the ORM's unit of work, pre-ping or reset round trips."""
+        async with self._direct_lock:
+            if self._direct is None:
+                url = make_url(self.url).set(drivername="postgresql")
+                self._direct = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False), min_size=1, max_size=self.pool_size,
+                    reset=_no_reset,
+                )  # fmt: skip
+        return self._direct
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -111,9 +140,17 @@ class Database:
             return answer == 1
 
     async def dispose(self) -> None:
+        if self._batch_writer is not None:
+            self._batch_writer.close()
+        if self._direct is not None:
+            await self._direct.close()
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+async def _no_reset(_connection: asyncpg.Connection) -> None:
+    """Single autocommit statements leave no session state behind: skip the reset round trip."""
 
 
 def _sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:

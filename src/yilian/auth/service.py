@@ -204,9 +204,10 @@ async def issue_token(
     return token, int(policy.token_lifetime.total_seconds())
 
 
-async def user_for_token(session: AsyncSession, *, token: str, now: datetime) -> User | None:
-    return await session.scalar(
-        select(User)
+async def user_for_token(session: AsyncSession, *, token: str, now: datetime) -> tuple[User, datetime] | None:
+    """The token's user and the token's expiry, or None when it is unknown, revoked or expired."""
+    found = await session.execute(
+        select(User, ApiToken.expires_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_hash == token_digest(token),
@@ -215,6 +216,8 @@ async def user_for_token(session: AsyncSession, *, token: str, now: datetime) ->
             User.is_active.is_(True),
         )
     )
+    row = found.one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def get_user(session: AsyncSession, *, user_id: int) -> User:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from yilian import idempotency
 from yilian.directory.schemas import PageOut
-from yilian.scheduling import queries, service
+from yilian.scheduling import desk, queries, service
 from yilian.scheduling.schemas import (
     AppointmentIn,
     AppointmentListItem,
@@ -83,7 +83,12 @@ async def list_clinic_session_slots(session_id: PathId, actor: ActorDep, db: DbD
     return [SlotOut.model_validate(s) for s in slots]
 
 
-@router.post("/appointments", status_code=status.HTTP_201_CREATED, responses=BOOKING_ERRORS)
+@router.post(
+    "/appointments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentOut,
+    responses=BOOKING_ERRORS,
+)
 async def book_appointment(
     request: Request,
     body: AppointmentIn,
@@ -92,32 +97,21 @@ async def book_appointment(
     now: NowDep,
     today: TodayDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Book a slot: a family doctor takes a kept slot for its signed resident, the registration
     role a public slot. 409 `slot_unavailable` when none is left."""
-    fingerprint = idempotency.request_hash("POST", request.url.path, body.model_dump())
-    async with db.transaction() as session:
-        if idempotency_key:
-            replay = await idempotency.claim(
-                session, user_id=actor.user_id, key=idempotency_key, fingerprint=fingerprint, now=now
-            )
-            if replay is not None:
-                return JSONResponse(replay.body, status_code=replay.status_code)
-        booked = await service.book(
-            session,
-            session_id=body.session_id,
-            resident_id=body.resident_id,
-            slot_number=body.slot_number,
-            actor=actor,
-            now=now,
-            today=today,
-        )
-        answer = AppointmentOut.model_validate(booked).model_dump(mode="json")
-        if idempotency_key:
-            await idempotency.remember(
-                session, user_id=actor.user_id, key=idempotency_key, status_code=201, body=answer
-            )
-    return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
+    answer = await desk.book(
+        db,
+        actor,
+        session_id=body.session_id,
+        resident_id=body.resident_id,
+        slot_number=body.slot_number,
+        now=now,
+        today=today,
+        key=idempotency_key,
+        fingerprint=idempotency.request_hash("POST", request.url.path, body.model_dump()),
+    )
+    return Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 
 @router.post(

@@ -1,39 +1,31 @@
-"""Booking and cancelling: the database decides who gets a slot.
+"""Booking, cancelling and stopping sessions: the database decides who gets a slot.
 
-A booking is one conditional UPDATE that takes the first free slot of the actor's pool
-(FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on SQLite) plus one INSERT whose
-partial unique indexes refuse a second live appointment of the resident in the session.
-Anything refused rolls the whole transaction back: nothing is left half-booked.
+A booking is the statement in booking.py: a conditional UPDATE takes the first free slot of
+the actor's pool (FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on SQLite) and an
+INSERT whose partial unique indexes refuse a second live appointment of the resident in the
+session. Anything refused undoes the whole booking: nothing is left half-booked.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.db import after_commit
 from yilian.directory import service as directory
-from yilian.directory.models import Contract, Practitioner
-from yilian.directory.rules import ContractStatus
-from yilian.errors import Forbidden, NotFound
+from yilian.directory.models import Practitioner
+from yilian.errors import NotFound
 from yilian.i18n import N_
 from yilian.notices import service as notices
-from yilian.scheduling import rules
-from yilian.scheduling.errors import (
-    AlreadyBooked,
-    BookingClosed,
-    CancelClosed,
-    InvalidTransition,
-    NotSignedResident,
-    SlotUnavailable,
-)
+from yilian.scheduling import booking, desk
+from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidTransition
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
 
@@ -60,15 +52,6 @@ def _appointments() -> Select[int, int]:
     )
 
 
-def pool_of(actor: Actor) -> Pool:
-    """Family doctors book the kept community pool; the hospital's registration the public one."""
-    if actor.has(Role.FAMILY_DOCTOR):
-        return Pool.COMMUNITY
-    if actor.has(Role.REGISTRATION):
-        return Pool.PUBLIC
-    raise Forbidden()
-
-
 async def book(
     session: AsyncSession,
     *,
@@ -79,113 +62,25 @@ async def book(
     now: datetime,
     today: date,
 ) -> Booked:
-    """Take the first free slot of the actor's pool (or the numbered one) for a resident.
+    """Take the first free slot of the actor's pool (or the numbered one) for a resident, in the
+    caller's unit of work (pages, referrals; the API's hot path is desk.py).
 
     SlotUnavailable when none is left; NotSignedResident when a family doctor books for a
     resident not signed at its centre; AlreadyBooked when the resident holds one already.
     """
-    clinic = await session.get(ClinicSession, session_id)
-    if clinic is None:
-        raise NotFound(what=N_("Clinic session"), id=session_id)
-    try:
-        pool = pool_of(actor)
-    except Forbidden as error:
-        raise audit.keep_on_refusal(
-            error, audit.event(actor, "appointment.create", at=now, resident_id=resident_id, outcome="denied")
-        ) from None
-    if pool is Pool.COMMUNITY:
-        await _require_signed_here(session, resident_id=resident_id, actor=actor, now=now, today=today)
-    else:
-        audit.require(
-            actor.institution_id == clinic.institution_id,
-            actor,
-            "appointment.create",
-            at=now,
-            resident_id=resident_id,
-        )
-    why = rules.booking_refusal(
-        pool=pool,
-        status=clinic.status,
-        now=now,
-        starts_at=clinic.starts_at,
-        community_opens=clinic.community_opens_at,
-        public_opens=clinic.public_opens_at,
+    request = booking.booking_request(
+        actor, session_id=session_id, resident_id=resident_id, slot_number=slot_number, now=now, today=today
     )
-    if why:
-        raise BookingClosed(why=why)
-    slot = (await session.execute(_take_slot(session_id, pool, slot_number))).one_or_none()
-    if slot is None:
-        raise SlotUnavailable()
-    appointment = Appointment(
-        session_id=session_id,
-        slot_id=slot.id,
-        resident_id=resident_id,
-        pool=pool,
-        booked_by=actor.user_id,
-        booked_via_institution_id=actor.institution_id,
-        booked_at=now,
-        status=AppointmentStatus.BOOKED,
-    )
-    session.add(appointment)
     try:
-        await session.flush()
-    except IntegrityError:
+        outcome = await booking.run_in(session, request)
+    except booking.Duplicate:
         raise AlreadyBooked() from None
-    audit.record(
-        session,
-        actor,
-        "appointment.create",
-        at=now,
-        resident_id=resident_id,
-        detail={"session_id": session_id, "slot": slot.number, "pool": pool.value},
-    )
-    doctor = await session.get(Practitioner, clinic.practitioner_id)
-    return Booked(
-        id=appointment.id,
-        session_id=session_id,
-        resident_id=resident_id,
-        slot_number=slot.number,
-        pool=pool,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        status=AppointmentStatus.BOOKED,
-        place=clinic.place,
-        practitioner_name=doctor.name if doctor else "",
-    )
-
-
-def _take_slot(
-    session_id: int, pool: Pool, number: int | None
-) -> ReturningUpdate[int, int, datetime, datetime]:
-    """Book the first free slot of the pool (or the numbered one) in one statement; no row if none."""
-    free = select(Slot.id).where(
-        Slot.session_id == session_id, Slot.pool == pool, Slot.status == SlotStatus.FREE
-    )
-    if number is not None:
-        free = free.where(Slot.number == number)
-    first_free = free.order_by(Slot.number).limit(1).with_for_update(skip_locked=True).scalar_subquery()
-    return (
-        update(Slot)
-        .where(Slot.id == first_free, Slot.status == SlotStatus.FREE)
-        .values(status=SlotStatus.BOOKED)
-        .returning(Slot.id, Slot.number, Slot.starts_at, Slot.ends_at)
-    )
-
-
-async def _require_signed_here(
-    session: AsyncSession, *, resident_id: int, actor: Actor, now: datetime, today: date
-) -> None:
-    signed = await session.scalar(
-        select(Contract.id).where(
-            Contract.resident_id == resident_id,
-            Contract.institution_id == actor.institution_id,
-            Contract.status == ContractStatus.ACTIVE,
-            Contract.expires_on >= today,
-        )
-    )
-    if signed is None:
-        refusal = audit.event(actor, "appointment.create", at=now, resident_id=resident_id, outcome="denied")
-        raise audit.keep_on_refusal(NotSignedResident(), refusal)
+    if outcome.body is None:
+        raise booking.refusal(request, outcome)
+    answer = json.loads(outcome.body)
+    for field in ("starts_at", "ends_at"):
+        answer[field] = datetime.fromisoformat(answer[field])
+    return Booked(**answer)
 
 
 async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, now: datetime) -> Booked:
@@ -213,6 +108,12 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
     )
     if cancelled is None:
         raise InvalidTransition(status=appointment.status, action="cancelled")
+    freed = {appointment.session_id}
+
+    async def forget_sold_out() -> None:
+        desk.sold_out.forget(freed)
+
+    after_commit(session, forget_sold_out)
     # Once a session's kept slots are released, a kept slot given back goes to the public too.
     pool_after = (
         case((Slot.kept.is_(True), Pool.PUBLIC), else_=Slot.pool) if clinic.released_at else Slot.pool

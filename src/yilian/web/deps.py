@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Annotated, Final
 
@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BeforeValidator
 
 from yilian.auth import service as auth
 from yilian.auth.policy import Actor
+from yilian.auth.tokens import TokenCache
 from yilian.clock import Clock
 from yilian.config import Settings
 from yilian.db import Database
@@ -32,6 +33,7 @@ class AppState:
     clock: Clock
     login_policy: auth.LoginPolicy
     registry: CollectorRegistry
+    tokens: TokenCache = field(default_factory=TokenCache)
 
 
 def state(request: Request) -> AppState:
@@ -53,11 +55,12 @@ async def optional_actor(request: Request) -> Actor | None:
     user = None
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
-        async with app.db.read() as session:
-            user = await auth.user_for_token(session, token=authorization[7:].strip(), now=now)
-        if user is None:
-            raise NotAuthenticated()
-    elif token := request.cookies.get(SESSION_COOKIE):
+        bearer = replace(
+            await _bearer_actor(app, authorization[7:].strip(), now), client_addr=client_addr(request)
+        )
+        request.state.actor = bearer
+        return bearer
+    if token := request.cookies.get(SESSION_COOKIE):
         async with app.db.read() as session:
             found = await auth.user_for_browser_session(
                 session, token=token, now=now, policy=app.login_policy
@@ -72,28 +75,42 @@ async def optional_actor(request: Request) -> Actor | None:
     return actor
 
 
+async def _bearer_actor(app: AppState, token: str, now: datetime) -> Actor:
+    """The token's actor, from the in-process cache when it was looked up lately."""
+    actor = app.tokens.get(token, now)
+    if actor is None:
+        async with app.db.read() as session:
+            found = await auth.user_for_token(session, token=token, now=now)
+        if found is None:
+            raise NotAuthenticated()
+        user, expires_at = found
+        actor = auth.actor_of(user)
+        app.tokens.put(token, actor, expires_at=expires_at)
+    return actor
+
+
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise NotAuthenticated()
     return actor
 
 
-def now(request: Request) -> datetime:
+async def now(request: Request) -> datetime:
     return state(request).clock()
 
 
-def today(request: Request) -> date:
+async def today(request: Request) -> date:
     """Today in the consortium's time zone (contracts and sessions are dated locally)."""
     app = state(request)
     return app.clock().astimezone(app.settings.zone).date()
 
 
-def locale(request: Request) -> str:
+async def locale(request: Request) -> str:
     value: str = request.state.locale
     return value
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     return state(request).db
 
 
