@@ -27,7 +27,7 @@ EXPECTED = {
     (Status.REDIRECTED, Action.REDIRECT, Side.RECEIVER): Status.REDIRECTED,
     (Status.REDIRECTED, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
     (Status.REDIRECTED, Action.EXPIRE, Side.SYSTEM): Status.EXPIRED,
-    (Status.ACCEPTED, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
+    (Status.ACCEPTED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
     (Status.ARRIVED, Action.REPORT, Side.RECEIVER): Status.REPORTED,
     (Status.REPORTED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
     (Status.DECLINED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
@@ -35,7 +35,6 @@ EXPECTED = {
 UP_ONLY = {
     (Status.ACCEPTED, Action.SCHEDULE, Side.RECEIVER): Status.SCHEDULED,
     (Status.SCHEDULED, Action.ARRIVE, Side.RECEIVER): Status.ARRIVED,
-    (Status.SCHEDULED, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
     (Status.SCHEDULED, Action.RETURN, Side.SYSTEM): Status.ACCEPTED,
 }
 DOWN_ONLY = {(Status.ACCEPTED, Action.ARRIVE, Side.RECEIVER): Status.ARRIVED}

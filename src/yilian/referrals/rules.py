@@ -118,7 +118,9 @@ _COMMON: Final = {
     (Status.DRAFT, Action.CANCEL): (Status.CANCELLED, _R),
     **_answering(Status.SUBMITTED),
     **_answering(Status.REDIRECTED),
-    (Status.ACCEPTED, Action.CANCEL): (Status.CANCELLED, _R),
+    # Once accepted the referrer no longer withdraws it (so an accept and a cancel sent at once
+    # cannot both win); it may close one that stalls there (a patient who did not come).
+    (Status.ACCEPTED, Action.CLOSE): (Status.CLOSED, _R),
     (Status.ARRIVED, Action.REPORT): (Status.REPORTED, _H),
     (Status.REPORTED, Action.CLOSE): (Status.CLOSED, _R),
     (Status.DECLINED, Action.CLOSE): (Status.CLOSED, _R),  # the referrer has read the refusal
@@ -130,7 +132,6 @@ MOVES: Final[dict[Direction, dict[tuple[Status, Action], tuple[Status, Side]]]] 
         **_COMMON,
         (Status.ACCEPTED, Action.SCHEDULE): (Status.SCHEDULED, _H),
         (Status.SCHEDULED, Action.ARRIVE): (Status.ARRIVED, _H),
-        (Status.SCHEDULED, Action.CANCEL): (Status.CANCELLED, _R),
         (Status.SCHEDULED, Action.RETURN): (Status.ACCEPTED, _S),
     },
     # Down: the centre takes the patient on (the plan becomes its tasks), sees them, and writes

@@ -103,6 +103,68 @@ async def book(
             at=now,
             resident_id=resident_id,
         )
+    return await _take_and_book(
+        session,
+        clinic=clinic,
+        pool=pool,
+        resident_id=resident_id,
+        slot_number=slot_number,
+        via_institution_id=actor.institution_id,
+        actor=actor,
+        now=now,
+    )
+
+
+async def book_kept_for_referral(
+    session: AsyncSession,
+    *,
+    session_id: int,
+    resident_id: int,
+    referring_institution_id: int,
+    actor: Actor,
+    now: datetime,
+) -> Booked:
+    """The hospital accepts an up-referral into one of its own sessions: a kept (community) slot,
+    booked on behalf of the referring centre, as its family doctor would have booked it.
+
+    The referral service has checked the actor is the receiving side and the resident is the
+    referral's; here the session must be the actor's hospital's. SlotUnavailable when no kept
+    slot is left; BookingClosed outside the community window.
+    """
+    clinic = await session.get(ClinicSession, session_id)
+    if clinic is None:
+        raise NotFound(what=N_("Clinic session"), id=session_id)
+    audit.require(
+        actor.institution_id == clinic.institution_id,
+        actor,
+        "appointment.create",
+        at=now,
+        resident_id=resident_id,
+    )
+    return await _take_and_book(
+        session,
+        clinic=clinic,
+        pool=Pool.COMMUNITY,
+        resident_id=resident_id,
+        slot_number=None,
+        via_institution_id=referring_institution_id,
+        actor=actor,
+        now=now,
+    )
+
+
+async def _take_and_book(
+    session: AsyncSession,
+    *,
+    clinic: ClinicSession,
+    pool: Pool,
+    resident_id: int,
+    slot_number: int | None,
+    via_institution_id: int | None,
+    actor: Actor,
+    now: datetime,
+) -> Booked:
+    session_id = clinic.id
     why = rules.booking_refusal(
         pool=pool,
         status=clinic.status,
@@ -122,7 +184,7 @@ async def book(
         resident_id=resident_id,
         pool=pool,
         booked_by=actor.user_id,
-        booked_via_institution_id=actor.institution_id,
+        booked_via_institution_id=via_institution_id,
         booked_at=now,
         status=AppointmentStatus.BOOKED,
     )
