@@ -187,4 +187,12 @@ async def refer_up_from_task(
         .values(up_referral_id=referral.id, **closes)
         .execution_options(synchronize_session="fetch")
     )
+    audit.record(
+        session,
+        actor,
+        "follow_up.refer_up",
+        at=now,
+        resident_id=task.resident_id,
+        detail={"task_id": task.id, "referral_id": referral.id},
+    )
     return referral
