@@ -40,8 +40,9 @@ class JobReport:
             return "another runner holds the lock: nothing done"
         return (
             f"sessions made: {self.sessions_made}; kept slots released: {sum(self.released.values())} "
-            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}; referrals escalated: "
-            f"{self.referrals.escalated}, expired: {self.referrals.expired}, returned: {self.referrals.returned}"
+            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}; referrals "
+            f"escalated: {self.referrals.escalated}, expired: {self.referrals.expired}, "
+            f"returned: {self.referrals.returned}"
         )
 
 
