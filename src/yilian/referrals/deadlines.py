@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +73,7 @@ async def escalate_overdue(session: AsyncSession, *, now: datetime) -> int:
 
 
 async def _system_moves(
-    session: AsyncSession, query: object, action: Action, *, now: datetime, **values: object
+    session: AsyncSession, query: object, action: Action, *, now: datetime, **values: Any
 ) -> list[Referral]:
     moved = []
     for referral in (await session.scalars(query)).all():  # type: ignore[call-overload]
