@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from tests.factories import family_doctor_of, institution, resident_body, signed_resident
 from tests.fixtures_app import Api
+from tests.notices.test_events import stream_status
 from tests.referrals.conftest import matrix_objects as referral_objects
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.policy import Role
@@ -426,6 +427,13 @@ def upload(path: str) -> Call:
     return call
 
 
+def events(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await stream_status(client, path)
+
+    return call
+
+
 REFERRAL_CASES = [
     # 田林's own signed resident: 田林 refers up; 六院's specialist may not refer "up" to itself (422);
     # everyone else may not read the resident or refers for no institution (403).
@@ -478,6 +486,7 @@ REFERRAL_CASES = [
     ),
     Case("GET", "/api/v1/referral-stats/monthly", get("/api/v1/referral-stats/monthly"), ADMINS),
     Case("GET", "/api/v1/icd10", get("/api/v1/icd10?q=I10"), SIGNED_IN),
+    Case("GET", "/api/v1/events", events("/api/v1/events"), SIGNED_IN),  # each its own notices
 ]
 CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES + REFERRAL_CASES
 
