@@ -488,7 +488,64 @@ REFERRAL_CASES = [
     Case("GET", "/api/v1/icd10", get("/api/v1/icd10?q=I10"), SIGNED_IN),
     Case("GET", "/api/v1/events", events("/api/v1/events"), SIGNED_IN),  # each its own notices
 ]
-CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES + REFERRAL_CASES
+
+
+def submit_file(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        data = {"csrf_token": client.cookies.get("yl_csrf", "")}
+        return await client.post(
+            path.format(**objects), data=data, files={"file": ("ecg.png", png, "image/png")}
+        )
+
+    return call
+
+
+REFERRAL_PAGE_CASES = [
+    page("/referrals", SIGNED_IN),  # each its own worklist (empty for most)
+    page("/referrals/stats", ADMINS),
+    page("/referrals/new", SIGNED_IN),  # the form; creating is checked on POST
+    page(
+        "/referrals",
+        frozenset({"fd.tianlin"}),
+        extra={"sp.sixth": 422},
+        call=submit("/referrals", lambda o: o["referral_form"]),
+    ),
+    page("/referrals/{referral_id}", REFERRAL_SIDES, target="/referrals/{own_referral}"),
+    page("/referrals/{referral_id}/print", REFERRAL_SIDES, target="/referrals/{own_referral}/print"),
+    page(
+        "/referrals/{referral_id}/actions/{action}",
+        frozenset({"sp.sixth"}),
+        call=submit("/referrals/{page_referral_to_accept}/actions/accept"),
+    ),
+    page(
+        "/referrals/{referral_id}/attachments",
+        REFERRAL_SIDES,
+        call=submit_file("/referrals/{own_referral}/attachments"),
+    ),
+    page("/follow-up", SIGNED_IN),  # the centre's own tasks (none for most)
+    page(
+        "/follow-up/{task_id}/{outcome}",
+        frozenset({"fd.tianlin"}),
+        call=submit("/follow-up/{own_task_page}/done"),
+    ),
+    page("/notices", SIGNED_IN),
+    page(
+        "/notices/{notice_id}/read",
+        frozenset({"fd.tianlin"}),
+        refused=404,
+        call=submit("/notices/{own_notice}/read"),
+    ),
+]
+CASES = (
+    API_CASES
+    + PAGE_CASES
+    + SCHEDULING_CASES
+    + BOOKING_PAGE_CASES
+    + NOTICE_CASES
+    + REFERRAL_CASES
+    + REFERRAL_PAGE_CASES
+)
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:

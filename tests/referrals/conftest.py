@@ -111,6 +111,7 @@ async def matrix_objects(api: Api, db: Database) -> dict[str, Any]:
     tianlin, specialist = await api.as_("fd.tianlin"), await api.as_("sp.sixth")
     own = await refer_up(api, db, nth=2)
     to_accept = await refer_up(api, db, nth=3)
+    page_to_accept = await refer_up(api, db, nth=5)
     upload = await tianlin.post(
         f"/api/v1/referrals/{own['id']}/attachments", files={"file": ("ecg.png", PNG, "image/png")}
     )
@@ -130,7 +131,7 @@ async def matrix_objects(api: Api, db: Database) -> dict[str, Any]:
     assert down.status_code == 201, down.text
     accepted = await act(tianlin, down.json()["id"], "accept")
     tasks = accepted.json()["tasks"]
-    assert len(tasks) >= 2, accepted.text
+    assert len(tasks) >= 3, accepted.text
     sixth = await institution(db, SIXTH)
     return {
         "own_referral": own["id"],
@@ -138,6 +139,14 @@ async def matrix_objects(api: Api, db: Database) -> dict[str, Any]:
         "own_attachment": upload.json()["id"],
         "own_task": tasks[0]["id"],
         "own_task_to_refer": tasks[1]["id"],
+        "own_task_page": tasks[2]["id"],
+        "page_referral_to_accept": page_to_accept["id"],
+        "referral_form": {
+            "direction": "up",
+            "resident_id": str((await signed_resident(db, TIANLIN, nth=6)).id),
+            "target": f"{sixth.id}:",
+            "reason": "胸闷",
+        },
         "referral_body": await up_body(db, nth=4, submit=True),
         "sixth_id": sixth.id,
     }
