@@ -109,6 +109,12 @@ def test_blood_pressure_every_two_weeks_for_three_months() -> None:
     assert all(b - a == timedelta(days=14) for a, b in itertools.pairwise(dates))
 
 
+def test_a_plan_never_runs_past_two_years() -> None:
+    start = date(2026, 1, 1)
+    dates = rules.follow_up_dates(start=start, every_days=1, until=date(9999, 12, 31))
+    assert dates[-1] <= start + rules.MAX_PLAN_SPAN
+
+
 @given(every=st.integers(1, 60), span=st.integers(0, 400))
 def test_follow_up_dates_stay_inside_the_plan(every: int, span: int) -> None:
     start = date(2026, 1, 1)

@@ -232,11 +232,15 @@ def no_show_at(scheduled_at: datetime) -> datetime:
 # --- follow-up plans ---------------------------------------------------------------------------
 
 
+MAX_PLAN_SPAN: Final = timedelta(days=731)  # a follow-up plan covers at most two years
+
+
 def follow_up_dates(*, start: date, every_days: int, until: date) -> list[date]:
     """The dates of one plan item: every `every_days` from `start` (the first one period after it)
-    up to `until`. Blood pressure every 2 weeks for 3 months → 6 dates."""
+    up to `until` (and never beyond two years). Blood pressure every 2 weeks for 3 months → 6 dates."""
     if every_days < 1:
         raise ValueError("every_days must be at least 1")
+    until = min(until, start + MAX_PLAN_SPAN)
     dates: list[date] = []
     day = start + timedelta(days=every_days)
     while day <= until:

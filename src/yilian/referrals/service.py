@@ -119,6 +119,8 @@ async def create_referral(
             raise audit.keep_on_refusal(NotSignedHere(), refusal)
     if data.plan and data.direction is Direction.UP:
         raise BadTarget(why=N_("a follow-up plan belongs to a down-referral"))
+    if any(not today < item.until <= today + rules.MAX_PLAN_SPAN for item in data.plan):
+        raise BadTarget(why=N_("a follow-up plan ends after today and within two years"))
     await _check_target(
         session,
         direction=data.direction,
