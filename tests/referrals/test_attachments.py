@@ -52,7 +52,7 @@ async def test_content_that_is_not_what_the_name_says_is_refused(api: Api, app_d
         ("notes.txt", b"hello", "text/plain"),
     ):
         response = await doctor.post(url, files={"file": (name, content, kind)})
-        assert (response.status_code, response.json()["code"]) == (415, "attachment_refused"), name
+        assert (response.status_code, response.json()["code"]) == (422, "attachment_refused"), name
     too_big = PDF + bytes(rules.MAX_ATTACHMENT_BYTES)
     response = await doctor.post(url, files={"file": ("big.pdf", too_big, "application/pdf")})
     assert (response.status_code, response.json()["code"]) == (413, "attachment_too_large")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yilian.referrals import attachments, followup, icd10, queries, rules, service
 from yilian.referrals.rules import Direction, Status, TaskStatus
@@ -75,11 +75,15 @@ class TaskOutcome(StrEnum):
 
 
 class TaskOutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     note: str = Field(default="", max_length=1000)
 
 
 class TaskReferralIn(BaseModel):
     """An up-referral from a follow-up task: the task gives the resident."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     target_institution_id: int = Field(ge=1, le=2**31 - 1)
     target_department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -188,7 +192,7 @@ async def act(
     responses={
         **ERRORS,
         413: {"description": "`attachment_too_large`"},
-        415: {"description": "`attachment_refused`: not a JPEG, PNG or PDF, or not what its name says"},
+        422: {"description": "`attachment_refused`: not a JPEG, PNG or PDF, or not what its name says"},
     },
 )
 async def upload_attachment(

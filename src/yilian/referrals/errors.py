@@ -33,8 +33,8 @@ class MissingDetail(Unprocessable):
     translated_params = ("what",)
 
 
-class AttachmentRefused(DomainError):
-    code, status = "attachment_refused", 415
+class AttachmentRefused(Unprocessable):
+    code = "attachment_refused"
     title = N_("File refused")
     message = N_("%(why)s")
     translated_params = ("why",)

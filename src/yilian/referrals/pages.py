@@ -4,7 +4,7 @@ task list, the consortium's monthly counts, and the user's notices. Parse, call 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
@@ -168,7 +168,12 @@ def _plan(what: list[str], every: list[str], until: list[str]) -> list[PlanItemI
     items = []
     for w, e, u in zip(what, every, until, strict=False):
         if w.strip() and e.strip() and u.strip():
-            items.append(PlanItemIn.model_validate({"what": w, "every_days": e, "until": u}))
+            try:
+                items.append(
+                    PlanItemIn(what=w.strip(), every_days=int(e), until=date.fromisoformat(u.strip()))
+                )
+            except ValueError:
+                raise Unprocessable(N_("The follow-up plan is not valid.")) from None
     return items
 
 

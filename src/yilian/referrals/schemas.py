@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from yilian.referrals.rules import Action, Direction, Service, Status, Urgency
 
-Id = Field(ge=1, le=2**31 - 1)
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class In(BaseModel):
@@ -37,10 +38,10 @@ class PlanItemIn(In):
 
 class ReferralIn(In):
     direction: Direction
-    resident_id: int = Id
-    target_institution_id: int = Id
-    target_department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    target_practitioner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    resident_id: Id
+    target_institution_id: Id
+    target_department_id: Id | None = Field(default=None)
+    target_practitioner_id: Id | None = Field(default=None)
     urgency: Urgency = Urgency.ROUTINE
     service: Service | None = Field(default=None, description="Default: outpatient up, follow_up down")
     reason: str = Field(min_length=1, max_length=500)
@@ -50,7 +51,7 @@ class ReferralIn(In):
     diagnoses: list[Diagnosis] = Field(default_factory=list, max_length=20)
     medications: list[Medication] = Field(default_factory=list, max_length=50)
     plan: list[PlanItemIn] = Field(default_factory=list, max_length=20, description="Down only")
-    submit: bool = Field(default=False, description="Submit at once instead of keeping a draft")
+    submit: StrictBool = Field(default=False, description="Submit at once instead of keeping a draft")
 
 
 class ActionIn(In):
@@ -65,9 +66,9 @@ class ActionIn(In):
     )
     scheduled_at: AwareDatetime | None = Field(default=None, description="schedule without a slot")
     place: str = Field(default="", max_length=200)
-    target_institution_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="redirect")
-    target_department_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="redirect")
-    target_practitioner_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="redirect")
+    target_institution_id: Id | None = Field(default=None, description="redirect")
+    target_department_id: Id | None = Field(default=None, description="redirect")
+    target_practitioner_id: Id | None = Field(default=None, description="redirect")
     findings: str = Field(default="", max_length=5000, description="report")
     diagnosis: str = Field(default="", max_length=1000, description="report")
     advice: str = Field(default="", max_length=5000, description="report")
