@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, LiveServer
+from tests.browser.conftest import LiveServer
 from tests.browser.test_booking import DESKTOP, PHONE, Screen, open_screen, sign_in
 
 if TYPE_CHECKING:
@@ -26,24 +26,12 @@ SIXTH_DEPARTMENT = "上海市第六人民医院 · 妇产科"  # sp.sixth (林�
 TIANLIN = "田林社区卫生服务中心"
 
 
-@pytest.fixture(scope="module")
-def referral_browser(chromium_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=list(CHROMIUM_ARGS))
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def screens(referral_browser: Browser, live_server: LiveServer, screenshot_dir: Path) -> Iterator[Any]:
+def screens(browser: Browser, live_server: LiveServer, screenshot_dir: Path) -> Iterator[Any]:
     opened: list[Screen] = []
 
     def make(viewport: Any = PHONE) -> Screen:
-        screen = open_screen(referral_browser, live_server, screenshot_dir, viewport)
+        screen = open_screen(browser, live_server, screenshot_dir, viewport)
         opened.append(screen)
         return screen
 
