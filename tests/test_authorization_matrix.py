@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute
 
 from tests.factories import family_doctor_of, institution, resident_body, signed_resident
 from tests.fixtures_app import Api
+from tests.notices.test_events import stream_status
+from tests.referrals.conftest import matrix_objects as referral_objects
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.policy import Role
 from yilian.db import Database
@@ -413,7 +415,137 @@ NOTICE_CASES = [
         call=submit("/clinic/sessions/{session_to_stop_page}/stop", lambda o: {"reason": "设备检修"}),
     ),
 ]
-CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES
+REFERRAL_SIDES = frozenset({"fd.tianlin", "sp.sixth"})  # the two sides of 田林's up-referral to 六院
+ADMINS = frozenset({"admin.xuhui", "sysadmin"})
+
+
+def upload(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        return await client.post(path.format(**objects), files={"file": ("ecg.png", png, "image/png")})
+
+    return call
+
+
+def events(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await stream_status(client, path)
+
+    return call
+
+
+REFERRAL_CASES = [
+    # 田林's own signed resident: 田林 refers up; 六院's specialist may not refer "up" to itself (422);
+    # everyone else may not read the resident or refers for no institution (403).
+    Case(
+        "POST",
+        "/api/v1/referrals",
+        post("/api/v1/referrals", lambda o: o["referral_body"]),
+        frozenset({"fd.tianlin"}),
+        ok=201,
+        extra={"sp.sixth": 422},
+    ),
+    Case("GET", "/api/v1/referrals", get("/api/v1/referrals"), SIGNED_IN),  # each sees its own (or none)
+    Case("GET", "/api/v1/referrals/{referral_id}", get("/api/v1/referrals/{own_referral}"), REFERRAL_SIDES),
+    # Accepting is the receiver's move: the referrer gets 403 too (the other side's move).
+    Case(
+        "POST",
+        "/api/v1/referrals/{referral_id}/actions/{action}",
+        post("/api/v1/referrals/{referral_to_accept}/actions/accept"),
+        frozenset({"sp.sixth"}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/referrals/{referral_id}/attachments",
+        upload("/api/v1/referrals/{own_referral}/attachments"),
+        REFERRAL_SIDES,
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/api/v1/referrals/{referral_id}/attachments/{attachment_id}",
+        get("/api/v1/referrals/{own_referral}/attachments/{own_attachment}"),
+        REFERRAL_SIDES,
+    ),
+    Case("GET", "/api/v1/follow-up-tasks", get("/api/v1/follow-up-tasks"), SIGNED_IN),  # the centre's own
+    Case(
+        "POST",
+        "/api/v1/follow-up-tasks/{task_id}/{outcome}",
+        post("/api/v1/follow-up-tasks/{own_task}/done"),
+        frozenset({"fd.tianlin"}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/follow-up-tasks/{task_id}/referral",
+        post(
+            "/api/v1/follow-up-tasks/{own_task_to_refer}/referral",
+            lambda o: {"target_institution_id": o["sixth_id"], "reason": "随访发现血压再次升高"},
+        ),
+        frozenset({"fd.tianlin"}),
+        ok=201,
+    ),
+    Case("GET", "/api/v1/referral-stats/monthly", get("/api/v1/referral-stats/monthly"), ADMINS),
+    Case("GET", "/api/v1/icd10", get("/api/v1/icd10?q=I10"), SIGNED_IN),
+    Case("GET", "/api/v1/events", events("/api/v1/events"), SIGNED_IN),  # each its own notices
+]
+
+
+def submit_file(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        data = {"csrf_token": client.cookies.get("yl_csrf", "")}
+        return await client.post(
+            path.format(**objects), data=data, files={"file": ("ecg.png", png, "image/png")}
+        )
+
+    return call
+
+
+REFERRAL_PAGE_CASES = [
+    page("/referrals", SIGNED_IN),  # each its own worklist (empty for most)
+    page("/referrals/stats", ADMINS),
+    page("/referrals/new", SIGNED_IN),  # the form; creating is checked on POST
+    page(
+        "/referrals",
+        frozenset({"fd.tianlin"}),
+        extra={"sp.sixth": 422},
+        call=submit("/referrals", lambda o: o["referral_form"]),
+    ),
+    page("/referrals/{referral_id}", REFERRAL_SIDES, target="/referrals/{own_referral}"),
+    page("/referrals/{referral_id}/print", REFERRAL_SIDES, target="/referrals/{own_referral}/print"),
+    page(
+        "/referrals/{referral_id}/actions/{action}",
+        frozenset({"sp.sixth"}),
+        call=submit("/referrals/{page_referral_to_accept}/actions/accept"),
+    ),
+    page(
+        "/referrals/{referral_id}/attachments",
+        REFERRAL_SIDES,
+        call=submit_file("/referrals/{own_referral}/attachments"),
+    ),
+    page("/follow-up", SIGNED_IN),  # the centre's own tasks (none for most)
+    page(
+        "/follow-up/{task_id}/{outcome}",
+        frozenset({"fd.tianlin"}),
+        call=submit("/follow-up/{own_task_page}/done"),
+    ),
+    page("/notices", SIGNED_IN),
+    page(
+        "/notices/{notice_id}/read",
+        frozenset({"fd.tianlin"}),
+        refused=404,
+        call=submit("/notices/{own_notice}/read"),
+    ),
+]
+CASES = (
+    API_CASES
+    + PAGE_CASES
+    + SCHEDULING_CASES
+    + BOOKING_PAGE_CASES
+    + NOTICE_CASES
+    + REFERRAL_CASES
+    + REFERRAL_PAGE_CASES
+)
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -483,6 +615,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
     jinshan = await institution(db, "复旦大学附属金山医院")
     strangers = (await tianlin.get("/api/v1/practitioners", params={"institution_id": jinshan.id})).json()
     return {
+        **await referral_objects(api, db),
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

@@ -25,6 +25,8 @@ from yilian.directory import pages as directory_pages
 from yilian.jobs import run_forever
 from yilian.logs import install_record_masking
 from yilian.notices import api as notices_api
+from yilian.referrals import api as referrals_api
+from yilian.referrals import pages as referrals_pages
 from yilian.scheduling import api as scheduling_api
 from yilian.scheduling import pages as scheduling_pages
 from yilian.web import docs, errors, health, home, openapi
@@ -88,9 +90,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         directory_api.router,
         scheduling_api.router,
         notices_api.router,
+        referrals_api.router,
         auth_pages.router,
         directory_pages.router,
         scheduling_pages.router,
+        referrals_pages.router,
         home.router,
     ):
         app.include_router(router)

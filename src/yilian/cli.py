@@ -44,6 +44,8 @@ def serve(
         log_config=None,
         access_log=False,  # the app writes its own, masked (yilian.access)
         proxy_headers=True,
+        # Open event streams (GET /api/v1/events) must not hold a shutdown: browsers reconnect.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import yilian.models  # noqa: F401 — every table, so that the ORM can resolve the jobs' foreign keys
 from yilian.clock import Clock
 from yilian.db import Database
+from yilian.referrals import deadlines as referral_deadlines
 from yilian.scheduling import jobs as scheduling
 from yilian.scheduling.models import ShareAdjustment
 
@@ -32,13 +33,16 @@ class JobReport:
     sessions_made: int = 0
     released: dict[int, int] = field(default_factory=dict)
     adjusted: int = 0
+    referrals: referral_deadlines.DeadlineReport = field(default_factory=referral_deadlines.DeadlineReport)
 
     def summary(self) -> str:
         if not self.ran:
             return "another runner holds the lock: nothing done"
         return (
             f"sessions made: {self.sessions_made}; kept slots released: {sum(self.released.values())} "
-            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}"
+            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}; referrals "
+            f"escalated: {self.referrals.escalated}, expired: {self.referrals.expired}, "
+            f"returned: {self.referrals.returned}"
         )
 
 
@@ -64,6 +68,7 @@ async def run_due(db: Database, *, now: datetime, zone: ZoneInfo) -> JobReport:
         monday = week_start(today)
         if not await session.scalar(select(func.count()).where(ShareAdjustment.week_start == monday)):
             report.adjusted = len(await scheduling.adjust_shares(session, week_start=monday, now=now))
+        report.referrals = await referral_deadlines.run(session, now=now)
     return report
 
 
@@ -72,7 +77,8 @@ async def run_forever(db: Database, *, clock: Clock, zone: ZoneInfo, every: floa
     while True:
         try:
             report = await run_due(db, now=clock(), zone=zone)
-            if report.released or report.sessions_made or report.adjusted:
+            deadlines = report.referrals
+            if report.released or report.sessions_made or report.adjusted or any(vars(deadlines).values()):
                 log.info("jobs: %s", report.summary())
         except Exception:  # a failed run is logged and tried again next minute
             log.exception("jobs: run failed")

@@ -13,6 +13,13 @@ from yilian.directory.models import (
 )
 from yilian.idempotency import IdempotencyRecord
 from yilian.notices.models import Notice
+from yilian.referrals.models import (
+    FollowUpItem,
+    FollowUpTask,
+    Referral,
+    ReferralAttachment,
+    ReferralEvent,
+)
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
@@ -35,6 +42,8 @@ __all__ = [
     "Consortium",
     "Contract",
     "Department",
+    "FollowUpItem",
+    "FollowUpTask",
     "HospitalRules",
     "IdempotencyRecord",
     "Institution",
@@ -42,6 +51,9 @@ __all__ = [
     "Notice",
     "Practitioner",
     "QuotaPolicy",
+    "Referral",
+    "ReferralAttachment",
+    "ReferralEvent",
     "Resident",
     "ShareAdjustment",
     "Slot",

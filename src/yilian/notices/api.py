@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from yilian.notices import service
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from yilian.notices import service, stream
 from yilian.notices.schemas import NoticeOut, NoticePageOut
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, state
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
 
@@ -30,3 +33,30 @@ async def mark_notice_read(notice_id: PathId, actor: ActorDep, db: DbDep, now: N
         return NoticeOut.model_validate(
             await service.mark_read(session, notice_id=notice_id, actor=actor, now=now)
         )
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def event_stream(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> StreamingResponse:
+    """The signed-in user's notices, live (`event: notice`, `id` = the notice id), and the unread
+    count (`event: unread`). Reconnect with `Last-Event-ID` to get every notice missed meanwhile."""
+    events = stream.events(
+        db,
+        user_id=actor.user_id,
+        last_event_id=stream.parse_last_event_id(last_event_id),
+        disconnected=request.is_disconnected,
+        clock=state(request).clock,
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Actor, Role
+from yilian.db import after_commit
 from yilian.errors import NotFound
 from yilian.i18n import N_
+from yilian.notices.broker import broker
 from yilian.notices.models import Notice
 from yilian.pagination import Page, fetch_page
 
@@ -37,14 +39,38 @@ async def notify_role_at(
             .where(User.institution_id.in_(institution_ids), UserRole.role == role, User.is_active.is_(True))
         )
     ).all()
-    if recipients:
-        await session.execute(
-            insert(Notice),
-            [
-                {"user_id": u, "kind": kind, "title": title, "body": body, "link": link, "created_at": now}
-                for u in recipients
-            ],
-        )
+    return await notify_users(
+        session, user_ids=list(recipients), kind=kind, title=title, body=body, link=link, now=now
+    )
+
+
+async def notify_users(
+    session: AsyncSession,
+    *,
+    user_ids: list[int],
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    now: datetime,
+) -> int:
+    """One notice for each user (once each), in the caller's transaction; their open pages are
+    woken after it commits. How many."""
+    recipients = sorted(set(user_ids))
+    if not recipients:
+        return 0
+    await session.execute(
+        insert(Notice),
+        [
+            {"user_id": u, "kind": kind, "title": title, "body": body, "link": link, "created_at": now}
+            for u in recipients
+        ],
+    )
+
+    async def wake() -> None:
+        broker.wake(recipients)
+
+    after_commit(session, wake)
     return len(recipients)
 
 
@@ -74,3 +100,31 @@ async def mark_read(session: AsyncSession, *, notice_id: int, actor: Actor, now:
     )
     await session.refresh(notice)
     return notice
+
+
+async def unread_count(session: AsyncSession, *, user_id: int) -> int:
+    found = await session.scalar(
+        select(func.count()).where(Notice.user_id == user_id, Notice.read_at.is_(None))
+    )
+    return found or 0
+
+
+async def notices_after(
+    session: AsyncSession, *, user_id: int, after_id: int, limit: int = 100
+) -> list[Notice]:
+    """The user's notices with an id above `after_id`, oldest first (what a reconnecting stream missed)."""
+    return list(
+        (
+            await session.scalars(
+                select(Notice)
+                .where(Notice.user_id == user_id, Notice.id > after_id)
+                .order_by(Notice.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def last_notice_id(session: AsyncSession, *, user_id: int) -> int:
+    found = await session.scalar(select(func.max(Notice.id)).where(Notice.user_id == user_id))
+    return found or 0

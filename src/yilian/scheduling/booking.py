@@ -44,6 +44,13 @@ class BookingRequest:
     today: date
     key: str | None = None
     fingerprint: str | None = None
+    # A hospital accepting an up-referral books a kept slot for the referring centre: the
+    # appointment is the centre's, and the referral (not a contract) entitles the resident.
+    for_centre_id: int | None = None
+
+    @property
+    def via_institution_id(self) -> int | None:
+        return self.for_centre_id or self.actor.institution_id
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,18 @@ WITH clinic AS (
   FROM clinic_sessions c JOIN practitioners p ON p.id = c.practitioner_id
   WHERE c.id = $1 AND c.status = 'open' AND $6 < c.starts_at
     AND $6 >= CASE WHEN $3 = 'community' THEN c.community_opens_at ELSE c.public_opens_at END
-    AND ($3 = 'community' OR c.institution_id = $5)
+    AND ($3 = 'community' AND NOT $15 OR c.institution_id = $5)
 ), signed AS (
-  SELECT 1 FROM contracts WHERE $3 = 'community' AND resident_id = $2 AND institution_id = $5
+  SELECT 1 WHERE $15
+  UNION ALL
+  SELECT 1 FROM contracts WHERE $3 = 'community' AND resident_id = $2 AND institution_id = $14
     AND status = 'active' AND expires_on >= $7
+), queued AS (
+  -- Retries of one key take turns (SKIP LOCKED would let them take different slots at once).
+  SELECT pg_advisory_xact_lock($4, hashtext($9)) WHERE $9::text IS NOT NULL
 ), fresh AS (
-  SELECT 1 WHERE $9::text IS NULL
-    OR NOT EXISTS (SELECT 1 FROM idempotency_records WHERE user_id = $4 AND key = $9)
+  SELECT 1 WHERE (SELECT count(*) FROM queued) >= 0 AND ($9::text IS NULL
+    OR NOT EXISTS (SELECT 1 FROM idempotency_records WHERE user_id = $4 AND key = $9))
 ), taken AS (
   UPDATE slots SET status = 'booked'
   WHERE id = (
@@ -137,7 +149,7 @@ WITH clinic AS (
 ), appointment AS (
   INSERT INTO appointments (session_id, slot_id, resident_id, pool, booked_by,
                             booked_via_institution_id, booked_at, status)
-  SELECT $1, id, $2, $3, $4, $5, $6, 'booked' FROM taken
+  SELECT $1, id, $2, $3, $4, $14, $6, 'booked' FROM taken
   RETURNING id
 ), answer AS (
   SELECT json_build_object(
@@ -169,6 +181,7 @@ def pg_arguments(r: BookingRequest) -> tuple[Any, ...]:
     return (
         r.session_id, r.resident_id, r.pool.value, a.user_id, a.institution_id, r.now, r.today,
         a.username, r.key, a.main_role.value, a.client_addr, r.fingerprint, r.slot_number,
+        r.via_institution_id, r.for_centre_id is not None,
     )  # fmt: skip
 
 
@@ -210,17 +223,20 @@ def sqlite_book(execute: Execute, r: BookingRequest) -> Outcome:
     if found is None:
         return Outcome(body=None)
     clinic = Clinic(found[0], found[1], *(_instant(found[i]) for i in (2, 3, 4)))
-    signed = r.pool is Pool.COMMUNITY and bool(
-        execute(
-            "SELECT 1 FROM contracts WHERE resident_id = ? AND institution_id = ? AND status = 'active'"
-            " AND expires_on >= ?",
-            (r.resident_id, a.institution_id, r.today.isoformat()),
-        ).fetchone()
+    signed = r.for_centre_id is not None or (
+        r.pool is Pool.COMMUNITY
+        and bool(
+            execute(
+                "SELECT 1 FROM contracts WHERE resident_id = ? AND institution_id = ? AND status = 'active'"
+                " AND expires_on >= ?",
+                (r.resident_id, r.via_institution_id, r.today.isoformat()),
+            ).fetchone()
+        )
     )
     refused = Outcome(body=None, clinic=clinic, signed=signed)
     if (
         _why_closed(r, clinic)
-        or (r.pool is Pool.PUBLIC and clinic.institution_id != a.institution_id)
+        or (_hospital_books(r) and clinic.institution_id != a.institution_id)
         or (r.pool is Pool.COMMUNITY and not signed)
     ):
         return refused
@@ -237,7 +253,7 @@ def sqlite_book(execute: Execute, r: BookingRequest) -> Outcome:
             "INSERT INTO appointments (session_id, slot_id, resident_id, pool, booked_by,"
             " booked_via_institution_id, booked_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'booked')"
             " RETURNING id",
-            (r.session_id, slot[0], r.resident_id, r.pool.value, a.user_id, a.institution_id, now),
+            (r.session_id, slot[0], r.resident_id, r.pool.value, a.user_id, r.via_institution_id, now),
         ).fetchone()
     except Exception as error:
         if "UNIQUE" in str(error):
@@ -290,13 +306,18 @@ def refusal(request: BookingRequest, outcome: Outcome) -> DomainError:
     denied = audit.event(
         actor, "appointment.create", at=request.now, resident_id=request.resident_id, outcome="denied"
     )
-    if request.pool is Pool.PUBLIC and clinic.institution_id != actor.institution_id:
+    if _hospital_books(request) and clinic.institution_id != actor.institution_id:
         return audit.keep_on_refusal(Forbidden(), denied)
     if why := _why_closed(request, clinic):
         return BookingClosed(why=why)
     if request.pool is Pool.COMMUNITY and not outcome.signed:
         return audit.keep_on_refusal(NotSignedResident(), denied)
     return SlotUnavailable()
+
+
+def _hospital_books(r: BookingRequest) -> bool:
+    """Hospital staff book (its public pool, or a kept slot on a referral) only its own sessions."""
+    return r.pool is Pool.PUBLIC or r.for_centre_id is not None
 
 
 def _why_closed(r: BookingRequest, clinic: Clinic) -> str | None:

@@ -125,8 +125,8 @@ async def _book(db: Database, request: BookingRequest) -> str:
         outcome = Outcome(body=None, fresh=False)
     if outcome.body is not None:
         return outcome.body
-    if not outcome.fresh:
-        return await _replay(db, request)
+    if not outcome.fresh or (request.key and await _answered(db, request.actor.user_id, request.key)):
+        return await _replay(db, request)  # a concurrent retry of the key won before this one ran
     error = refusal(request, outcome)
     if whole_pool and isinstance(error, SlotUnavailable):
         sold_out.remember(db.url, request.session_id, request.pool.value)

@@ -71,6 +71,39 @@ async def book(
     request = booking.booking_request(
         actor, session_id=session_id, resident_id=resident_id, slot_number=slot_number, now=now, today=today
     )
+    return await _book(session, request)
+
+
+async def book_kept_for_referral(
+    session: AsyncSession,
+    *,
+    session_id: int,
+    resident_id: int,
+    referring_institution_id: int,
+    actor: Actor,
+    now: datetime,
+) -> Booked:
+    """The hospital accepts an up-referral into one of its own sessions: a kept (community) slot,
+    booked on behalf of the referring centre, as its family doctor would have booked it.
+
+    The referral service has checked the actor is the receiving side and the resident is the
+    referral's; the session must be the actor's hospital's (else Forbidden, audited).
+    SlotUnavailable when no kept slot is left; BookingClosed outside the community window.
+    """
+    request = booking.BookingRequest(
+        session_id=session_id,
+        resident_id=resident_id,
+        slot_number=None,
+        pool=Pool.COMMUNITY,
+        actor=actor,
+        now=now,
+        today=now.date(),  # unused: the referral, not a contract, entitles the resident
+        for_centre_id=referring_institution_id,
+    )
+    return await _book(session, request)
+
+
+async def _book(session: AsyncSession, request: booking.BookingRequest) -> Booked:
     try:
         outcome = await booking.run_in(session, request)
     except booking.Duplicate:

@@ -168,8 +168,21 @@ NowDep = Annotated[datetime, Depends(now)]
 TodayDep = Annotated[date, Depends(today)]
 LocaleDep = Annotated[str, Depends(locale)]
 DbDep = Annotated[Database, Depends(database)]
-Limit = Annotated[int, Query(ge=1, le=200, description="At most this many items")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items")]
+
+
+def _whole_number(value: object) -> object:
+    """Paging numbers are digits: "0.0" or "1e2" is refused, not read as 0 or 100."""
+    if isinstance(value, str) and not value.isdigit():
+        raise ValueError("expected a whole number, e.g. 20")
+    return value
+
+
+Limit = Annotated[
+    int, Query(ge=1, le=200, description="At most this many items"), BeforeValidator(_whole_number)
+]
+Offset = Annotated[
+    int, Query(ge=0, le=1_000_000, description="Skip this many items"), BeforeValidator(_whole_number)
+]
 
 
 def _iso_only(value: object) -> object:

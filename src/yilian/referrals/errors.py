@@ -1,0 +1,46 @@
+"""Referral refusals, each with a stable code."""
+
+from __future__ import annotations
+
+from yilian.errors import Conflict, DomainError, Unprocessable
+from yilian.i18n import N_
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = N_("Not possible now")
+    message = N_("This referral is %(status)s; %(action)s is not possible now.")
+    translated_params = ("status", "action")
+
+
+class NotSignedHere(Unprocessable):
+    code = "not_signed_resident"
+    title = N_("Not a signed resident")
+    message = N_("A family doctor refers up only residents with an active contract at the centre.")
+
+
+class BadTarget(Unprocessable):
+    code = "bad_referral_target"
+    title = N_("Cannot refer there")
+    message = N_("%(why)s")
+    translated_params = ("why",)
+
+
+class MissingDetail(Unprocessable):
+    code = "missing_detail"
+    title = N_("Something is missing")
+    message = N_("%(what)s is required for this action.")
+    translated_params = ("what",)
+
+
+class AttachmentRefused(Unprocessable):
+    code = "attachment_refused"
+    title = N_("File refused")
+    message = N_("%(why)s")
+    translated_params = ("why",)
+
+
+class AttachmentTooLarge(DomainError):
+    code, status = "attachment_too_large", 413
+    title = N_("File too large")
+    message = N_("A file may be at most %(limit)s MB.")

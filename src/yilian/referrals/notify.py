@@ -1,0 +1,136 @@
+"""Who a referral's events need, and the notices they get (written in the caller's transaction,
+pushed to open pages after it commits: see notices.broker)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.auth.models import User, UserRole
+from yilian.auth.policy import Role
+from yilian.directory.models import Institution, Practitioner, Resident
+from yilian.directory.rules import Title
+from yilian.notices import service as notices
+from yilian.referrals import rules
+from yilian.referrals.models import Referral
+
+# Notice kinds (stable: pages and clients may filter on them).
+NEW = "referral_new"
+ACCEPTED = "referral_accepted"
+DECLINED = "referral_declined"
+REDIRECTED = "referral_redirected"
+SCHEDULED = "referral_scheduled"
+REPORT_READY = "referral_report"
+CANCELLED = "referral_cancelled"
+OVERDUE = "referral_overdue"
+EXPIRED = "referral_expired"
+NO_SHOW = "referral_no_show"
+
+TITLES = {
+    NEW: "新转诊",
+    ACCEPTED: "转诊已接收",
+    DECLINED: "转诊被拒绝",
+    REDIRECTED: "转诊已转至他处",
+    SCHEDULED: "转诊已预约",
+    REPORT_READY: "转诊报告已回传",
+    CANCELLED: "转诊已撤销",
+    OVERDUE: "转诊超时未处理",
+    EXPIRED: "转诊已过期",
+    NO_SHOW: "患者未按时就诊",
+}
+DIRECTION_WORDS = {rules.Direction.UP: "上转", rules.Direction.DOWN: "下转"}
+
+
+async def _tier(session: AsyncSession, institution_id: int) -> int:
+    tier = await session.scalar(select(Institution.tier).where(Institution.id == institution_id))
+    return int(tier or 1)
+
+
+async def _acting_users(session: AsyncSession, institution_id: int) -> Select[int]:
+    role = rules.acting_role(await _tier(session, institution_id))
+    return (
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.institution_id == institution_id, UserRole.role == role, User.is_active.is_(True))
+    )
+
+
+async def receivers(session: AsyncSession, referral: Referral) -> list[int]:
+    """The receiving side's users: the named practitioner or the department's, else the whole
+    institution's acting role (so that a referral never goes to nobody)."""
+    everyone = await _acting_users(session, referral.target_institution_id)
+    if referral.target_practitioner_id or referral.target_department_id:
+        narrowed = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
+            or_(
+                Practitioner.id == referral.target_practitioner_id,
+                Practitioner.department_id == referral.target_department_id,
+            )
+        )
+        found = list((await session.scalars(narrowed)).all())
+        if found:
+            return found
+    return list((await session.scalars(everyone)).all())
+
+
+async def department_heads(session: AsyncSession, referral: Referral) -> list[int]:
+    """Who an overdue referral escalates to: the chief physicians (主任医师) of the target
+    department with an account; else the hospital's clinic office; else its whole acting role."""
+    everyone = await _acting_users(session, referral.target_institution_id)
+    chiefs = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
+        Practitioner.title == Title.CHIEF
+    )
+    if referral.target_department_id:
+        chiefs = chiefs.where(Practitioner.department_id == referral.target_department_id)
+    found = list((await session.scalars(chiefs)).all())
+    if found:
+        return found
+    office = (
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.institution_id == referral.target_institution_id,
+            UserRole.role == Role.CLINIC_OFFICE,
+            User.is_active.is_(True),
+        )
+    )
+    return list((await session.scalars(office)).all()) or list((await session.scalars(everyone)).all())
+
+
+async def send(
+    session: AsyncSession,
+    referral: Referral,
+    kind: str,
+    user_ids: list[int],
+    *,
+    now: datetime,
+    extra: str = "",
+) -> int:
+    """One notice per user about this referral: kind, resident, direction, and a link to it."""
+    name = await session.scalar(select(Resident.name).where(Resident.id == referral.resident_id))
+    direction = DIRECTION_WORDS[rules.Direction(referral.direction)]
+    body = f"{direction} #{referral.id} {name or ''}：{referral.reason[:60]}"
+    if extra:
+        body += f"（{extra[:80]}）"
+    return await notices.notify_users(
+        session,
+        user_ids=user_ids,
+        kind=kind,
+        title=TITLES[kind],
+        body=body,
+        link=f"/referrals/{referral.id}",
+        now=now,
+    )
+
+
+async def to_referrer(
+    session: AsyncSession, referral: Referral, kind: str, *, now: datetime, extra: str = ""
+) -> int:
+    return await send(session, referral, kind, [referral.created_by], now=now, extra=extra)
+
+
+async def to_receivers(
+    session: AsyncSession, referral: Referral, kind: str, *, now: datetime, extra: str = ""
+) -> int:
+    return await send(session, referral, kind, await receivers(session, referral), now=now, extra=extra)

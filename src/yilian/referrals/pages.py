@@ -1,0 +1,395 @@
+"""Referral pages: the phone-usable form (an ECG photo straight from the camera), worklists with
+filters and counts, a referral's timeline with its actions, the printable sheet, the follow-up
+task list, the consortium's monthly counts, and the user's notices. Parse, call a service, render."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from yilian.auth.policy import Actor
+from yilian.directory import service as directory
+from yilian.errors import Unprocessable
+from yilian.i18n import N_
+from yilian.notices import service as notices
+from yilian.referrals import attachments, choices, followup, icd10, queries, rules, service
+from yilian.referrals.rules import Action, Direction, Status, TaskStatus
+from yilian.referrals.schemas import ActionIn, Diagnosis, Medication, PlanItemIn, ReferralIn
+from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE: Final = 20
+Text = Annotated[str, Form(max_length=5000)]
+Short = Annotated[str, Form(max_length=500)]
+Lines = Annotated[list[str], Form()]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+BOXES: Final = ("new", "overdue", "mine", "sent", "received", "open", "closed")
+
+
+def _blank(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _pair(value: str) -> tuple[int, int | None]:
+    """ "12:34" → institution 12, department 34; "12:" → institution 12, no department."""
+    institution, _, department = value.partition(":")
+    try:
+        return int(institution), int(department) if department else None
+    except ValueError:
+        raise Unprocessable(N_("Choose where to refer to.")) from None
+
+
+def _local(request: Request, value: str) -> datetime | None:
+    """A datetime-local field (the consortium's time) as an aware instant."""
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=state(request).settings.zone)
+    except ValueError:
+        raise Unprocessable(N_("The time is not valid.")) from None
+
+
+# --- worklists and the consortium's numbers -------------------------------------------------------
+
+
+@router.get("/referrals")
+async def worklist(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    box: Annotated[str | None, Query(max_length=16)] = None,
+    direction: Annotated[str | None, Query(max_length=8)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    offset: Offset = 0,
+) -> Response:
+    """The actor's referrals, by box (new, overdue, mine, sent, received, open, closed) with counts."""
+    chosen_box = box if box in BOXES else None
+    chosen_direction = Direction(direction) if direction in ("up", "down") else None
+    chosen_status = Status(status) if status in {s.value for s in Status} else None
+    async with db.transaction() as session:  # the list is audited
+        page, counts = await queries.list_referrals(
+            session,
+            actor=actor,
+            now=now,
+            box=chosen_box,
+            direction=chosen_direction,
+            status=chosen_status,
+            resident_id=None,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+    context = {
+        "page": page,
+        "counts": counts,
+        "box": chosen_box,
+        "direction": direction or "",
+        "status": status or "",
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "statuses": [s.value for s in Status],
+        "boxes": BOXES,
+    }
+    return render(request, "referrals/list.html", context)
+
+
+@router.get("/referrals/stats")
+async def stats(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    """Up, down and closed referrals per month, for the consortium admin."""
+    async with db.transaction() as session:
+        months = await queries.monthly_counts(
+            session, actor=actor, now=now, zone=state(request).settings.zone
+        )
+    return render(request, "referrals/stats.html", {"months": months})
+
+
+# --- the form ------------------------------------------------------------------------------------
+
+
+@router.get("/referrals/new")
+async def new_referral(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    resident_id: OptionalId = None,
+    task_id: OptionalId = None,
+    direction: Annotated[str, Query(max_length=8)] = "up",
+) -> Response:
+    """The referral form: whom, where, why, with diagnoses from the ICD-10 list and an attachment."""
+    chosen = Direction.DOWN if direction == "down" else Direction.UP
+    async with db.transaction() as session:  # the residents offered are audited
+        residents = await directory.list_residents(
+            session, actor=actor, now=now, today=today, q=None, limit=100, offset=0
+        )
+        where = await choices.targets(session, actor=actor, direction=chosen)
+    context = {
+        "direction": chosen.value,
+        "residents": residents.items,
+        "resident_id": resident_id,
+        "task_id": task_id,
+        "targets": where,
+        "codes": icd10.codes(),
+        "urgencies": [u.value for u in rules.Urgency],
+        "services": [
+            s.value for s in rules.Service if (s is rules.Service.FOLLOW_UP) == (chosen is Direction.DOWN)
+        ],
+    }
+    return render(request, "referrals/new.html", context)
+
+
+def _diagnoses(codes: list[str]) -> list[Diagnosis]:
+    found = []
+    for value in codes:
+        code = value.split(" ", 1)[0].strip().upper()
+        known = icd10.known(code)
+        if code and known:
+            found.append(Diagnosis(code=known.code, text=known.text))
+        elif code:
+            raise Unprocessable(N_("Choose diagnoses from the ICD-10 list."))
+    return found
+
+
+def _medications(text: str) -> list[Medication]:
+    meds = []
+    for line in text.splitlines():
+        if line.strip():
+            name, _, dose = line.strip().partition(" ")
+            meds.append(Medication(name=name[:100], dose=dose.strip()[:100]))
+    return meds
+
+
+def _plan(what: list[str], every: list[str], until: list[str]) -> list[PlanItemIn]:
+    items = []
+    for w, e, u in zip(what, every, until, strict=False):
+        if w.strip() and e.strip() and u.strip():
+            try:
+                items.append(
+                    PlanItemIn(what=w.strip(), every_days=int(e), until=date.fromisoformat(u.strip()))
+                )
+            except ValueError:
+                raise Unprocessable(N_("The follow-up plan is not valid.")) from None
+    return items
+
+
+@router.post("/referrals")
+async def create_referral(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    direction: Annotated[str, Form(max_length=8)],
+    target: Annotated[str, Form(max_length=24)],
+    reason: Short,
+    resident_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    task_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    urgency: Annotated[rules.Urgency, Form()] = rules.Urgency.ROUTINE,
+    service_asked: Annotated[rules.Service | None, Form(alias="service")] = None,
+    summary: Text = "",
+    diagnosis: Lines = [],  # noqa: B006 — FastAPI copies defaults
+    medications: Text = "",
+    plan_what: Lines = [],  # noqa: B006
+    plan_every: Lines = [],  # noqa: B006
+    plan_until: Lines = [],  # noqa: B006
+    file: UploadFile | None = None,
+    save: Annotated[str, Form(max_length=8)] = "submit",
+) -> Response:
+    """Create (and submit) the referral, with its attachment, in one transaction."""
+    institution_id, department_id = _pair(target)
+    data = ReferralIn(
+        direction=Direction.DOWN if direction == "down" else Direction.UP,
+        resident_id=resident_id or 1,
+        target_institution_id=institution_id,
+        target_department_id=department_id,
+        urgency=urgency,
+        service=service_asked,
+        reason=reason,
+        summary=summary,
+        diagnoses=_diagnoses(diagnosis),
+        medications=_medications(medications),
+        plan=_plan(plan_what, plan_every, plan_until),
+        submit=save != "draft",
+    )
+    content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1) if file and file.filename else b""
+    async with db.transaction() as session:
+        if task_id is not None:
+            referral = await followup.refer_up_from_task(
+                session, task_id=task_id, data=data, actor=actor, now=now, today=today
+            )
+        else:
+            if resident_id is None:
+                raise Unprocessable(N_("Choose the resident."))
+            referral = await service.create_referral(session, data=data, actor=actor, now=now, today=today)
+        if content and file is not None:
+            await attachments.add_attachment(
+                session,
+                referral_id=referral.id,
+                filename=file.filename or "",
+                declared_type=file.content_type,
+                content=content,
+                description="",
+                actor=actor,
+                now=now,
+            )
+    return RedirectResponse(f"/referrals/{referral.id}", status_code=303)
+
+
+# --- one referral ---------------------------------------------------------------------------------
+
+
+async def _detail(
+    request: Request, referral_id: int, actor: Actor, now: datetime, today: Any
+) -> dict[str, Any]:
+    async with state(request).db.transaction() as session:  # the read is audited
+        view = await queries.get_referral(session, referral_id=referral_id, actor=actor, now=now, today=today)
+        kept: list[choices.KeptSession] = []
+        elsewhere: list[choices.Target] = []
+        allowed = view["allowed_actions"]
+        if (Action.ACCEPT in allowed or Action.SCHEDULE in allowed) and view["direction"] == Direction.UP:
+            kept = await choices.kept_sessions(
+                session,
+                institution_id=view["target_institution_id"],
+                department_id=view["target_department_id"],
+                now=now,
+            )
+        if Action.REDIRECT in allowed:
+            parties = await service.parties(session, await service.get_for_update(session, referral_id))
+            elsewhere = [
+                t
+                for t in await choices.targets(
+                    session,
+                    actor=actor,
+                    direction=Direction(view["direction"]),
+                    origin_tier=parties.origin_tier,
+                )
+                if t.id != parties.origin_institution_id
+            ]
+    return {"r": view, "kept": kept, "elsewhere": elsewhere}
+
+
+@router.get("/referrals/{referral_id}")
+async def referral_page(
+    request: Request, referral_id: PathId, actor: ActorDep, now: NowDep, today: TodayDep
+) -> Response:
+    """The referral, its timeline (every transition and attachment) and this user's next actions."""
+    return render(request, "referrals/detail.html", await _detail(request, referral_id, actor, now, today))
+
+
+@router.get("/referrals/{referral_id}/print")
+async def referral_sheet(
+    request: Request, referral_id: PathId, actor: ActorDep, now: NowDep, today: TodayDep
+) -> Response:
+    """The printable referral sheet (转诊单)."""
+    return render(request, "referrals/print.html", await _detail(request, referral_id, actor, now, today))
+
+
+@router.post("/referrals/{referral_id}/actions/{action}")
+async def referral_action(
+    request: Request,
+    referral_id: PathId,
+    action: Action,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    note: Short = "",
+    session_id: Annotated[str, Form(max_length=12)] = "",
+    scheduled_at: Annotated[str, Form(max_length=20)] = "",
+    place: Annotated[str, Form(max_length=200)] = "",
+    target: Annotated[str, Form(max_length=24)] = "",
+    findings: Text = "",
+    diagnosis: Annotated[str, Form(max_length=1000)] = "",
+    advice: Text = "",
+) -> Response:
+    """One move from the referral page; back to it."""
+    if action not in rules.PUBLIC_ACTIONS:
+        raise Unprocessable()
+    institution_id, department_id = _pair(target) if target else (None, None)
+    body = ActionIn(
+        note=note,
+        session_id=int(session_id) if session_id.isdigit() else None,
+        scheduled_at=_local(request, scheduled_at),
+        place=place,
+        target_institution_id=institution_id,
+        target_department_id=department_id,
+        findings=findings,
+        diagnosis=diagnosis,
+        advice=advice,
+    )
+    async with db.transaction() as session:
+        await service.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
+    return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+@router.post("/referrals/{referral_id}/attachments")
+async def referral_attachment(
+    referral_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, file: UploadFile, description: Short = ""
+) -> Response:
+    content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1)
+    async with db.transaction() as session:
+        await attachments.add_attachment(
+            session,
+            referral_id=referral_id,
+            filename=file.filename or "",
+            declared_type=file.content_type,
+            content=content,
+            description=description,
+            actor=actor,
+            now=now,
+        )
+    return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+# --- follow-up tasks and notices ------------------------------------------------------------------
+
+
+@router.get("/follow-up")
+async def follow_up(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    state_: Annotated[str | None, Query(alias="state", max_length=8)] = None,
+    offset: Offset = 0,
+) -> Response:
+    """The centre's follow-up tasks: overdue first by date, with counts by state."""
+    chosen = state_ if state_ in ("open", "overdue", "done", "missed") else None
+    async with db.transaction() as session:
+        page, counts = await followup.list_tasks(
+            session, actor=actor, now=now, today=today, state=chosen, limit=PAGE_SIZE, offset=offset
+        )
+    context = {"page": page, "counts": counts, "state": chosen, "offset": offset, "limit": PAGE_SIZE}
+    return render(request, "referrals/tasks.html", context)
+
+
+@router.post("/follow-up/{task_id}/{outcome}")
+async def finish_task(
+    task_id: PathId, outcome: TaskStatus, actor: ActorDep, db: DbDep, now: NowDep, note: Short = ""
+) -> Response:
+    async with db.transaction() as session:
+        await followup.finish_task(session, task_id=task_id, outcome=outcome, note=note, actor=actor, now=now)
+    return RedirectResponse("/follow-up", status_code=303)
+
+
+@router.get("/notices")
+async def notice_list(request: Request, actor: ActorDep, db: DbDep, offset: Offset = 0) -> Response:
+    """The user's notices, newest first (the header's count links here)."""
+    async with db.read() as session:
+        page, unread = await notices.list_notices(
+            session, actor=actor, unread_only=False, limit=PAGE_SIZE, offset=offset
+        )
+    return render(request, "referrals/notices.html", {"page": page, "unread": unread, "offset": offset})
+
+
+@router.post("/notices/{notice_id}/read")
+async def read_notice(notice_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    """Mark it read and follow its link."""
+    async with db.transaction() as session:
+        notice = await notices.mark_read(session, notice_id=notice_id, actor=actor, now=now)
+    return RedirectResponse(notice.link or "/notices", status_code=303)

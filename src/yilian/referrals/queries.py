@@ -1,0 +1,347 @@
+"""Reading referrals: one with its timeline, the worklists with counts, the consortium's monthly
+numbers, and what other capabilities ask (did this patient come through an up-referral?)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from yilian.auth import audit
+from yilian.auth.policy import Actor, Role
+from yilian.directory import service as directory
+from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
+from yilian.pagination import Page
+from yilian.referrals import followup, rules
+from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
+from yilian.referrals.rules import Direction, Side, Status
+from yilian.referrals.service import get_for_update, side_of
+
+ANSWERED_UP = (Status.ACCEPTED, Status.SCHEDULED, Status.ARRIVED, Status.REPORTED, Status.CLOSED)
+
+
+@directory.register_business
+def _referred_to() -> Select[int, int]:
+    """A sent referral is business with the receiving side: it may read the record for the
+    referral's sake (every read audited by the directory)."""
+    return select(Referral.resident_id, Referral.target_institution_id).where(
+        Referral.submitted_at.is_not(None)
+    )
+
+
+@directory.register_business
+def _referred_from() -> Select[int, int]:
+    return select(Referral.resident_id, Referral.origin_institution_id).where(
+        Referral.submitted_at.is_not(None)
+    )
+
+
+# --- for other capabilities (the admission queue) --------------------------------------------------
+
+
+async def came_through_up_referral(
+    session: AsyncSession, *, resident_id: int, institution_id: int
+) -> str | None:
+    """Why the resident counts as referred up to this hospital on the platform (the latest
+    accepted up-referral, e.g. "上转 #12 自 田林社区卫生服务中心 2026-11-20"), or None."""
+    origin = aliased(Institution)
+    row = (
+        await session.execute(
+            select(Referral.id, origin.name, Referral.submitted_at)
+            .join(origin, origin.id == Referral.origin_institution_id)
+            .where(
+                Referral.resident_id == resident_id,
+                Referral.target_institution_id == institution_id,
+                Referral.direction == Direction.UP,
+                Referral.status.in_(ANSWERED_UP),
+            )
+            .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    sent = row[2].astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() if row[2] else ""
+    return f"上转 #{row[0]} 自 {row[1]} {sent}".strip()
+
+
+async def up_referred_resident_ids(session: AsyncSession, *, institution_id: int) -> set[int]:
+    """Residents with an accepted (or later) up-referral to this hospital."""
+    found = await session.scalars(
+        select(Referral.resident_id)
+        .where(
+            Referral.target_institution_id == institution_id,
+            Referral.direction == Direction.UP,
+            Referral.status.in_(ANSWERED_UP),
+        )
+        .distinct()
+    )
+    return set(found.all())
+
+
+# --- one referral ----------------------------------------------------------------------------------
+
+
+async def _names(session: AsyncSession, r: Referral) -> dict[str, Any]:
+    institutions = dict(
+        (
+            await session.execute(
+                select(Institution.id, Institution.name).where(
+                    Institution.id.in_({r.origin_institution_id, r.target_institution_id})
+                )
+            )
+        ).all()
+    )
+    department = await session.get(Department, r.target_department_id) if r.target_department_id else None
+    doctors = dict(
+        (
+            await session.execute(
+                select(Practitioner.id, Practitioner.name).where(
+                    Practitioner.id.in_({r.target_practitioner_id or 0, r.origin_practitioner_id or 0})
+                )
+            )
+        ).all()
+    )
+    return {
+        "origin_name": institutions.get(r.origin_institution_id, ""),
+        "target_name": institutions.get(r.target_institution_id, ""),
+        "target_department_name": department.name if department else None,
+        "target_practitioner_name": doctors.get(r.target_practitioner_id or 0),
+        "origin_practitioner_name": doctors.get(r.origin_practitioner_id or 0),
+    }
+
+
+def _brief(r: Referral, resident: Resident, now: datetime) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "direction": r.direction,
+        "status": r.status,
+        "urgency": r.urgency,
+        "service": r.service,
+        "resident": {
+            "id": resident.id,
+            "name": resident.name,
+            "sex": resident.sex,
+            "birth_date": resident.birth_date,
+        },
+        "origin_institution_id": r.origin_institution_id,
+        "target_institution_id": r.target_institution_id,
+        "reason": r.reason,
+        "created_at": r.created_at,
+        "submitted_at": r.submitted_at,
+        "answer_due_at": r.answer_due_at,
+        "overdue": rules.is_overdue(Status(r.status), r.answer_due_at, now),
+        "escalated": r.escalated_at is not None,
+    }
+
+
+async def get_referral(
+    session: AsyncSession,
+    *,
+    referral_id: int,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    after_move: bool = False,
+) -> dict[str, Any]:
+    """A referral with its timeline, attachments, plan and tasks, and what this actor may do next.
+    Only its two sides see it (403 and an audit row for anyone else); every read is audited."""
+    r = await get_for_update(session, referral_id)
+    side = await side_of(session, r, actor)
+    # Right after its own move (a redirect hands the referral away) the actor sees the outcome once.
+    audit.require(side is not None or after_move, actor, "referral.read", at=now, resident_id=r.resident_id)
+    audit.record(
+        session, actor, "referral.read", at=now, resident_id=r.resident_id, detail={"referral_id": r.id}
+    )
+    resident = await session.get(Resident, r.resident_id)
+    assert resident is not None  # noqa: S101 — a foreign key
+    events = (
+        await session.scalars(
+            select(ReferralEvent).where(ReferralEvent.referral_id == r.id).order_by(ReferralEvent.id)
+        )
+    ).all()
+    attachments = (
+        await session.scalars(
+            select(ReferralAttachment)
+            .where(ReferralAttachment.referral_id == r.id)
+            .order_by(ReferralAttachment.id)
+        )
+    ).all()
+    plan = (
+        await session.scalars(
+            select(FollowUpItem).where(FollowUpItem.referral_id == r.id).order_by(FollowUpItem.id)
+        )
+    ).all()
+    return {
+        **_brief(r, resident, now),
+        **await _names(session, r),
+        "target_department_id": r.target_department_id,
+        "target_practitioner_id": r.target_practitioner_id,
+        "summary": r.summary,
+        "diagnoses": r.diagnoses,
+        "medications": r.medications,
+        "answer_note": r.answer_note,
+        "appointment_id": r.appointment_id,
+        "scheduled_at": r.scheduled_at,
+        "place": r.place,
+        "arrived_at": r.arrived_at,
+        "findings": r.findings,
+        "report_diagnosis": r.report_diagnosis,
+        "advice": r.advice,
+        "reported_at": r.reported_at,
+        "closed_at": r.closed_at,
+        "allowed_actions": rules.allowed_actions(Direction(r.direction), Status(r.status), side),
+        "side": side.value if side else None,
+        "events": events,
+        "attachments": attachments,
+        "plan": plan,
+        "tasks": await followup.tasks_of_referral(session, r.id, today),
+    }
+
+
+# --- worklists -------------------------------------------------------------------------------------
+
+BOXES = ("new", "overdue", "mine", "sent", "received", "open", "closed")
+
+
+def _involved(actor: Actor, tier: int | None) -> ColumnElement[bool]:
+    """Referrals the actor stands on a side of: its institution at either end, in its acting role."""
+    if actor.institution_id is None or tier is None or rules.acting_role(tier) not in actor.roles:
+        return false()
+    return or_(
+        Referral.origin_institution_id == actor.institution_id,
+        Referral.target_institution_id == actor.institution_id,
+    )
+
+
+def _box(box: str, actor: Actor, now: datetime) -> ColumnElement[bool]:
+    received = Referral.target_institution_id == actor.institution_id
+    waiting = Referral.status.in_(rules.AWAITING_ANSWER)
+    boxes: dict[str, ColumnElement[bool]] = {
+        "new": and_(received, waiting),
+        "overdue": and_(received, waiting, Referral.answer_due_at <= now),
+        "mine": or_(
+            Referral.created_by == actor.user_id,
+            Referral.answered_by == actor.user_id,
+            and_(received, Referral.target_practitioner_id == (actor.practitioner_id or 0)),
+        ),
+        "sent": Referral.origin_institution_id == actor.institution_id,
+        "received": and_(received, Referral.status != Status.DRAFT),
+        "open": Referral.status.in_(rules.OPEN),
+        "closed": Referral.status.in_(rules.FINAL),
+    }
+    return boxes[box]
+
+
+async def list_referrals(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    now: datetime,
+    box: str | None,
+    direction: Direction | None,
+    status: Status | None,
+    resident_id: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[Page[dict[str, Any]], dict[str, int]]:
+    """The actor's referrals (both ends of its institution), newest first, and the worklist counts."""
+    tier = await session.scalar(select(Institution.tier).where(Institution.id == actor.institution_id))
+    involved = _involved(actor, tier)
+    # A draft is its author's institution's business only.
+    involved = and_(
+        involved, or_(Referral.status != Status.DRAFT, Referral.origin_institution_id == actor.institution_id)
+    )
+    query = select(Referral, Resident).join(Resident, Resident.id == Referral.resident_id).where(involved)
+    if box:
+        query = query.where(_box(box, actor, now))
+    if direction:
+        query = query.where(Referral.direction == direction)
+    if status:
+        query = query.where(Referral.status == status)
+    if resident_id:
+        query = query.where(Referral.resident_id == resident_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = (await session.execute(query.order_by(Referral.id.desc()).limit(limit).offset(offset))).all()
+    institutions = dict((await session.execute(select(Institution.id, Institution.name))).all())
+    departments = dict(
+        (
+            await session.execute(
+                select(Department.id, Department.name).where(
+                    Department.id.in_({r.target_department_id or 0 for r, _ in rows})
+                )
+            )
+        ).all()
+    )
+    items = [
+        {
+            **_brief(r, resident, now),
+            "origin_name": institutions.get(r.origin_institution_id, ""),
+            "target_name": institutions.get(r.target_institution_id, ""),
+            "target_department_name": departments.get(r.target_department_id or 0),
+        }
+        for r, resident in rows
+    ]
+    counts = {}
+    for name in BOXES:
+        counts[name] = (
+            await session.scalar(
+                select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))
+            )
+            or 0
+        )
+    audit.record(
+        session, actor, "referral.list", at=now, detail={"resident_ids": [r.resident_id for r, _ in rows]}
+    )
+    return Page(items=items, total=total), counts
+
+
+# --- the consortium's numbers ----------------------------------------------------------------------
+
+
+async def monthly_counts(
+    session: AsyncSession, *, actor: Actor, now: datetime, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Up, down and closed referrals per month among the consortium's members (the consortium
+    admin's; everyone's for the system admin). Numbers only, no records."""
+    audit.require(
+        bool(actor.roles & {Role.CONSORTIUM_ADMIN, Role.SYSTEM_ADMIN}),
+        actor,
+        "referral.stats",
+        at=datetime.now(zone),
+    )
+    query = select(Referral.direction, Referral.submitted_at, Referral.closed_at, Referral.status).where(
+        Referral.submitted_at.is_not(None)
+    )
+    if not actor.has(Role.SYSTEM_ADMIN):
+        members = select(Membership.institution_id).where(
+            Membership.consortium_id == (actor.consortium_id or -1)
+        )
+        query = query.where(
+            or_(Referral.origin_institution_id.in_(members), Referral.target_institution_id.in_(members))
+        )
+    counts: dict[str, Counter[str]] = {}
+    for direction, submitted, closed, status in await session.execute(query):
+        if submitted is not None:
+            counts.setdefault(submitted.astimezone(zone).strftime("%Y-%m"), Counter())[direction] += 1
+        if closed is not None and status == Status.CLOSED:
+            counts.setdefault(closed.astimezone(zone).strftime("%Y-%m"), Counter())["closed"] += 1
+    return [
+        {"month": month, "up": c["up"], "down": c["down"], "closed": c["closed"]}
+        for month, c in sorted(counts.items())
+    ]
+
+
+__all__ = [
+    "Side",
+    "came_through_up_referral",
+    "get_referral",
+    "list_referrals",
+    "monthly_counts",
+    "up_referred_resident_ids",
+]

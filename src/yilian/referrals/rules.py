@@ -1,0 +1,302 @@
+"""Referral rules, pure: the transition table, who acts for each side, deadlines, follow-up dates
+and the attachment types we accept. No SQLAlchemy, no FastAPI (import-linter enforces it).
+
+One table (MOVES) answers three questions: may this move happen now, which side makes it,
+and what may this actor do next (the API's `allowed_actions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from yilian.auth.policy import Role
+
+
+class Direction(StrEnum):
+    UP = "up"  # 上转: community → hospital
+    DOWN = "down"  # 下转: hospital → community centre or secondary hospital
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REDIRECTED = "redirected"
+    SCHEDULED = "scheduled"
+    ARRIVED = "arrived"
+    REPORTED = "reported"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    REDIRECT = "redirect"
+    SCHEDULE = "schedule"
+    ARRIVE = "arrive"
+    REPORT = "report"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    # Made by the deadline job only, never through the API:
+    EXPIRE = "expire"
+    RETURN = "return"  # a scheduled patient did not come: back to the referrer
+
+
+PUBLIC_ACTIONS: Final = (
+    Action.SUBMIT,
+    Action.ACCEPT,
+    Action.DECLINE,
+    Action.REDIRECT,
+    Action.SCHEDULE,
+    Action.ARRIVE,
+    Action.REPORT,
+    Action.CLOSE,
+    Action.CANCEL,
+)
+
+
+class Side(StrEnum):
+    REFERRER = "referrer"
+    RECEIVER = "receiver"
+    SYSTEM = "system"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class Service(StrEnum):
+    """What the referrer asks of the receiving side."""
+
+    OUTPATIENT = "outpatient"
+    ADMISSION = "admission"
+    EXAMINATION = "examination"
+    FOLLOW_UP = "follow_up"  # a down-referral: follow the patient up in the community
+
+
+AWAITING_ANSWER: Final = frozenset({Status.SUBMITTED, Status.REDIRECTED})
+OPEN: Final = frozenset(
+    {
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.REDIRECTED,
+        Status.SCHEDULED,
+        Status.ARRIVED,
+        Status.REPORTED,
+        Status.DECLINED,
+    }
+)
+FINAL: Final = frozenset({Status.CLOSED, Status.CANCELLED, Status.EXPIRED})
+
+_R, _H, _S = Side.REFERRER, Side.RECEIVER, Side.SYSTEM
+
+
+def _answering(status: Status) -> dict[tuple[Status, Action], tuple[Status, Side]]:
+    """A referral waiting for an answer: the receiver accepts, declines or passes it on; the
+    referrer may still withdraw it; the deadline job expires it when nobody answers."""
+    return {
+        (status, Action.ACCEPT): (Status.ACCEPTED, _H),
+        (status, Action.DECLINE): (Status.DECLINED, _H),
+        (status, Action.REDIRECT): (Status.REDIRECTED, _H),
+        (status, Action.CANCEL): (Status.CANCELLED, _R),
+        (status, Action.EXPIRE): (Status.EXPIRED, _S),
+    }
+
+
+_COMMON: Final = {
+    (Status.DRAFT, Action.SUBMIT): (Status.SUBMITTED, _R),
+    (Status.DRAFT, Action.CANCEL): (Status.CANCELLED, _R),
+    **_answering(Status.SUBMITTED),
+    **_answering(Status.REDIRECTED),
+    # Once accepted the referrer no longer withdraws it (so an accept and a cancel sent at once
+    # cannot both win); it may close one that stalls there (a patient who did not come).
+    (Status.ACCEPTED, Action.CLOSE): (Status.CLOSED, _R),
+    (Status.ARRIVED, Action.REPORT): (Status.REPORTED, _H),
+    (Status.REPORTED, Action.CLOSE): (Status.CLOSED, _R),
+    (Status.DECLINED, Action.CLOSE): (Status.CLOSED, _R),  # the referrer has read the refusal
+}
+
+MOVES: Final[dict[Direction, dict[tuple[Status, Action], tuple[Status, Side]]]] = {
+    # Up: the hospital books the patient in, sees them, and writes its report back.
+    Direction.UP: {
+        **_COMMON,
+        (Status.ACCEPTED, Action.SCHEDULE): (Status.SCHEDULED, _H),
+        (Status.SCHEDULED, Action.ARRIVE): (Status.ARRIVED, _H),
+        (Status.SCHEDULED, Action.RETURN): (Status.ACCEPTED, _S),
+    },
+    # Down: the centre takes the patient on (the plan becomes its tasks), sees them, and writes
+    # back how the follow-up goes; the hospital closes the loop.
+    Direction.DOWN: {
+        **_COMMON,
+        (Status.ACCEPTED, Action.ARRIVE): (Status.ARRIVED, _H),
+    },
+}
+
+
+def next_status(direction: Direction, current: Status, action: Action, side: Side) -> Status | None:
+    """The status after `action` by `side`, or None when the table has no such move."""
+    move = MOVES[direction].get((current, action))
+    if move is None or move[1] is not side:
+        return None
+    return move[0]
+
+
+def mover(direction: Direction, current: Status, action: Action) -> Side | None:
+    """Which side may make this move now (None: nobody, it is not in the table)."""
+    move = MOVES[direction].get((current, action))
+    return move[1] if move else None
+
+
+def allowed_actions(direction: Direction, current: Status, side: Side | None) -> list[Action]:
+    """What this side may do now, in the order of PUBLIC_ACTIONS (the API's `allowed_actions`)."""
+    if side is None:
+        return []
+    return [a for a in PUBLIC_ACTIONS if next_status(direction, current, a, side) is not None]
+
+
+# --- who acts for an institution ---------------------------------------------------------------
+
+
+def acting_role(tier: int) -> Role:
+    """A community centre acts through its family doctors; a hospital through its specialists."""
+    return Role.FAMILY_DOCTOR if tier == 1 else Role.SPECIALIST
+
+
+def may_refer(direction: Direction, *, origin_tier: int, target_tier: int) -> bool:
+    """Up goes to a higher tier, down to a lower one (seed 003: 3+2+1)."""
+    if direction is Direction.UP:
+        return target_tier > origin_tier
+    return target_tier < origin_tier
+
+
+@dataclass(frozen=True)
+class Parties:
+    origin_institution_id: int
+    origin_tier: int
+    target_institution_id: int
+    target_tier: int
+
+
+def side_of(roles: frozenset[Role], institution_id: int | None, parties: Parties) -> Side | None:
+    """The side an actor stands on for one referral, or None for an outsider."""
+    if institution_id is None:
+        return None
+    if institution_id == parties.origin_institution_id and acting_role(parties.origin_tier) in roles:
+        return Side.REFERRER
+    if institution_id == parties.target_institution_id and acting_role(parties.target_tier) in roles:
+        return Side.RECEIVER
+    return None
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+ANSWER_WITHIN: Final = {
+    Urgency.EMERGENCY: timedelta(minutes=30),
+    Urgency.URGENT: timedelta(hours=24),
+    Urgency.ROUTINE: timedelta(hours=72),
+}
+EXPIRE_AFTER_DUE: Final = timedelta(days=7)
+NO_SHOW_GRACE: Final = timedelta(hours=24)
+
+
+def answer_due(urgency: Urgency, sent_at: datetime) -> datetime:
+    """When the receiving side must have answered: emergency 30 min, urgent 24 h, routine 72 h
+    (issue 5's defaults). A redirect starts the clock again for the new receiver."""
+    return sent_at + ANSWER_WITHIN[urgency]
+
+
+def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
+    return status in AWAITING_ANSWER and due is not None and now >= due
+
+
+def expires_at(due: datetime) -> datetime:
+    """Unanswered a week past its deadline (and escalated meanwhile): expired, and the referrer told."""
+    return due + EXPIRE_AFTER_DUE
+
+
+def no_show_at(scheduled_at: datetime) -> datetime:
+    """A scheduled patient not marked arrived a day after the appointment goes back to the referrer."""
+    return scheduled_at + NO_SHOW_GRACE
+
+
+# --- follow-up plans ---------------------------------------------------------------------------
+
+
+MAX_PLAN_SPAN: Final = timedelta(days=731)  # a follow-up plan covers at most two years
+
+
+def follow_up_dates(*, start: date, every_days: int, until: date) -> list[date]:
+    """The dates of one plan item: every `every_days` from `start` (the first one period after it)
+    up to `until` (and never beyond two years). Blood pressure every 2 weeks for 3 months → 6 dates."""
+    if every_days < 1:
+        raise ValueError("every_days must be at least 1")
+    until = min(until, start + MAX_PLAN_SPAN)
+    dates: list[date] = []
+    day = start + timedelta(days=every_days)
+    while day <= until:
+        dates.append(day)
+        day += timedelta(days=every_days)
+    return dates
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    MISSED = "missed"
+
+
+def task_state(status: str, due_on: date, today: date) -> str:
+    """What a follow-up task shows: done, missed, overdue (open past its day) or open."""
+    if status == TaskStatus.OPEN and due_on < today:
+        return "overdue"
+    return status
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
+# Magic bytes: what the content is, whatever the name says.
+SIGNATURES: Final = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+EXTENSIONS: Final = {
+    "image/jpeg": frozenset({".jpg", ".jpeg"}),
+    "image/png": frozenset({".png"}),
+    "application/pdf": frozenset({".pdf"}),
+}
+
+
+def sniff(content: bytes) -> str | None:
+    """The type the bytes are (JPEG, PNG or PDF), or None for anything else."""
+    for magic, kind in SIGNATURES:
+        if content.startswith(magic):
+            return kind
+    return None
+
+
+def attachment_refusal(filename: str, declared: str | None, content: bytes) -> str | None:
+    """Why a file is refused (a message id), or None: it must be a JPEG, PNG or PDF by its
+    content, its name and declared type must say the same, and it must fit the size limit."""
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        return "too_large"
+    actual = sniff(content)
+    if actual is None:
+        return "unsupported"
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in EXTENSIONS[actual]:
+        return "mismatch"
+    if declared and declared.split(";")[0].strip().lower() not in (actual, "application/octet-stream"):
+        return "mismatch"
+    return None

@@ -1,0 +1,102 @@
+"""Deadlines with the injectable clock (no sleeps): escalation to the department head, expiry,
+and a scheduled patient who did not come going back to the referrer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from tests.fixtures_app import Api, SettableClock
+from tests.referrals.conftest import act, refer_up
+from yilian import jobs
+from yilian.db import Database
+from yilian.referrals.models import ReferralEvent
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def kinds(api: Api, user: str) -> list[str]:
+    client = await api.as_(user, fresh=True)
+    return [n["kind"] for n in (await client.get("/api/v1/notices")).json()["items"]]
+
+
+async def run_jobs(db: Database, clock: SettableClock) -> jobs.JobReport:
+    return await jobs.run_due(db, now=clock(), zone=SHANGHAI)
+
+
+async def test_an_emergency_unanswered_for_30_minutes_is_escalated_once(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    referral = await refer_up(api, app_db, urgency="emergency")
+    clock.advance(minutes=29)
+    assert (await run_jobs(app_db, clock)).referrals.escalated == 0
+    clock.advance(minutes=1)
+    assert (await run_jobs(app_db, clock)).referrals.escalated == 1
+    assert (await run_jobs(app_db, clock)).referrals.escalated == 0  # once
+    # sp.sixth is the chief physician (主任医师) of the department referred to.
+    assert "referral_overdue" in await kinds(api, "sp.sixth")
+    specialist = await api.as_("sp.sixth", fresh=True)
+    seen = (await specialist.get(f"/api/v1/referrals/{referral['id']}")).json()
+    assert (seen["overdue"], seen["escalated"]) == (True, True)
+    assert seen["events"][-1]["action"] == "escalate"
+    overdue = (await specialist.get("/api/v1/referrals", params={"box": "overdue"})).json()
+    assert [r["id"] for r in overdue["items"]] == [referral["id"]]
+    assert overdue["counts"]["overdue"] == 1
+
+
+async def test_routine_waits_72_hours_and_expires_a_week_later(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    referral = await refer_up(api, app_db, urgency="routine")
+    clock.advance(hours=71)
+    assert (await run_jobs(app_db, clock)).referrals.escalated == 0
+    clock.advance(hours=1)
+    assert (await run_jobs(app_db, clock)).referrals.escalated == 1
+    clock.advance(days=7)
+    report = await run_jobs(app_db, clock)
+    assert report.referrals.expired == 1
+    doctor = await api.as_("fd.tianlin", fresh=True)
+    assert (await doctor.get(f"/api/v1/referrals/{referral['id']}")).json()["status"] == "expired"
+    assert "referral_expired" in await kinds(api, "fd.tianlin")
+
+
+async def test_an_answered_referral_is_not_escalated(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    referral = await refer_up(api, app_db, urgency="urgent")
+    specialist = await api.as_("sp.sixth")
+    assert (await act(specialist, referral["id"], "accept")).status_code == 200
+    clock.advance(days=30)
+    report = await run_jobs(app_db, clock)
+    assert (report.referrals.escalated, report.referrals.expired) == (0, 0)
+
+
+async def test_a_patient_who_did_not_come_goes_back_to_the_referrer(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    referral = await refer_up(api, app_db, service="examination")
+    specialist = await api.as_("sp.sixth")
+    when = clock() + timedelta(days=2)
+    scheduled = await act(
+        specialist, referral["id"], "accept", scheduled_at=when.isoformat(), place="影像科 CT室"
+    )
+    assert scheduled.json()["status"] == "scheduled"
+    clock.advance(days=2, hours=23)
+    assert (await run_jobs(app_db, clock)).referrals.returned == 0
+    clock.advance(hours=2)
+    assert (await run_jobs(app_db, clock)).referrals.returned == 1
+    doctor = await api.as_("fd.tianlin", fresh=True)
+    back = (await doctor.get(f"/api/v1/referrals/{referral['id']}")).json()
+    assert back["status"] == "accepted"
+    assert back["allowed_actions"] == ["close"]
+    assert "referral_no_show" in await kinds(api, "fd.tianlin")
+    async with app_db.read() as session:
+        last = await session.scalar(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral["id"])
+            .order_by(ReferralEvent.id.desc())
+        )
+    assert last is not None
+    assert (last.action, last.actor_user_id) == ("return", None)

@@ -1,0 +1,149 @@
+"""The pure referral rules: the whole transition table, deadlines, follow-up dates, file types."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yilian.auth.policy import Role
+from yilian.referrals import rules
+from yilian.referrals.rules import Action, Direction, Parties, Side, Status, Urgency
+
+# The issue's chain, written out once more by hand: the table must say exactly this.
+EXPECTED = {
+    (Status.DRAFT, Action.SUBMIT, Side.REFERRER): Status.SUBMITTED,
+    (Status.DRAFT, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
+    (Status.SUBMITTED, Action.ACCEPT, Side.RECEIVER): Status.ACCEPTED,
+    (Status.SUBMITTED, Action.DECLINE, Side.RECEIVER): Status.DECLINED,
+    (Status.SUBMITTED, Action.REDIRECT, Side.RECEIVER): Status.REDIRECTED,
+    (Status.SUBMITTED, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
+    (Status.SUBMITTED, Action.EXPIRE, Side.SYSTEM): Status.EXPIRED,
+    (Status.REDIRECTED, Action.ACCEPT, Side.RECEIVER): Status.ACCEPTED,
+    (Status.REDIRECTED, Action.DECLINE, Side.RECEIVER): Status.DECLINED,
+    (Status.REDIRECTED, Action.REDIRECT, Side.RECEIVER): Status.REDIRECTED,
+    (Status.REDIRECTED, Action.CANCEL, Side.REFERRER): Status.CANCELLED,
+    (Status.REDIRECTED, Action.EXPIRE, Side.SYSTEM): Status.EXPIRED,
+    (Status.ACCEPTED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
+    (Status.ARRIVED, Action.REPORT, Side.RECEIVER): Status.REPORTED,
+    (Status.REPORTED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
+    (Status.DECLINED, Action.CLOSE, Side.REFERRER): Status.CLOSED,
+}
+UP_ONLY = {
+    (Status.ACCEPTED, Action.SCHEDULE, Side.RECEIVER): Status.SCHEDULED,
+    (Status.SCHEDULED, Action.ARRIVE, Side.RECEIVER): Status.ARRIVED,
+    (Status.SCHEDULED, Action.RETURN, Side.SYSTEM): Status.ACCEPTED,
+}
+DOWN_ONLY = {(Status.ACCEPTED, Action.ARRIVE, Side.RECEIVER): Status.ARRIVED}
+EXPECTED_BY_DIRECTION = {Direction.UP: EXPECTED | UP_ONLY, Direction.DOWN: EXPECTED | DOWN_ONLY}
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_every_status_action_side_triple(direction: Direction) -> None:
+    expected = EXPECTED_BY_DIRECTION[direction]
+    for status, action, side in itertools.product(Status, Action, Side):
+        assert rules.next_status(direction, status, action, side) == expected.get((status, action, side)), (
+            direction,
+            status,
+            action,
+            side,
+        )
+
+
+def test_final_statuses_have_no_way_out() -> None:
+    for direction, status, action, side in itertools.product(Direction, rules.FINAL, Action, Side):
+        assert rules.next_status(direction, status, action, side) is None
+
+
+def test_allowed_actions_are_the_public_moves_of_the_side() -> None:
+    assert rules.allowed_actions(Direction.UP, Status.SUBMITTED, Side.RECEIVER) == [
+        Action.ACCEPT,
+        Action.DECLINE,
+        Action.REDIRECT,
+    ]
+    assert rules.allowed_actions(Direction.UP, Status.SUBMITTED, Side.REFERRER) == [Action.CANCEL]
+    assert rules.allowed_actions(Direction.UP, Status.SCHEDULED, Side.SYSTEM) == []  # RETURN is not public
+    assert rules.allowed_actions(Direction.UP, Status.SUBMITTED, None) == []
+    assert rules.allowed_actions(Direction.DOWN, Status.ACCEPTED, Side.RECEIVER) == [Action.ARRIVE]
+
+
+def test_sides_follow_institution_and_its_acting_role() -> None:
+    up = Parties(origin_institution_id=1, origin_tier=1, target_institution_id=2, target_tier=3)
+    doctor, specialist = frozenset({Role.FAMILY_DOCTOR}), frozenset({Role.SPECIALIST})
+    assert rules.side_of(doctor, 1, up) is Side.REFERRER
+    assert rules.side_of(specialist, 2, up) is Side.RECEIVER
+    assert rules.side_of(frozenset({Role.CLINIC_OFFICE}), 2, up) is None  # the wrong role at the right place
+    assert rules.side_of(doctor, 3, up) is None
+    assert rules.side_of(doctor, None, up) is None
+    down = Parties(origin_institution_id=2, origin_tier=3, target_institution_id=1, target_tier=1)
+    assert rules.side_of(specialist, 2, down) is Side.REFERRER
+    assert rules.side_of(doctor, 1, down) is Side.RECEIVER
+
+
+def test_up_goes_to_a_higher_tier_and_down_to_a_lower_one() -> None:
+    assert rules.may_refer(Direction.UP, origin_tier=1, target_tier=3)
+    assert not rules.may_refer(Direction.UP, origin_tier=1, target_tier=1)
+    assert rules.may_refer(Direction.DOWN, origin_tier=3, target_tier=2)
+    assert not rules.may_refer(Direction.DOWN, origin_tier=2, target_tier=3)
+
+
+def test_answer_deadlines_by_urgency() -> None:
+    sent = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    assert rules.answer_due(Urgency.EMERGENCY, sent) == sent + timedelta(minutes=30)
+    assert rules.answer_due(Urgency.URGENT, sent) == sent + timedelta(hours=24)
+    assert rules.answer_due(Urgency.ROUTINE, sent) == sent + timedelta(hours=72)
+    due = rules.answer_due(Urgency.URGENT, sent)
+    assert not rules.is_overdue(Status.SUBMITTED, due, due - timedelta(seconds=1))
+    assert rules.is_overdue(Status.SUBMITTED, due, due)
+    assert not rules.is_overdue(Status.ACCEPTED, due, due + timedelta(days=1))  # answered
+
+
+def test_blood_pressure_every_two_weeks_for_three_months() -> None:
+    start = date(2026, 11, 24)
+    dates = rules.follow_up_dates(start=start, every_days=14, until=date(2027, 2, 24))
+    assert dates[0] == date(2026, 12, 8)
+    assert len(dates) == 6
+    assert all(b - a == timedelta(days=14) for a, b in itertools.pairwise(dates))
+
+
+def test_a_plan_never_runs_past_two_years() -> None:
+    start = date(2026, 1, 1)
+    dates = rules.follow_up_dates(start=start, every_days=1, until=date(9999, 12, 31))
+    assert dates[-1] <= start + rules.MAX_PLAN_SPAN
+
+
+@given(every=st.integers(1, 60), span=st.integers(0, 400))
+def test_follow_up_dates_stay_inside_the_plan(every: int, span: int) -> None:
+    start = date(2026, 1, 1)
+    until = start + timedelta(days=span)
+    dates = rules.follow_up_dates(start=start, every_days=every, until=until)
+    assert len(dates) == span // every
+    assert all(start < d <= until for d in dates)
+
+
+def test_task_states() -> None:
+    today = date(2026, 11, 24)
+    assert rules.task_state("open", today, today) == "open"
+    assert rules.task_state("open", today - timedelta(days=1), today) == "overdue"
+    assert rules.task_state("done", today - timedelta(days=1), today) == "done"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
+PDF = b"%PDF-1.7\n" + b"\x00" * 20
+
+
+def test_attachments_are_judged_by_their_content() -> None:
+    assert rules.attachment_refusal("ecg.png", "image/png", PNG) is None
+    assert rules.attachment_refusal("ecg.JPG", "image/jpeg", JPEG) is None
+    assert rules.attachment_refusal("lab.pdf", "application/pdf", PDF) is None
+    assert rules.attachment_refusal("ecg.png", None, PNG) is None
+    assert rules.attachment_refusal("ecg.png", "image/png", PDF) == "mismatch"  # a PDF named .png
+    assert rules.attachment_refusal("ecg.jpg", "image/png", JPEG) == "mismatch"  # declared PNG, is JPEG
+    assert rules.attachment_refusal("run.exe", "image/png", b"MZ\x90\x00") == "unsupported"
+    assert (
+        rules.attachment_refusal("big.pdf", None, PDF + b"\x00" * rules.MAX_ATTACHMENT_BYTES) == "too_large"
+    )
