@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from tests.admissions.conftest import matrix_objects
 from tests.factories import family_doctor_of, institution, resident_body, signed_resident
 from tests.fixtures_app import Api
 from tests.scheduling.conftest import make_clinic
@@ -413,7 +414,98 @@ NOTICE_CASES = [
         call=submit("/clinic/sessions/{session_to_stop_page}/stop", lambda o: {"reason": "设备检修"}),
     ),
 ]
-CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES
+SIXTH_ADMISSIONS = frozenset({"admission.sixth"})
+SIXTH_STAFF = frozenset({"sp.sixth", "admission.sixth"})  # the hospital's admission office and specialists
+ADMISSION_CASES = [
+    Case(
+        "POST",
+        "/api/v1/admission-requests",
+        post(
+            "/api/v1/admission-requests",
+            lambda o: {
+                "ward_id": o["fresh_ward"],
+                "resident_id": o["creation_resident"],
+                "diagnosis": "膝骨关节炎",
+                "urgency": "elective",
+                "expected_days": 7,
+            },
+        ),
+        frozenset({"sp.sixth"}),
+        ok=201,
+    ),
+    Case("GET", "/api/v1/admission-requests", get("/api/v1/admission-requests"), SIGNED_IN),  # each its own
+    Case(
+        "GET",
+        "/api/v1/admission-requests/{request_id}",
+        get("/api/v1/admission-requests/{admission_own}"),
+        SIXTH_STAFF | {"fd.tianlin"},
+        variant="own",
+    ),
+    Case(
+        "GET",
+        "/api/v1/admission-requests/{request_id}",
+        get("/api/v1/admission-requests/{admission_other}"),
+        SIXTH_STAFF | {"fd.kangjian"},
+        variant="other",
+    ),
+    # The specialist cancels first; the office then finds it cancelled already (past the check).
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/cancel",
+        post("/api/v1/admission-requests/{admission_cancel}/cancel", lambda o: {"reason": "患者要求"}),
+        frozenset({"sp.sixth"}),
+        extra={"admission.sixth": 409},
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/admit",
+        post("/api/v1/admission-requests/{admission_admit}/admit", lambda o: {"bed_id": o["bed_admit"]}),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/transfer",
+        post(
+            "/api/v1/admission-requests/{admission_transfer}/transfer",
+            lambda o: {"bed_id": o["bed_transfer"]},
+        ),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/discharge",
+        post("/api/v1/admission-requests/{admission_discharge}/discharge"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case("GET", "/api/v1/wards", get("/api/v1/wards"), SIGNED_IN),
+    Case("GET", "/api/v1/wards/{ward_id}/queue", get("/api/v1/wards/{ward}/queue"), SIXTH_STAFF),
+    Case("GET", "/api/v1/wards/{ward_id}/beds", get("/api/v1/wards/{ward}/beds"), SIXTH_ADMISSIONS),
+    Case(
+        "POST",
+        "/api/v1/beds/{bed_id}/offer-next",
+        post("/api/v1/beds/{bed_offer}/offer-next"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/beds/{bed_id}/moves",
+        post("/api/v1/beds/{bed_close}/moves", lambda o: {"action": "close"}),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/bed-offers/{offer_id}/{answer}",
+        post("/api/v1/bed-offers/{offer}/accept"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "GET",
+        "/api/v1/admission-stats",
+        get("/api/v1/admission-stats?institution_id={hospital}&month=2026-11"),
+        SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"},
+    ),
+]
+CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES + ADMISSION_CASES
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -482,7 +574,9 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
     own_notice = (await tianlin.get("/api/v1/notices")).json()["items"][0]["id"]
     jinshan = await institution(db, "复旦大学附属金山医院")
     strangers = (await tianlin.get("/api/v1/practitioners", params={"institution_id": jinshan.id})).json()
+    admissions = await matrix_objects(api, db, own_resident=second.id, other_resident=other_second.id)
     return {
+        **admissions,
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from yilian import __version__
+from yilian.admissions import api as admissions_api
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.service import LoginPolicy
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         directory_api.router,
         scheduling_api.router,
         notices_api.router,
+        admissions_api.router,
         auth_pages.router,
         directory_pages.router,
         scheduling_pages.router,

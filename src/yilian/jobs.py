@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import yilian.models  # noqa: F401 — every table, so that the ORM can resolve the jobs' foreign keys
+from yilian.admissions import beds as admission_beds
 from yilian.clock import Clock
 from yilian.db import Database
 from yilian.scheduling import jobs as scheduling
@@ -32,13 +33,15 @@ class JobReport:
     sessions_made: int = 0
     released: dict[int, int] = field(default_factory=dict)
     adjusted: int = 0
+    offers_expired: int = 0
 
     def summary(self) -> str:
         if not self.ran:
             return "another runner holds the lock: nothing done"
         return (
             f"sessions made: {self.sessions_made}; kept slots released: {sum(self.released.values())} "
-            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}"
+            f"in {len(self.released)} sessions; share adjustments: {self.adjusted}; "
+            f"bed offers expired: {self.offers_expired}"
         )
 
 
@@ -64,6 +67,7 @@ async def run_due(db: Database, *, now: datetime, zone: ZoneInfo) -> JobReport:
         monday = week_start(today)
         if not await session.scalar(select(func.count()).where(ShareAdjustment.week_start == monday)):
             report.adjusted = len(await scheduling.adjust_shares(session, week_start=monday, now=now))
+        report.offers_expired = await admission_beds.expire_offers(session, now=now)
     return report
 
 
@@ -72,7 +76,7 @@ async def run_forever(db: Database, *, clock: Clock, zone: ZoneInfo, every: floa
     while True:
         try:
             report = await run_due(db, now=clock(), zone=zone)
-            if report.released or report.sessions_made or report.adjusted:
+            if report.released or report.sessions_made or report.adjusted or report.offers_expired:
                 log.info("jobs: %s", report.summary())
         except Exception:  # a failed run is logged and tried again next minute
             log.exception("jobs: run failed")

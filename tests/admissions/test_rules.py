@@ -146,6 +146,8 @@ def test_request_transitions_form_one_table() -> None:
         assert (moved is not None) == (status in rules.from_statuses(action))
         if action is not Action.EXPIRE:
             assert (moved is not None) == (action in rules.allowed_actions(status))
+        if moved is not None:
+            assert moved is rules.target_of(action)  # one target per action: the guard may be a set
     assert rules.next_status(RequestStatus.OFFERED, Action.DECLINE) is RequestStatus.WAITING
     assert rules.next_status(RequestStatus.CANCELLED, Action.ADMIT) is None
     assert rules.next_status(RequestStatus.DISCHARGED, Action.CANCEL) is None

@@ -15,6 +15,7 @@ patient is passed by a finite number of patients only (nobody starves).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,6 +68,7 @@ MOVES: Final = {
     (RequestStatus.OFFERED, Action.DECLINE): RequestStatus.WAITING,  # keeps its place
     (RequestStatus.OFFERED, Action.EXPIRE): RequestStatus.WAITING,
     (RequestStatus.WAITING, Action.ADMIT): RequestStatus.ADMITTED,  # a bed assigned directly
+    (RequestStatus.OFFERED, Action.ADMIT): RequestStatus.ADMITTED,  # came in: the offer is taken
     (RequestStatus.ACCEPTED, Action.ADMIT): RequestStatus.ADMITTED,
     (RequestStatus.ADMITTED, Action.TRANSFER): RequestStatus.ADMITTED,
     (RequestStatus.ADMITTED, Action.TRANSFER_OUT): RequestStatus.TRANSFERRED,
@@ -80,6 +82,11 @@ MOVES: Final = {
 def next_status(current: RequestStatus, action: Action) -> RequestStatus | None:
     """The request's status after `action`, or None when the move is not in the table."""
     return MOVES.get((current, action))
+
+
+def target_of(action: Action) -> RequestStatus:
+    """Where `action` leads (one status per action, whichever status it starts from)."""
+    return next(status for (_, act), status in MOVES.items() if act == action)
 
 
 def from_statuses(action: Action) -> list[RequestStatus]:
@@ -178,35 +185,45 @@ class Place:
 
 
 def queue(entries: Iterable[Entry], boost_days: int) -> list[Place]:
-    """The ward's queue in order, each entry with its place explained. O(n log n + n·k) for k
-    tagged entries within the boost window, which the bound keeps small."""
+    """The ward's queue in order, each entry with its place explained. O(n log n)."""
     ordered = sorted(entries, key=lambda e: sort_key(e, boost_days))
+    boost = timedelta(days=boost_days)
+    # Request times per class and tag, sorted: who passed whom is a count in a time window.
+    times: dict[tuple[Urgency, bool], list[datetime]] = {}
+    for entry in ordered:  # within a class and tag the order is request order already
+        times.setdefault((entry.urgency, entry.community_signed), []).append(entry.requested_at)
     places: list[Place] = []
+    more_urgent = 0
+    class_start = 0
     for index, entry in enumerate(ordered):
-        ahead = ordered[:index]
-        same = [e for e in ahead if e.urgency == entry.urgency]
-        boosted = sum(1 for e in same if e.community_signed and e.requested_at > entry.requested_at)
-        passed = 0
-        if entry.community_signed:
-            passed = sum(
-                1
-                for e in ordered[index + 1 :]
-                if e.urgency == entry.urgency
-                and not e.community_signed
-                and e.requested_at < entry.requested_at
-            )
+        if index and ordered[index - 1].urgency != entry.urgency:
+            more_urgent, class_start = index, index
+        me = entry.requested_at
+        # Tagged patients ahead who requested after me: within (me, me + boost), none if I am tagged.
+        boosted = (
+            0 if entry.community_signed else _between(times.get((entry.urgency, True), []), me, me + boost)
+        )
+        # Untagged patients behind me who requested before me: within (me − boost, me).
+        passed = (
+            _between(times.get((entry.urgency, False), []), me - boost, me) if entry.community_signed else 0
+        )
         places.append(
             Place(
                 entry=entry,
                 position=index + 1,
-                more_urgent_ahead=len(ahead) - len(same),
-                earlier_ahead=len(same) - boosted,
+                more_urgent_ahead=more_urgent,
+                earlier_ahead=index - class_start - boosted,
                 boosted_ahead=boosted,
                 passed=passed,
                 boost_days=boost_days,
             )
         )
     return places
+
+
+def _between(sorted_times: list[datetime], after: datetime, before: datetime) -> int:
+    """How many of the times are strictly after `after` and strictly before `before`."""
+    return max(0, bisect_left(sorted_times, before) - bisect_right(sorted_times, after))
 
 
 def order(entries: Iterable[Entry], boost_days: int) -> list[Entry]:
