@@ -505,7 +505,84 @@ ADMISSION_CASES = [
         SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"},
     ),
 ]
-CASES = API_CASES + PAGE_CASES + SCHEDULING_CASES + BOOKING_PAGE_CASES + NOTICE_CASES + ADMISSION_CASES
+ADMISSION_PAGE_CASES = [
+    page("/admissions", SIGNED_IN),  # each sees the requests it follows (none for most)
+    page("/admissions/wards/{ward_id}", SIXTH_STAFF, target="/admissions/wards/{ward}"),
+    page(
+        "/admissions/requests/{request_id}",
+        SIXTH_STAFF | {"fd.tianlin"},
+        target="/admissions/requests/{admission_own}",
+        variant="own",
+    ),
+    page(
+        "/admissions/requests/{request_id}",
+        SIXTH_STAFF | {"fd.kangjian"},
+        target="/admissions/requests/{admission_other}",
+        variant="other",
+    ),
+    page("/admissions/new", frozenset({"sp.sixth"})),
+    page(
+        "/admissions/new",
+        frozenset({"sp.sixth"}),
+        call=submit(
+            "/admissions/new",
+            lambda o: {
+                "ward_id": o["fresh_page_ward"],
+                "resident_id": o["creation_resident"],
+                "diagnosis": "半月板损伤",
+                "urgency": "elective",
+                "expected_days": "5",
+            },
+        ),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/offer-next",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/beds/{page_bed_offer}/offer-next"),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/moves",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/beds/{page_bed_close}/moves", lambda o: {"action": "close"}),
+    ),
+    page(
+        "/admissions/offers/{offer_id}/{answer}",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/offers/{page_offer}/decline"),
+    ),
+    page(
+        "/admissions/requests/{request_id}/admit",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/requests/{page_admit}/admit", lambda o: {"bed_id": o["page_bed_admit"]}),
+    ),
+    page(
+        "/admissions/requests/{request_id}/transfer",
+        SIXTH_ADMISSIONS,
+        call=submit(
+            "/admissions/requests/{page_transfer}/transfer", lambda o: {"ward_id": o["partner_ward"]}
+        ),
+    ),
+    page(
+        "/admissions/requests/{request_id}/discharge",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/requests/{page_discharge}/discharge"),
+    ),
+    page(
+        "/admissions/requests/{request_id}/cancel",
+        frozenset({"sp.sixth"}),
+        extra={"admission.sixth": 409},
+        call=submit("/admissions/requests/{page_cancel}/cancel", lambda o: {"reason": "已转他院"}),
+    ),
+]
+CASES = (
+    API_CASES
+    + PAGE_CASES
+    + SCHEDULING_CASES
+    + BOOKING_PAGE_CASES
+    + NOTICE_CASES
+    + ADMISSION_CASES
+    + ADMISSION_PAGE_CASES
+)
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:

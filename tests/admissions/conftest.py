@@ -137,19 +137,28 @@ async def fill_queue(
 
 
 async def matrix_objects(api: Any, db: Database, *, own_resident: int, other_resident: int) -> dict[str, Any]:
-    """The admission objects of the authorization matrix: ward A with requests in every state the
-    rows need, ward B for the creation row. Both residents have business with 市六 already."""
-    ward = await make_ward(db, beds=7, name="矩阵病区A")
-    fresh = await make_ward(db, beds=1, name="矩阵病区B")
-    cancel, admit, transfer, discharge, *_ = await fill_queue(
-        db, ward, [Waiting(1), Waiting(1), Waiting(1), Waiting(1), Waiting(10), Waiting(9), Waiting(8)]
+    """The admission objects of the authorization matrix: ward A (with a partner ward at 市八) with
+    requests in every state the rows need, wards B and C for the creation rows. Both residents
+    have business with 市六 already. The rows' own requests applied recently; the old waiting ones
+    are those the "offer next" rows reach."""
+    partner = await make_ward(db, institution=EIGHTH, beds=1, name="矩阵分院病区")
+    ward = await make_ward(db, beds=13, name="矩阵病区A", partner_ward_id=partner.id)
+    fresh, fresh_page = (
+        await make_ward(db, beds=1, name="矩阵病区B"),
+        await make_ward(db, beds=1, name="矩阵病区C"),
     )
-    b1, b2, b3, b4, b5, b6, b7 = await ward_beds(db, ward)
+    recent = [Waiting(1) for _ in range(8)]
+    old = [Waiting(days) for days in (10, 9, 8, 7, 6)]
+    cancel, admit, transfer, discharge, p_cancel, p_admit, p_transfer, p_discharge, *_ = await fill_queue(
+        db, ward, recent + old
+    )
+    b1, b2, b3, b4, b5, b6, b7, p1, p2, p3, p4, p5, p6 = await ward_beds(db, ward)
     office = await api.as_("admission.sixth")
-    for request_id, bed in ((transfer, b2), (discharge, b4)):
+    for request_id, bed in ((transfer, b2), (discharge, b4), (p_transfer, p5), (p_discharge, p6)):
         done = await office.post(f"/api/v1/admission-requests/{request_id}/admit", json={"bed_id": bed})
         assert done.status_code == 200, done.text
     offer = (await office.post(f"/api/v1/beds/{b7}/offer-next")).json()["offer_id"]
+    page_offer = (await office.post(f"/api/v1/beds/{p3}/offer-next")).json()["offer_id"]
     specialist = await api.as_("sp.sixth")
     own, other = [
         (
@@ -168,7 +177,9 @@ async def matrix_objects(api: Any, db: Database, *, own_resident: int, other_res
     ]
     return {
         "ward": ward.id,
+        "partner_ward": partner.id,
         "fresh_ward": fresh.id,
+        "fresh_page_ward": fresh_page.id,
         "hospital": ward.institution_id,
         "admission_own": own,
         "admission_other": other,
@@ -176,10 +187,18 @@ async def matrix_objects(api: Any, db: Database, *, own_resident: int, other_res
         "admission_admit": admit,
         "admission_transfer": transfer,
         "admission_discharge": discharge,
+        "page_cancel": p_cancel,
+        "page_admit": p_admit,
+        "page_transfer": p_transfer,
+        "page_discharge": p_discharge,
         "bed_admit": b1,
         "bed_transfer": b3,
         "bed_offer": b5,
         "bed_close": b6,
+        "page_bed_offer": p1,
+        "page_bed_close": p2,
+        "page_bed_admit": p4,
         "offer": offer,
+        "page_offer": page_offer,
         "creation_resident": other_resident,
     }
