@@ -193,3 +193,19 @@ async def test_ten_concurrent_offers_never_offer_one_entry_twice_or_skip_one(
     assert len(set(offered)) == 10
     expected = [e.id for e in rules.order(await entries(app_db, ids), 3)][:10]
     assert sorted(offered) == sorted(expected)
+
+
+async def test_cancelling_an_offered_request_offers_its_bed_to_the_next(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, beds=1)
+    first, second = await fill_queue(app_db, ward, [Waiting(3), Waiting(1)])
+    (bed,) = await ward_beds(app_db, ward)
+    office = await api.as_("admission.sixth")
+    assert (await office.post(f"/api/v1/beds/{bed}/offer-next")).json()["id"] == first
+    cancelled = await office.post(
+        f"/api/v1/admission-requests/{first}/cancel", json={"reason": "已在他院住院"}
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await office.get(f"/api/v1/admission-requests/{second}")).json()["status"] == "offered"
+    # A request that is not in the queue any more cannot be offered, admitted or cancelled again.
+    again = await office.post(f"/api/v1/admission-requests/{first}/admit", json={"bed_id": bed})
+    assert again.status_code == 409

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,18 +38,35 @@ class QueueItem:
     offer_expires_at: datetime | None = None
 
 
-async def ward_places(session: AsyncSession, ward: Ward) -> list[tuple[Place, AdmissionRequest, str]]:
-    """The ward's queue in order (rules.queue), with each request and the resident's name."""
+QUEUE_COLUMNS = (
+    AdmissionRequest.id,
+    AdmissionRequest.resident_id,
+    AdmissionRequest.sex,
+    AdmissionRequest.urgency,
+    AdmissionRequest.community_signed,
+    AdmissionRequest.community_reason,
+    AdmissionRequest.community_detail,
+    AdmissionRequest.requested_at,
+    AdmissionRequest.status,
+    AdmissionRequest.diagnosis,
+    AdmissionRequest.expected_days,
+    Resident.name,
+)
+
+
+async def ward_places(session: AsyncSession, ward: Ward) -> list[tuple[Place, Any]]:
+    """The ward's queue in order (rules.queue), each place with its row (plain columns, not ORM
+    objects: a queue of hundreds is read on every look at the board)."""
     rows = (
         await session.execute(
-            select(AdmissionRequest, Resident.name)
+            select(*QUEUE_COLUMNS)
             .join(Resident, Resident.id == AdmissionRequest.resident_id)
             .where(AdmissionRequest.ward_id == ward.id, AdmissionRequest.status.in_(QUEUED))
         )
     ).all()
-    by_id = {request.id: (request, name) for request, name in rows}
-    entries = [Entry(r.id, Urgency(r.urgency), r.requested_at, r.community_signed) for r, _ in by_id.values()]
-    return [(place, *by_id[place.entry.id]) for place in rules.queue(entries, ward.boost_days)]
+    by_id = {row.id: row for row in rows}
+    entries = [Entry(r.id, Urgency(r.urgency), r.requested_at, r.community_signed) for r in rows]
+    return [(place, by_id[place.entry.id]) for place in rules.queue(entries, ward.boost_days)]
 
 
 async def queue_items(session: AsyncSession, ward: Ward, locale: str) -> list[QueueItem]:
@@ -62,14 +80,14 @@ async def queue_items(session: AsyncSession, ward: Ward, locale: str) -> list[Qu
         )
     }
     items = []
-    for place, request, name in places:
+    for place, request in places:
         offer, bed = offers.get(request.id, (None, None))
         items.append(
             QueueItem(
                 position=place.position,
                 request_id=request.id,
                 resident_id=request.resident_id,
-                resident_name=name,
+                resident_name=request.name,
                 sex=request.sex,
                 urgency=request.urgency,
                 community_signed=request.community_signed,
@@ -95,4 +113,13 @@ async def place_of(session: AsyncSession, request: AdmissionRequest) -> Place | 
     ward = await session.get(Ward, request.ward_id)
     if ward is None:
         return None
-    return next((place for place, r, _ in await ward_places(session, ward) if r.id == request.id), None)
+    rows = await session.execute(
+        select(
+            AdmissionRequest.id,
+            AdmissionRequest.urgency,
+            AdmissionRequest.requested_at,
+            AdmissionRequest.community_signed,
+        ).where(AdmissionRequest.ward_id == ward.id, AdmissionRequest.status.in_(QUEUED))
+    )
+    entries = [Entry(key, Urgency(urgency), at, signed) for key, urgency, at, signed in rows]
+    return next((p for p in rules.queue(entries, ward.boost_days) if p.entry.id == request.id), None)
