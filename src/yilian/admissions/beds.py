@@ -113,9 +113,8 @@ async def offer_next(
     bed = await _bed(session, bed_id)
     _require_office(actor, await _hospital_of_bed(session, bed), "admission.offer", now=now, resident_id=None)
     offer = await moves.offer_bed(session, bed_id, now=now, actor=actor)
-    request = await session.get(AdmissionRequest, offer.request_id)
+    request = await session.get(AdmissionRequest, offer.request_id)  # loaded by the UPDATE ... RETURNING
     assert request is not None  # noqa: S101
-    await session.refresh(request)
     audit.record(
         session, actor, "admission.offer", at=now, resident_id=request.resident_id, detail={"bed_id": bed_id}
     )

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Final
 
 from yilian.i18n import N_, gettext
@@ -263,12 +264,19 @@ def explanation_parts(place: Place) -> list[tuple[str, dict[str, int]]]:
     return parts
 
 
+@cache
+def _template(locale: str, message: str) -> str:
+    """The message in the locale, looked up once (a queue of hundreds is explained per look)."""
+    return gettext(locale, message)
+
+
 def explain(place: Place, locale: str) -> str:
-    """ "第5位：前面有2位社区签约患者，其申请时间在您之后3天以内" (Chinese), or in English."""
+    """E.g. "第5位：前面有2位社区签约患者，其申请时间在您之后3天以内" (Chinese), or in English."""
     chinese = locale != "en"
-    head = gettext(locale, POSITION, position=place.position)
+    head = _template(locale, POSITION) % {"position": place.position}
     body = ("；" if chinese else "; ").join(
-        gettext(locale, message, **numbers) for message, numbers in explanation_parts(place)
+        _template(locale, message) % numbers if numbers else _template(locale, message)
+        for message, numbers in explanation_parts(place)
     )
     return head + ("：" if chinese else ": ") + body
 
