@@ -21,6 +21,8 @@ from yilian.admissions.schemas import (
     OfferAnswer,
     QueueEntryOut,
     TransferIn,
+    TransferToBed,
+    TransferToWard,
     WardOut,
 )
 from yilian.directory.schemas import PageOut
@@ -28,7 +30,7 @@ from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, Toda
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},
     404: {"description": "Not found"},
@@ -147,8 +149,8 @@ async def transfer(
         found = await beds.transfer(
             session,
             request_id=request_id,
-            bed_id=body.bed_id,
-            ward_id=body.ward_id,
+            bed_id=body.bed_id if isinstance(body, TransferToBed) else None,
+            ward_id=body.ward_id if isinstance(body, TransferToWard) else None,
             actor=actor,
             now=now,
             locale=_locale(request),

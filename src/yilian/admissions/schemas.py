@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
 
@@ -157,19 +157,23 @@ class AdmitIn(BaseModel):
     bed_id: int = Id
 
 
-class TransferIn(BaseModel):
-    """Either another bed of the hospital, or the partner ward (the patient joins its queue)."""
+class TransferToBed(BaseModel):
+    """To another bed of the hospital."""
 
     model_config = ConfigDict(extra="forbid")
 
-    bed_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    ward_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    bed_id: int = Id
 
-    @model_validator(mode="after")
-    def one_target(self) -> TransferIn:
-        if (self.bed_id is None) == (self.ward_id is None):
-            raise ValueError("give either bed_id or ward_id")
-        return self
+
+class TransferToWard(BaseModel):
+    """To the partner ward: the patient joins its queue (the new request is returned)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ward_id: int = Id
+
+
+TransferIn = TransferToBed | TransferToWard
 
 
 class CancelIn(BaseModel):

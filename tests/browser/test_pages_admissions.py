@@ -1,7 +1,10 @@
 """The seed-003 admission queue in Chromium on a phone: the admission office's board shows a
 社区签约 patient ahead of an untagged one who applied two days earlier but not ahead of one who
 applied five days earlier, with the words that explain each place; the family doctor sees where
-its resident stands."""
+its resident stands.
+
+(The file's name sorts after test_booking.py: the session's Chromium, which `phone` uses, must
+start after that module's own browser has stopped.)"""
 
 from __future__ import annotations
 
