@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from yilian.admissions import beds, service, stats
+from yilian.admissions import beds, service, stats, stays, wards
 from yilian.admissions.rules import RequestStatus
 from yilian.admissions.schemas import (
     AdmissionRequestIn,
@@ -146,7 +146,7 @@ async def transfer(
 ) -> AdmissionRequestOut:
     """To another bed of the hospital, or to the partner ward's queue (the new request is returned)."""
     async with db.transaction() as session:
-        found = await beds.transfer(
+        found = await stays.transfer(
             session,
             request_id=request_id,
             bed_id=body.bed_id if isinstance(body, TransferToBed) else None,
@@ -164,7 +164,7 @@ async def discharge(
 ) -> AdmissionRequestOut:
     """Discharge; `down_referral_url` starts the down-referral to the family doctor in one step."""
     async with db.transaction() as session:
-        found = await beds.discharge(
+        found = await stays.discharge(
             session, request_id=request_id, actor=actor, now=now, locale=_locale(request)
         )
     return AdmissionRequestOut.model_validate(found)
@@ -181,7 +181,7 @@ async def list_wards(
 ) -> PageOut[WardOut]:
     """Wards with their department's `boost_days` and free beds."""
     async with db.read() as session:
-        page = await service.list_wards(
+        page = await wards.list_wards(
             session, institution_id=institution_id, department_id=department_id, limit=limit, offset=offset
         )
     return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
@@ -193,7 +193,7 @@ async def ward_queue(
 ) -> list[QueueEntryOut]:
     """The ward's queue in order, each entry with `position` and its `explanation` in words."""
     async with db.transaction() as session:  # audited
-        items = await service.ward_queue(
+        items = await wards.ward_queue(
             session, ward_id=ward_id, actor=actor, now=now, locale=_locale(request)
         )
     return [QueueEntryOut.model_validate(i) for i in items]

@@ -17,12 +17,11 @@ from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidBedMove,
     InvalidTransition,
-    NotPartnerWard,
     OtherHospital,
 )
 from yilian.admissions.models import AdmissionRequest, Bed, BedOffer, Ward
 from yilian.admissions.rules import Action, BedAction, BedStatus, OfferStatus, RequestStatus
-from yilian.admissions.service import RequestView, view
+from yilian.admissions.views import RequestView, view
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.directory.models import Resident
@@ -46,20 +45,20 @@ class BedView:
     actions: list[str]
 
 
-async def _bed(session: AsyncSession, bed_id: int) -> Bed:
+async def bed_or_404(session: AsyncSession, bed_id: int) -> Bed:
     bed = await session.get(Bed, bed_id)
     if bed is None:
         raise NotFound(what=N_("Bed"), id=bed_id)
     return bed
 
 
-async def _hospital_of_bed(session: AsyncSession, bed: Bed) -> int:
+async def hospital_of_bed(session: AsyncSession, bed: Bed) -> int:
     ward = await session.get(Ward, bed.ward_id)
     assert ward is not None  # noqa: S101 — a foreign key
     return ward.institution_id
 
 
-def _require_office(
+def require_office(
     actor: Actor, hospital_id: int, action: str, *, now: datetime, resident_id: int | None
 ) -> None:
     audit.require(
@@ -72,7 +71,7 @@ async def list_beds(session: AsyncSession, *, ward_id: int, actor: Actor, now: d
     ward = await session.get(Ward, ward_id)
     if ward is None:
         raise NotFound(what=N_("Ward"), id=ward_id)
-    _require_office(actor, ward.institution_id, "bed.list", now=now, resident_id=None)
+    require_office(actor, ward.institution_id, "bed.list", now=now, resident_id=None)
     rows = (
         await session.execute(
             select(Bed, AdmissionRequest.resident_id, Resident.name, BedOffer.id, BedOffer.expires_at)
@@ -110,8 +109,8 @@ async def offer_next(
 ) -> RequestView:
     """Offer a free bed to the first fitting patient of its ward's queue; BedTaken if the bed is not
     free, QueueEmpty if nobody fits. The request offered, with the offer."""
-    bed = await _bed(session, bed_id)
-    _require_office(actor, await _hospital_of_bed(session, bed), "admission.offer", now=now, resident_id=None)
+    bed = await bed_or_404(session, bed_id)
+    require_office(actor, await hospital_of_bed(session, bed), "admission.offer", now=now, resident_id=None)
     offer = await moves.offer_bed(session, bed_id, now=now, actor=actor)
     request = await session.get(AdmissionRequest, offer.request_id)  # loaded by the UPDATE ... RETURNING
     assert request is not None  # noqa: S101
@@ -132,7 +131,7 @@ async def answer_offer(
     request = await session.get(AdmissionRequest, offer.request_id)
     assert request is not None  # noqa: S101
     action = Action.ACCEPT if accept else Action.DECLINE
-    _require_office(
+    require_office(
         actor, request.institution_id, f"admission.{action}", now=now, resident_id=request.resident_id
     )
     await _close_offer(
@@ -203,7 +202,7 @@ async def _request_and_bed(
     request = await session.get(AdmissionRequest, request_id)
     if request is None:
         raise NotFound(what=N_("Admission request"), id=request_id)
-    return request, await _bed(session, bed_id)
+    return request, await bed_or_404(session, bed_id)
 
 
 async def admit(
@@ -212,10 +211,8 @@ async def admit(
     """Admit into a bed: the bed moves free (or held for this patient) → occupied in one conditional
     UPDATE, so of two officers assigning one bed at once exactly one wins, the other BedTaken."""
     request, bed = await _request_and_bed(session, request_id, bed_id)
-    _require_office(
-        actor, request.institution_id, "admission.admit", now=now, resident_id=request.resident_id
-    )
-    if await _hospital_of_bed(session, bed) != request.institution_id:
+    require_office(actor, request.institution_id, "admission.admit", now=now, resident_id=request.resident_id)
+    if await hospital_of_bed(session, bed) != request.institution_id:
         raise OtherHospital()
     if not rules.fits(bed.room_sex, request.sex):
         raise BedDoesNotFit()
@@ -262,142 +259,13 @@ async def admit(
     return await view(session, request, actor=actor, locale=locale)
 
 
-async def transfer(
-    session: AsyncSession,
-    *,
-    request_id: int,
-    bed_id: int | None,
-    ward_id: int | None,
-    actor: Actor,
-    now: datetime,
-    locale: str,
-) -> RequestView:
-    """Move an admitted patient to another bed of the hospital (`bed_id`), or — a stable patient —
-    to the partner hospital's ward (`ward_id`, seed 003: 大门诊小病房), where it joins that ward's
-    queue with its urgency and its tag; the bed left is to be cleaned. The new request then."""
-    request = await session.get(AdmissionRequest, request_id)
-    if request is None:
-        raise NotFound(what=N_("Admission request"), id=request_id)
-    _require_office(
-        actor, request.institution_id, "admission.transfer", now=now, resident_id=request.resident_id
-    )
-    if bed_id is not None:
-        return await _transfer_to_bed(session, request, bed_id, actor=actor, now=now, locale=locale)
-    ward = await session.get(Ward, request.ward_id)
-    assert ward is not None  # noqa: S101
-    partner = await session.get(Ward, ward_id) if ward_id is not None else None
-    if partner is None or ward.partner_ward_id != partner.id:
-        raise NotPartnerWard()
-    left = await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
-    await moves.move_request(
-        session, request, Action.TRANSFER_OUT, now=now, actor=actor, bed_id=left, note=partner.name
-    )
-    moved = AdmissionRequest(
-        ward_id=partner.id,
-        institution_id=partner.institution_id,
-        department_id=partner.department_id,
-        resident_id=request.resident_id,
-        sex=request.sex,
-        requested_by=actor.user_id,
-        practitioner_id=request.practitioner_id,
-        source="transfer",
-        source_id=request.id,
-        diagnosis=request.diagnosis,
-        urgency=request.urgency,
-        urgency_rank=request.urgency_rank,
-        expected_days=request.expected_days,
-        notes=request.notes,
-        community_signed=request.community_signed,
-        community_reason=request.community_reason,
-        community_detail=request.community_detail,
-        requested_at=now,
-        effective_at=rules.effective_at(now, request.community_signed, partner.boost_days),
-        status=RequestStatus.WAITING,
-        status_at=now,
-        transferred_from_id=request.id,
-    )
-    session.add(moved)
-    await session.flush()
-    moves.event(
-        session,
-        action="create",
-        at=now,
-        actor=actor,
-        request_id=moved.id,
-        to_status=RequestStatus.WAITING,
-        note=ward.name,
-    )
-    audit.record(
-        session,
-        actor,
-        "admission.transfer",
-        at=now,
-        resident_id=request.resident_id,
-        detail={"to_ward_id": partner.id},
-    )
-    return await view(session, moved, actor=actor, locale=locale)
-
-
-async def _transfer_to_bed(
-    session: AsyncSession, request: AdmissionRequest, bed_id: int, *, actor: Actor, now: datetime, locale: str
-) -> RequestView:
-    bed = await _bed(session, bed_id)
-    if await _hospital_of_bed(session, bed) != request.institution_id:
-        raise OtherHospital()
-    if not rules.fits(bed.room_sex, request.sex):
-        raise BedDoesNotFit()
-    if request.status != RequestStatus.ADMITTED:
-        raise InvalidTransition(status=request.status, action=Action.TRANSFER)
-    left = await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
-    await moves.take_bed(
-        session, bed_id, expected=BedStatus.FREE, to=BedStatus.OCCUPIED, request_id=request.id, now=now
-    )
-    await moves.move_request(
-        session,
-        request,
-        Action.TRANSFER,
-        now=now,
-        actor=actor,
-        bed_id=left,
-        to_bed_id=bed_id,
-        ward_id=bed.ward_id,
-    )
-    audit.record(
-        session,
-        actor,
-        "admission.transfer",
-        at=now,
-        resident_id=request.resident_id,
-        detail={"bed_id": bed_id},
-    )
-    return await view(session, request, actor=actor, locale=locale)
-
-
-async def discharge(
-    session: AsyncSession, *, request_id: int, actor: Actor, now: datetime, locale: str
-) -> RequestView:
-    """Discharge: the bed is to be cleaned; the answer carries the down-referral to start (one step
-    on to the referrals package's form, filled in for this patient)."""
-    request = await session.get(AdmissionRequest, request_id)
-    if request is None:
-        raise NotFound(what=N_("Admission request"), id=request_id)
-    _require_office(
-        actor, request.institution_id, "admission.discharge", now=now, resident_id=request.resident_id
-    )
-    left = await session.scalar(select(Bed.id).where(Bed.request_id == request.id))
-    await moves.move_request(session, request, Action.DISCHARGE, now=now, actor=actor, bed_id=left)
-    await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
-    audit.record(session, actor, "admission.discharge", at=now, resident_id=request.resident_id)
-    return await view(session, request, actor=actor, locale=locale)
-
-
 async def move_bed(
     session: AsyncSession, *, bed_id: int, action: BedAction, actor: Actor, now: datetime, today: date
 ) -> Bed:
     """A bed cleaned (free again), closed or reopened. A bed that becomes free is offered at once
     to the first fitting patient of the queue, if any."""
-    bed = await _bed(session, bed_id)
-    _require_office(actor, await _hospital_of_bed(session, bed), "bed.move", now=now, resident_id=None)
+    bed = await bed_or_404(session, bed_id)
+    require_office(actor, await hospital_of_bed(session, bed), "bed.move", now=now, resident_id=None)
     target = rules.bed_move(BedStatus(bed.status), action)
     values: dict[str, object] = {"status": target, "updated_at": now}
     if target is BedStatus.FREE:

@@ -9,7 +9,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yilian.admissions import beds, service, words
+from yilian.admissions import beds, service, stays, wards, words
 from yilian.admissions.rules import BedAction, Urgency
 from yilian.admissions.schemas import OfferAnswer, Source
 from yilian.auth.policy import Role
@@ -45,12 +45,12 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
             limit=LIST_SIZE,
             offset=0,
         )
-        wards = (
-            await service.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
+        found = (
+            await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
             if actor.institution_id is not None and actor.roles & {Role.ADMISSION_OFFICE, Role.SPECIALIST}
             else None
         )
-    context = {"page": page, "wards": wards.items if wards else [], **_words()}
+    context = {"page": page, "wards": found.items if found else [], **_words()}
     return render(request, "admissions/index.html", context)
 
 
@@ -58,8 +58,8 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
 async def board(request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
     """The ward's queue in order, each place in words, and (for the admission office) its beds."""
     async with db.transaction() as session:
-        ward = await service.get_ward(session, ward_id=ward_id)
-        queue = await service.ward_queue(
+        ward = await wards.get_ward(session, ward_id=ward_id)
+        queue = await wards.ward_queue(
             session, ward_id=ward_id, actor=actor, now=now, locale=request.state.locale
         )
         manages = actor.has(Role.ADMISSION_OFFICE) and actor.institution_id == ward.institution_id
@@ -124,7 +124,7 @@ async def transfer(
 ) -> Response:
     """To the partner hospital's ward: the patient joins its queue."""
     async with db.transaction() as session:
-        found = await beds.transfer(
+        found = await stays.transfer(
             session,
             request_id=request_id,
             bed_id=None,
@@ -142,7 +142,7 @@ async def discharge(
 ) -> Response:
     """Discharge, then the request's page: its first button starts the down-referral."""
     async with db.transaction() as session:
-        await beds.discharge(
+        await stays.discharge(
             session, request_id=request_id, actor=actor, now=now, locale=request.state.locale
         )
     return RedirectResponse(f"/admissions/requests/{request_id}?discharged=1", status_code=303)
@@ -179,7 +179,7 @@ async def request_page(
         found = await service.get_request(
             session, request_id=request_id, actor=actor, now=now, today=today, locale=request.state.locale
         )
-        ward = await service.get_ward(session, ward_id=found.ward_id)
+        ward = await wards.get_ward(session, ward_id=found.ward_id)
     context = {"item": found, "ward": ward, "just_discharged": discharged, **_words()}
     return render(request, "admissions/request.html", context)
 
@@ -197,12 +197,12 @@ async def request_form(
     if not actor.has(Role.SPECIALIST) or actor.institution_id is None:
         raise Forbidden()
     async with db.transaction() as session:  # the residents shown are audited
-        wards = await service.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
+        choices = await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
         residents = await directory.list_residents(
             session, actor=actor, now=now, today=today, q=None, limit=RESIDENT_CHOICES, offset=0
         )
     context = {
-        "wards": wards.items,
+        "wards": choices.items,
         "residents": residents.items,
         "chosen": resident_id,
         "urgencies": list(Urgency),
