@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from tests.admissions.conftest import matrix_objects
 from tests.factories import family_doctor_of, institution, resident_body, signed_resident
 from tests.fixtures_app import Api
 from tests.notices.test_events import stream_status
@@ -537,6 +538,166 @@ REFERRAL_PAGE_CASES = [
         call=submit("/notices/{own_notice}/read"),
     ),
 ]
+SIXTH_ADMISSIONS = frozenset({"admission.sixth"})
+SIXTH_STAFF = frozenset({"sp.sixth", "admission.sixth"})  # the hospital's admission office and specialists
+ADMISSION_CASES = [
+    Case(
+        "POST",
+        "/api/v1/admission-requests",
+        post(
+            "/api/v1/admission-requests",
+            lambda o: {
+                "ward_id": o["fresh_ward"],
+                "resident_id": o["creation_resident"],
+                "diagnosis": "膝骨关节炎",
+                "urgency": "elective",
+                "expected_days": 7,
+            },
+        ),
+        frozenset({"sp.sixth"}),
+        ok=201,
+    ),
+    Case("GET", "/api/v1/admission-requests", get("/api/v1/admission-requests"), SIGNED_IN),  # each its own
+    Case(
+        "GET",
+        "/api/v1/admission-requests/{request_id}",
+        get("/api/v1/admission-requests/{admission_own}"),
+        SIXTH_STAFF | {"fd.tianlin"},
+        variant="own",
+    ),
+    Case(
+        "GET",
+        "/api/v1/admission-requests/{request_id}",
+        get("/api/v1/admission-requests/{admission_other}"),
+        SIXTH_STAFF | {"fd.kangjian"},
+        variant="other",
+    ),
+    # The specialist cancels first; the office then finds it cancelled already (past the check).
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/cancel",
+        post("/api/v1/admission-requests/{admission_cancel}/cancel", lambda o: {"reason": "患者要求"}),
+        frozenset({"sp.sixth"}),
+        extra={"admission.sixth": 409},
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/admit",
+        post("/api/v1/admission-requests/{admission_admit}/admit", lambda o: {"bed_id": o["bed_admit"]}),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/transfer",
+        post(
+            "/api/v1/admission-requests/{admission_transfer}/transfer",
+            lambda o: {"bed_id": o["bed_transfer"]},
+        ),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/admission-requests/{request_id}/discharge",
+        post("/api/v1/admission-requests/{admission_discharge}/discharge"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case("GET", "/api/v1/wards", get("/api/v1/wards"), SIGNED_IN),
+    Case("GET", "/api/v1/wards/{ward_id}/queue", get("/api/v1/wards/{ward}/queue"), SIXTH_STAFF),
+    Case("GET", "/api/v1/wards/{ward_id}/beds", get("/api/v1/wards/{ward}/beds"), SIXTH_ADMISSIONS),
+    Case(
+        "POST",
+        "/api/v1/beds/{bed_id}/offer-next",
+        post("/api/v1/beds/{bed_offer}/offer-next"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/beds/{bed_id}/moves",
+        post("/api/v1/beds/{bed_close}/moves", lambda o: {"action": "close"}),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/bed-offers/{offer_id}/{answer}",
+        post("/api/v1/bed-offers/{offer}/accept"),
+        SIXTH_ADMISSIONS,
+    ),
+    Case(
+        "GET",
+        "/api/v1/admission-stats",
+        get("/api/v1/admission-stats?institution_id={hospital}&month=2026-11"),
+        SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"},
+    ),
+]
+ADMISSION_PAGE_CASES = [
+    page("/admissions", SIGNED_IN),  # each sees the requests it follows (none for most)
+    page("/admissions/wards/{ward_id}", SIXTH_STAFF, target="/admissions/wards/{ward}"),
+    page(
+        "/admissions/requests/{request_id}",
+        SIXTH_STAFF | {"fd.tianlin"},
+        target="/admissions/requests/{admission_own}",
+        variant="own",
+    ),
+    page(
+        "/admissions/requests/{request_id}",
+        SIXTH_STAFF | {"fd.kangjian"},
+        target="/admissions/requests/{admission_other}",
+        variant="other",
+    ),
+    page("/admissions/new", frozenset({"sp.sixth"})),
+    page(
+        "/admissions/new",
+        frozenset({"sp.sixth"}),
+        call=submit(
+            "/admissions/new",
+            lambda o: {
+                "ward_id": o["fresh_page_ward"],
+                "resident_id": o["creation_resident"],
+                "diagnosis": "半月板损伤",
+                "urgency": "elective",
+                "expected_days": "5",
+            },
+        ),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/offer-next",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/beds/{page_bed_offer}/offer-next"),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/moves",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/beds/{page_bed_close}/moves", lambda o: {"action": "close"}),
+    ),
+    page(
+        "/admissions/offers/{offer_id}/{answer}",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/offers/{page_offer}/decline"),
+    ),
+    page(
+        "/admissions/requests/{request_id}/admit",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/requests/{page_admit}/admit", lambda o: {"bed_id": o["page_bed_admit"]}),
+    ),
+    page(
+        "/admissions/requests/{request_id}/transfer",
+        SIXTH_ADMISSIONS,
+        call=submit(
+            "/admissions/requests/{page_transfer}/transfer", lambda o: {"ward_id": o["partner_ward"]}
+        ),
+    ),
+    page(
+        "/admissions/requests/{request_id}/discharge",
+        SIXTH_ADMISSIONS,
+        call=submit("/admissions/requests/{page_discharge}/discharge"),
+    ),
+    page(
+        "/admissions/requests/{request_id}/cancel",
+        frozenset({"sp.sixth"}),
+        extra={"admission.sixth": 409},
+        call=submit("/admissions/requests/{page_cancel}/cancel", lambda o: {"reason": "已转他院"}),
+    ),
+]
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -545,6 +706,8 @@ CASES = (
     + NOTICE_CASES
     + REFERRAL_CASES
     + REFERRAL_PAGE_CASES
+    + ADMISSION_CASES
+    + ADMISSION_PAGE_CASES
 )
 
 
@@ -614,8 +777,10 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
     own_notice = (await tianlin.get("/api/v1/notices")).json()["items"][0]["id"]
     jinshan = await institution(db, "复旦大学附属金山医院")
     strangers = (await tianlin.get("/api/v1/practitioners", params={"institution_id": jinshan.id})).json()
+    admissions = await matrix_objects(api, db, own_resident=second.id, other_resident=other_second.id)
     return {
         **await referral_objects(api, db),
+        **admissions,
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

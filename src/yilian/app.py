@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from yilian import __version__
+from yilian.admissions import api as admissions_api
+from yilian.admissions import pages as admissions_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.service import LoginPolicy
@@ -91,10 +93,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         scheduling_api.router,
         notices_api.router,
         referrals_api.router,
+        admissions_api.router,
         auth_pages.router,
         directory_pages.router,
         scheduling_pages.router,
         referrals_pages.router,
+        admissions_pages.router,
         home.router,
     ):
         app.include_router(router)

@@ -201,3 +201,30 @@ def bench_booking_storm(
     if output:
         Path(output).write_text(text + "\n")
     print(text)
+
+
+@bench_app.command("admission-queue")
+def bench_admission_queue(
+    wards: Annotated[int, typer.Option(help="Wards at 市六 (the waiting requests spread over them)")] = 40,
+    waiting: Annotated[int, typer.Option(help="Waiting admission requests in all")] = 10_000,
+    samples: Annotated[int, typer.Option(help="Timed calls per measurement")] = 400,
+    admin_url: Annotated[
+        str, typer.Option(help="A PostgreSQL server to create the bench database on (dropped after)")
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    output: Annotated[str | None, typer.Option(help="Also write the JSON to this file")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database")] = False,
+) -> None:
+    """A ward's ordered queue with explanations, and offering a freed bed: p50/p99 (issue 6)."""
+    import json
+    from pathlib import Path
+
+    _bench_path()
+    from bench import admission_queue
+
+    options = admission_queue.Options(
+        wards=wards, waiting=waiting, samples=samples, admin_url=admin_url, keep=keep
+    )
+    text = json.dumps(admission_queue.main(options), ensure_ascii=False, indent=2)
+    if output:
+        Path(output).write_text(text + "\n")
+    print(text)

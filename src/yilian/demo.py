@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth.models import User, UserRole
 from yilian.auth.passwords import hash_password
 from yilian.auth.policy import Role
+from yilian.demo_admissions import load_admissions
 from yilian.demo_clinics import load_clinics
 from yilian.demo_data import (
     CONSORTIA,
@@ -97,6 +98,7 @@ REPORT_LABELS: Final = (
     "名居民",
     "份签约",
     "个出诊模板",
+    "份住院申请",
 )
 
 
@@ -113,6 +115,7 @@ class LoadReport:
     residents: int = 0
     contracts: int = 0
     clinic_templates: int = 0
+    admission_requests: int = 0
 
     def summary(self) -> str:
         counts = [getattr(self, f.name) for f in fields(self)]
@@ -193,6 +196,7 @@ async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -
     )
     featured = await session.scalar(select(User.practitioner_id).where(User.username == "sp.sixth"))
     report.clinic_templates = await load_clinics(session, featured_expert=featured)
+    report.admission_requests = await load_admissions(session, now=now)
     return report
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import yilian.models  # noqa: F401 — every table, so that the ORM can resolve the jobs' foreign keys
+from yilian.admissions import beds as admission_beds
 from yilian.clock import Clock
 from yilian.db import Database
 from yilian.referrals import deadlines as referral_deadlines
@@ -34,6 +35,7 @@ class JobReport:
     released: dict[int, int] = field(default_factory=dict)
     adjusted: int = 0
     referrals: referral_deadlines.DeadlineReport = field(default_factory=referral_deadlines.DeadlineReport)
+    offers_expired: int = 0
 
     def summary(self) -> str:
         if not self.ran:
@@ -42,7 +44,7 @@ class JobReport:
             f"sessions made: {self.sessions_made}; kept slots released: {sum(self.released.values())} "
             f"in {len(self.released)} sessions; share adjustments: {self.adjusted}; referrals "
             f"escalated: {self.referrals.escalated}, expired: {self.referrals.expired}, "
-            f"returned: {self.referrals.returned}"
+            f"returned: {self.referrals.returned}; bed offers expired: {self.offers_expired}"
         )
 
 
@@ -69,6 +71,7 @@ async def run_due(db: Database, *, now: datetime, zone: ZoneInfo) -> JobReport:
         if not await session.scalar(select(func.count()).where(ShareAdjustment.week_start == monday)):
             report.adjusted = len(await scheduling.adjust_shares(session, week_start=monday, now=now))
         report.referrals = await referral_deadlines.run(session, now=now)
+        report.offers_expired = await admission_beds.expire_offers(session, now=now)
     return report
 
 
@@ -78,7 +81,13 @@ async def run_forever(db: Database, *, clock: Clock, zone: ZoneInfo, every: floa
         try:
             report = await run_due(db, now=clock(), zone=zone)
             deadlines = report.referrals
-            if report.released or report.sessions_made or report.adjusted or any(vars(deadlines).values()):
+            if (
+                report.released
+                or report.sessions_made
+                or report.adjusted
+                or report.offers_expired
+                or any(vars(deadlines).values())
+            ):
                 log.info("jobs: %s", report.summary())
         except Exception:  # a failed run is logged and tried again next minute
             log.exception("jobs: run failed")

@@ -1,5 +1,6 @@
 """Every table, imported once so that metadata (Alembic, tests) sees them all."""
 
+from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
 from yilian.db import Base
 from yilian.directory.models import (
@@ -32,10 +33,14 @@ from yilian.scheduling.models import (
 )
 
 __all__ = [
+    "AdmissionEvent",
+    "AdmissionRequest",
     "ApiToken",
     "Appointment",
     "AuditEvent",
     "Base",
+    "Bed",
+    "BedOffer",
     "BrowserSession",
     "ClinicSession",
     "ClinicTemplate",
@@ -60,4 +65,5 @@ __all__ = [
     "SlotRelease",
     "User",
     "UserRole",
+    "Ward",
 ]

@@ -107,3 +107,46 @@ def audit_scope(actor: Actor) -> int | None:
     if actor.has(Role.SYSTEM_ADMIN):
         return None
     return actor.consortium_id if actor.consortium_id is not None else -1
+
+
+# --- admissions (issue 6): the hospital's admission office manages, its specialists request ---------
+
+
+def may_manage_admissions(actor: Actor, hospital_id: int) -> bool:
+    """Queue, offers, beds, admission, transfer, discharge: the hospital's admission office (住院处)."""
+    return actor.has(Role.ADMISSION_OFFICE) and actor.institution_id == hospital_id
+
+
+def may_see_queue(actor: Actor, hospital_id: int) -> bool:
+    """A ward's whole queue: the hospital's admission office and its specialists."""
+    return (
+        bool(actor.roles & {Role.ADMISSION_OFFICE, Role.SPECIALIST}) and actor.institution_id == hospital_id
+    )
+
+
+def may_request_admission(actor: Actor, hospital_id: int, links: ResidentLinks) -> bool:
+    """An electronic admission request: a specialist of the hospital, for a patient it may see."""
+    return (
+        actor.has(Role.SPECIALIST) and actor.institution_id == hospital_id and may_view_resident(actor, links)
+    )
+
+
+def may_cancel_admission(actor: Actor, hospital_id: int) -> bool:
+    return may_see_queue(actor, hospital_id)
+
+
+def may_follow_admission(actor: Actor, hospital_id: int, links: ResidentLinks) -> bool:
+    """Where one request stands: the hospital's staff, and the family doctor whose centre holds the
+    resident's contract (never the whole queue: other patients are not its business)."""
+    if may_see_queue(actor, hospital_id):
+        return True
+    return (
+        actor.has(Role.FAMILY_DOCTOR)
+        and actor.institution_id is not None
+        and actor.institution_id in links.contract_institution_ids
+    )
+
+
+def may_see_admission_stats(actor: Actor, hospital_id: int) -> bool:
+    """Counts and waits, no records: the hospital's admission office, and the admins."""
+    return may_manage_admissions(actor, hospital_id) or bool(actor.roles & ADMIN_ROLES)

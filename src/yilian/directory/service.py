@@ -441,3 +441,10 @@ async def _get(session: AsyncSession, model: type[M], key: int, what: str) -> M:
     if found is None:
         raise NotFound(what=what, id=key)
     return found
+
+
+async def resident_links(session: AsyncSession, *, resident_id: int, today: date) -> ResidentLinks:
+    """Which institutions have business with a resident (for another domain's policy check)."""
+    resident = await _get(session, Resident, resident_id, N_("Resident"))
+    contract = (await _contracts_by_resident(session, [resident_id], today)).get(resident_id)
+    return await _links(session, resident, contract)

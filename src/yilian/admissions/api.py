@@ -1,0 +1,263 @@
+"""Admission routes under /api/v1 (DESIGN §5 style): requests, wards and their queues, beds and
+their moves, offers. Parse, call one service function, return."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+
+from yilian.admissions import beds, service, stats, stays, wards
+from yilian.admissions.rules import RequestStatus
+from yilian.admissions.schemas import (
+    AdmissionRequestIn,
+    AdmissionRequestOut,
+    AdmitIn,
+    BedMovedOut,
+    BedMoveIn,
+    BedOut,
+    CancelIn,
+    MonthStatsOut,
+    OfferAnswer,
+    QueueEntryOut,
+    TransferIn,
+    TransferToBed,
+    TransferToWard,
+    WardOut,
+)
+from yilian.directory.schemas import PageOut
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
+
+router = APIRouter(prefix="/api/v1", tags=["admissions"])
+Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Month = Annotated[str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+}
+MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"description": "`bed_taken`, `queue_empty`, `bed_does_not_fit` or `invalid_transition`"},
+}
+
+
+def _locale(request: Request) -> str:
+    locale: str = request.state.locale
+    return locale
+
+
+@router.post(
+    "/admission-requests",
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, 409: {"description": "`already_waiting`: the resident is in this ward's queue"}},
+)
+async def create_admission_request(
+    request: Request, body: AdmissionRequestIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+) -> AdmissionRequestOut:
+    """电子住院申请单 by a specialist of the ward's hospital. The 社区签约 tag is set by the system."""
+    async with db.transaction() as session:
+        made = await service.create_request(
+            session,
+            ward_id=body.ward_id,
+            resident_id=body.resident_id,
+            diagnosis=body.diagnosis,
+            urgency=body.urgency,
+            expected_days=body.expected_days,
+            notes=body.notes,
+            source=body.source.value,
+            source_id=body.source_id,
+            actor=actor,
+            now=now,
+            today=today,
+            locale=_locale(request),
+        )
+    return AdmissionRequestOut.model_validate(made)
+
+
+@router.get("/admission-requests")
+async def list_admission_requests(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    resident_id: Id | None = None,
+    ward_id: Id | None = None,
+    status: RequestStatus | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[AdmissionRequestOut]:
+    """The requests the actor may follow (its hospital's, or its signed residents'), latest first."""
+    async with db.transaction() as session:  # audited
+        page = await service.list_requests(
+            session,
+            actor=actor,
+            now=now,
+            today=today,
+            locale=_locale(request),
+            resident_id=resident_id,
+            ward_id=ward_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+    return PageOut(items=[AdmissionRequestOut.model_validate(r) for r in page.items], total=page.total)
+
+
+@router.get("/admission-requests/{request_id}", responses=ERRORS)
+async def get_admission_request(
+    request: Request, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+) -> AdmissionRequestOut:
+    """One request: where it stands in the queue (in words), its tag and its history."""
+    async with db.transaction() as session:
+        found = await service.get_request(
+            session, request_id=request_id, actor=actor, now=now, today=today, locale=_locale(request)
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.post("/admission-requests/{request_id}/cancel", responses=MOVE_ERRORS)
+async def cancel_admission_request(
+    request: Request, request_id: PathId, body: CancelIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> AdmissionRequestOut:
+    """The request leaves the queue and keeps its history."""
+    async with db.transaction() as session:
+        found = await service.cancel_request(
+            session, request_id=request_id, reason=body.reason, actor=actor, now=now, locale=_locale(request)
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.post("/admission-requests/{request_id}/admit", responses=MOVE_ERRORS)
+async def admit(
+    request: Request, request_id: PathId, body: AdmitIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> AdmissionRequestOut:
+    """Admit into a bed; 409 `bed_taken` when another officer took it first."""
+    async with db.transaction() as session:
+        found = await beds.admit(
+            session, request_id=request_id, bed_id=body.bed_id, actor=actor, now=now, locale=_locale(request)
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.post("/admission-requests/{request_id}/transfer", responses=MOVE_ERRORS)
+async def transfer(
+    request: Request, request_id: PathId, body: TransferIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> AdmissionRequestOut:
+    """To another bed of the hospital, or to the partner ward's queue (the new request is returned)."""
+    async with db.transaction() as session:
+        found = await stays.transfer(
+            session,
+            request_id=request_id,
+            bed_id=body.bed_id if isinstance(body, TransferToBed) else None,
+            ward_id=body.ward_id if isinstance(body, TransferToWard) else None,
+            actor=actor,
+            now=now,
+            locale=_locale(request),
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.post("/admission-requests/{request_id}/discharge", responses=MOVE_ERRORS)
+async def discharge(
+    request: Request, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> AdmissionRequestOut:
+    """Discharge; `down_referral_url` starts the down-referral to the family doctor in one step."""
+    async with db.transaction() as session:
+        found = await stays.discharge(
+            session, request_id=request_id, actor=actor, now=now, locale=_locale(request)
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.get("/wards")
+async def list_wards(
+    db: DbDep,
+    _actor: ActorDep,
+    institution_id: Id | None = None,
+    department_id: Id | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[WardOut]:
+    """Wards with their department's `boost_days` and free beds."""
+    async with db.read() as session:
+        page = await wards.list_wards(
+            session, institution_id=institution_id, department_id=department_id, limit=limit, offset=offset
+        )
+    return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
+
+
+@router.get("/wards/{ward_id}/queue", responses=ERRORS)
+async def ward_queue(
+    request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> list[QueueEntryOut]:
+    """The ward's queue in order, each entry with `position` and its `explanation` in words."""
+    async with db.transaction() as session:  # audited
+        items = await wards.ward_queue(
+            session, ward_id=ward_id, actor=actor, now=now, locale=_locale(request)
+        )
+    return [QueueEntryOut.model_validate(i) for i in items]
+
+
+@router.get("/wards/{ward_id}/beds", responses=ERRORS)
+async def ward_beds(ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> list[BedOut]:
+    """The bed board: every bed, its status and who holds it."""
+    async with db.transaction() as session:  # audited
+        found = await beds.list_beds(session, ward_id=ward_id, actor=actor, now=now)
+    return [BedOut.model_validate(b) for b in found]
+
+
+@router.post("/beds/{bed_id}/offer-next", responses=MOVE_ERRORS)
+async def offer_next(
+    request: Request, bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> AdmissionRequestOut:
+    """Offer a free bed to the first fitting patient of the queue (the request offered)."""
+    async with db.transaction() as session:
+        found = await beds.offer_next(session, bed_id=bed_id, actor=actor, now=now, locale=_locale(request))
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.post("/beds/{bed_id}/moves", responses=MOVE_ERRORS)
+async def move_bed(
+    bed_id: PathId, body: BedMoveIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+) -> BedMovedOut:
+    """`ready` (cleaned: free, and offered at once to the next fitting patient), `close`, `reopen`."""
+    async with db.transaction() as session:
+        bed = await beds.move_bed(
+            session, bed_id=bed_id, action=body.action, actor=actor, now=now, today=today
+        )
+    return BedMovedOut.model_validate(bed)
+
+
+@router.post("/bed-offers/{offer_id}/{answer}", responses=MOVE_ERRORS)
+async def answer_offer(
+    request: Request,
+    offer_id: PathId,
+    answer: OfferAnswer,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+) -> AdmissionRequestOut:
+    """The patient's answer: `accept` (the bed is held) or `decline` (keeps its place)."""
+    async with db.transaction() as session:
+        found = await beds.answer_offer(
+            session,
+            offer_id=offer_id,
+            accept=answer is OfferAnswer.ACCEPT,
+            actor=actor,
+            now=now,
+            locale=_locale(request),
+        )
+    return AdmissionRequestOut.model_validate(found)
+
+
+@router.get("/admission-stats", responses=ERRORS)
+async def admission_stats(
+    actor: ActorDep, db: DbDep, now: NowDep, institution_id: Id, month: Month
+) -> list[MonthStatsOut]:
+    """Per department of a hospital, for a month: requests, admissions, waits by tag, places gained."""
+    async with db.transaction() as session:  # a refusal is audited
+        rows = await stats.month_stats(
+            session, institution_id=institution_id, month=month, actor=actor, now=now
+        )
+    return [MonthStatsOut.model_validate(r) for r in rows]

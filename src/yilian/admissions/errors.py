@@ -1,0 +1,65 @@
+"""Admission refusals, each with a stable code."""
+
+from __future__ import annotations
+
+from yilian.admissions import words
+from yilian.errors import Conflict, Unprocessable
+from yilian.i18n import N_
+
+
+class AlreadyWaiting(Conflict):
+    code = "already_waiting"
+    title = N_("Already waiting")
+    message = N_("This resident is already in the queue of this ward (request %(id)s).")
+
+
+class BedTaken(Conflict):
+    code = "bed_taken"
+    title = N_("Bed taken")
+    message = N_("Bed %(bed)s is not free any more: someone else has just taken or offered it.")
+
+
+class QueueEmpty(Conflict):
+    code = "queue_empty"
+    title = N_("Nobody to offer it to")
+    message = N_("Nobody waiting in this ward fits this bed.")
+
+
+class BedDoesNotFit(Conflict):
+    code = "bed_does_not_fit"
+    title = N_("Bed does not fit")
+    message = N_("This bed's room is kept for patients of the other sex.")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = N_("Not possible now")
+    message = N_("This admission request is %(status)s: it cannot %(action)s now.")
+    translated_params = ("status", "action")
+
+    def __init__(self, *, status: str, action: str) -> None:
+        super().__init__(
+            status=words.REQUEST_STATUS.get(status, status), action=words.ACTION.get(action, action)
+        )
+
+
+class InvalidBedMove(Conflict):
+    code = "invalid_transition"
+    title = N_("Not possible now")
+    message = N_("This bed is %(status)s: it cannot %(action)s now.")
+    translated_params = ("status", "action")
+
+    def __init__(self, *, status: str, action: str) -> None:
+        super().__init__(status=words.BED_STATUS.get(status, status), action=words.ACTION.get(action, action))
+
+
+class OtherHospital(Unprocessable):
+    code = "other_hospital"
+    title = N_("Another hospital's bed")
+    message = N_("The bed or ward belongs to another hospital than this request's.")
+
+
+class NotPartnerWard(Unprocessable):
+    code = "not_partner_ward"
+    title = N_("Not a partner ward")
+    message = N_("Patients are transferred only to this ward's partner ward.")

@@ -1,0 +1,245 @@
+"""Admission pages: the admission office's queue and bed board (a wall screen or a phone), the
+specialist's request form, and where a request stands (for the family doctor of the resident
+too). Parse, call one service function, render."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from yilian.admissions import beds, service, stays, wards, words
+from yilian.admissions.rules import BedAction, Urgency
+from yilian.admissions.schemas import OfferAnswer, Source
+from yilian.auth.policy import Role
+from yilian.directory import service as directory
+from yilian.errors import Forbidden
+from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
+from yilian.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+LIST_SIZE: Final = 50
+RESIDENT_CHOICES: Final = 50
+
+
+def _words() -> dict[str, object]:
+    return {"words": words}
+
+
+@router.get("/admissions")
+async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep) -> Response:
+    """The requests this user follows (its hospital's, or its signed residents'), and the wards."""
+    async with db.transaction() as session:  # the list is audited
+        page = await service.list_requests(
+            session,
+            actor=actor,
+            now=now,
+            today=today,
+            locale=request.state.locale,
+            resident_id=None,
+            ward_id=None,
+            status=None,
+            limit=LIST_SIZE,
+            offset=0,
+        )
+        found = (
+            await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
+            if actor.institution_id is not None and actor.roles & {Role.ADMISSION_OFFICE, Role.SPECIALIST}
+            else None
+        )
+    context = {"page": page, "wards": found.items if found else [], **_words()}
+    return render(request, "admissions/index.html", context)
+
+
+@router.get("/admissions/wards/{ward_id}")
+async def board(request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    """The ward's queue in order, each place in words, and (for the admission office) its beds."""
+    async with db.transaction() as session:
+        ward = await wards.get_ward(session, ward_id=ward_id)
+        queue = await wards.ward_queue(
+            session, ward_id=ward_id, actor=actor, now=now, locale=request.state.locale
+        )
+        manages = actor.has(Role.ADMISSION_OFFICE) and actor.institution_id == ward.institution_id
+        board = await beds.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
+    context = {"ward": ward, "queue": queue, "beds": board, "manages": manages, **_words()}
+    return render(request, "admissions/board.html", context)
+
+
+@router.post("/admissions/beds/{bed_id}/offer-next")
+async def offer_next(request: Request, bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    async with db.transaction() as session:
+        offered = await beds.offer_next(
+            session, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
+        )
+    return RedirectResponse(f"/admissions/wards/{offered.ward_id}#bed-{bed_id}", status_code=303)
+
+
+@router.post("/admissions/beds/{bed_id}/moves")
+async def move_bed(
+    bed_id: PathId,
+    action: Annotated[BedAction, Form()],
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+) -> Response:
+    async with db.transaction() as session:
+        bed = await beds.move_bed(session, bed_id=bed_id, action=action, actor=actor, now=now, today=today)
+    return RedirectResponse(f"/admissions/wards/{bed.ward_id}#bed-{bed_id}", status_code=303)
+
+
+@router.post("/admissions/offers/{offer_id}/{answer}")
+async def answer_offer(
+    request: Request, offer_id: PathId, answer: OfferAnswer, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    async with db.transaction() as session:
+        found = await beds.answer_offer(
+            session,
+            offer_id=offer_id,
+            accept=answer is OfferAnswer.ACCEPT,
+            actor=actor,
+            now=now,
+            locale=request.state.locale,
+        )
+    return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+
+
+@router.post("/admissions/requests/{request_id}/admit")
+async def admit(
+    request: Request, request_id: PathId, bed_id: FormId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    async with db.transaction() as session:
+        found = await beds.admit(
+            session, request_id=request_id, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
+        )
+    return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+
+
+@router.post("/admissions/requests/{request_id}/transfer")
+async def transfer(
+    request: Request, request_id: PathId, ward_id: FormId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    """To the partner hospital's ward: the patient joins its queue."""
+    async with db.transaction() as session:
+        found = await stays.transfer(
+            session,
+            request_id=request_id,
+            bed_id=None,
+            ward_id=ward_id,
+            actor=actor,
+            now=now,
+            locale=request.state.locale,
+        )
+    return RedirectResponse(f"/admissions/requests/{found.transferred_from_id}", status_code=303)
+
+
+@router.post("/admissions/requests/{request_id}/discharge")
+async def discharge(
+    request: Request, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    """Discharge, then the request's page: its first button starts the down-referral."""
+    async with db.transaction() as session:
+        await stays.discharge(
+            session, request_id=request_id, actor=actor, now=now, locale=request.state.locale
+        )
+    return RedirectResponse(f"/admissions/requests/{request_id}?discharged=1", status_code=303)
+
+
+@router.post("/admissions/requests/{request_id}/cancel")
+async def cancel(
+    request: Request,
+    request_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        await service.cancel_request(
+            session, request_id=request_id, reason=reason, actor=actor, now=now, locale=request.state.locale
+        )
+    return RedirectResponse(f"/admissions/requests/{request_id}", status_code=303)
+
+
+@router.get("/admissions/requests/{request_id}")
+async def request_page(
+    request: Request,
+    request_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    discharged: Annotated[bool, Query()] = False,
+) -> Response:
+    """Where a request stands, in words, with its tag, its history and what can be done now."""
+    async with db.transaction() as session:
+        found = await service.get_request(
+            session, request_id=request_id, actor=actor, now=now, today=today, locale=request.state.locale
+        )
+        ward = await wards.get_ward(session, ward_id=found.ward_id)
+    context = {"item": found, "ward": ward, "just_discharged": discharged, **_words()}
+    return render(request, "admissions/request.html", context)
+
+
+@router.get("/admissions/new")
+async def request_form(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """The specialist's 电子住院申请单: its hospital's wards and the patients it may see."""
+    if not actor.has(Role.SPECIALIST) or actor.institution_id is None:
+        raise Forbidden()
+    async with db.transaction() as session:  # the residents shown are audited
+        choices = await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
+        residents = await directory.list_residents(
+            session, actor=actor, now=now, today=today, q=None, limit=RESIDENT_CHOICES, offset=0
+        )
+    context = {
+        "wards": choices.items,
+        "residents": residents.items,
+        "chosen": resident_id,
+        "urgencies": list(Urgency),
+        "error": None,
+        **_words(),
+    }
+    return render(request, "admissions/new.html", context)
+
+
+@router.post("/admissions/new")
+async def create(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    ward_id: FormId,
+    resident_id: FormId,
+    diagnosis: Annotated[str, Form(min_length=1, max_length=200)],
+    urgency: Annotated[Urgency, Form()],
+    expected_days: Annotated[int, Form(ge=1, le=365)],
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        made = await service.create_request(
+            session,
+            ward_id=ward_id,
+            resident_id=resident_id,
+            diagnosis=diagnosis.strip(),
+            urgency=urgency,
+            expected_days=expected_days,
+            notes=notes.strip(),
+            source=Source.DIRECT.value,
+            source_id=None,
+            actor=actor,
+            now=now,
+            today=today,
+            locale=request.state.locale,
+        )
+    return RedirectResponse(f"/admissions/requests/{made.id}", status_code=303)

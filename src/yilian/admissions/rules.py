@@ -1,0 +1,285 @@
+"""The admission queue's order and its explanation, the bed and request transition tables. Pure.
+
+Seed 003 (DESIGN §4 "Admission queue"): a patient who came through the regional platform is
+tagged 社区签约 and is admitted ahead of others — within reason. The order of one ward's queue:
+
+1. urgency class first: emergency, urgent, elective (classes never interleave);
+2. then the effective request time, `requested_at − boost` for tagged patients (boost set per
+   department, default 3 days), `requested_at` for the others;
+3. then `requested_at` (and the request id, so that the order is total).
+
+The boost is bounded: a tagged patient passes only untagged patients who requested less than
+`boost` before it, so nobody who requested `boost` or more earlier is ever passed, and a waiting
+patient is passed by a finite number of patients only (nobody starves).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Final
+
+from yilian.i18n import N_, gettext
+
+DEFAULT_BOOST_DAYS: Final = 3  # seed 003 / DESIGN §4: 3 days unless the department sets another
+DEFAULT_OFFER_HOURS: Final = 4  # a bed offered and not answered goes to the next patient after this
+
+
+class Urgency(StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    ELECTIVE = "elective"
+
+
+URGENCY_RANK: Final = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ELECTIVE: 2}
+
+
+class RequestStatus(StrEnum):
+    WAITING = "waiting"  # in the queue
+    OFFERED = "offered"  # a bed is offered, the answer is awaited (keeps its place meanwhile)
+    ACCEPTED = "accepted"  # the offer is accepted: the bed is held until admission
+    ADMITTED = "admitted"  # in a bed
+    DISCHARGED = "discharged"
+    TRANSFERRED = "transferred"  # moved to a partner hospital's ward (a new request there)
+    CANCELLED = "cancelled"
+
+
+IN_QUEUE: Final = frozenset({RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.ACCEPTED})
+
+
+class Action(StrEnum):
+    OFFER = "offer"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    ADMIT = "admit"
+    TRANSFER = "transfer"  # to another bed of the hospital
+    TRANSFER_OUT = "transfer_out"  # to a partner hospital's ward: it joins that ward's queue
+    DISCHARGE = "discharge"
+    CANCEL = "cancel"
+
+
+MOVES: Final = {
+    (RequestStatus.WAITING, Action.OFFER): RequestStatus.OFFERED,
+    (RequestStatus.OFFERED, Action.ACCEPT): RequestStatus.ACCEPTED,
+    (RequestStatus.OFFERED, Action.DECLINE): RequestStatus.WAITING,  # keeps its place
+    (RequestStatus.OFFERED, Action.EXPIRE): RequestStatus.WAITING,
+    (RequestStatus.WAITING, Action.ADMIT): RequestStatus.ADMITTED,  # a bed assigned directly
+    (RequestStatus.OFFERED, Action.ADMIT): RequestStatus.ADMITTED,  # came in: the offer is taken
+    (RequestStatus.ACCEPTED, Action.ADMIT): RequestStatus.ADMITTED,
+    (RequestStatus.ADMITTED, Action.TRANSFER): RequestStatus.ADMITTED,
+    (RequestStatus.ADMITTED, Action.TRANSFER_OUT): RequestStatus.TRANSFERRED,
+    (RequestStatus.ADMITTED, Action.DISCHARGE): RequestStatus.DISCHARGED,
+    (RequestStatus.WAITING, Action.CANCEL): RequestStatus.CANCELLED,
+    (RequestStatus.OFFERED, Action.CANCEL): RequestStatus.CANCELLED,
+    (RequestStatus.ACCEPTED, Action.CANCEL): RequestStatus.CANCELLED,
+}
+
+
+def next_status(current: RequestStatus, action: Action) -> RequestStatus | None:
+    """The request's status after `action`, or None when the move is not in the table."""
+    return MOVES.get((current, action))
+
+
+def target_of(action: Action) -> RequestStatus:
+    """Where `action` leads (one status per action, whichever status it starts from)."""
+    return next(status for (_, act), status in MOVES.items() if act == action)
+
+
+def from_statuses(action: Action) -> list[RequestStatus]:
+    """The statuses `action` may start from (the guard of its conditional UPDATE)."""
+    return [status for (status, act) in MOVES if act == action]
+
+
+def allowed_actions(current: RequestStatus) -> list[Action]:
+    return [action for (status, action) in MOVES if status == current and action is not Action.EXPIRE]
+
+
+class BedStatus(StrEnum):
+    FREE = "free"
+    OFFERED = "offered"  # held for a patient it was offered to (pending or accepted)
+    OCCUPIED = "occupied"
+    CLEANING = "cleaning"
+    CLOSED = "closed"
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # the request was cancelled while the offer stood
+
+
+class BedAction(StrEnum):
+    """What the admission office does to a bed by hand (offers and admissions move it too)."""
+
+    READY = "ready"  # cleaned: free again
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+BED_MOVES: Final = {
+    (BedStatus.CLEANING, BedAction.READY): BedStatus.FREE,
+    (BedStatus.FREE, BedAction.CLOSE): BedStatus.CLOSED,
+    (BedStatus.CLEANING, BedAction.CLOSE): BedStatus.CLOSED,
+    (BedStatus.CLOSED, BedAction.REOPEN): BedStatus.FREE,
+}
+
+
+def bed_move(current: BedStatus, action: BedAction) -> BedStatus | None:
+    """The bed's next status, or None when the move is not allowed from `current`."""
+    return BED_MOVES.get((current, action))
+
+
+def bed_actions(current: BedStatus) -> list[BedAction]:
+    return [action for (status, action) in BED_MOVES if status == current]
+
+
+def fits(room_sex: str | None, patient_sex: str) -> bool:
+    """A bed in a room kept for one sex fits only patients of that sex; other rooms fit anyone."""
+    return room_sex is None or room_sex == patient_sex
+
+
+# --- the order ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the order needs to know of one waiting request."""
+
+    id: int
+    urgency: Urgency
+    requested_at: datetime
+    community_signed: bool
+
+
+def effective_at(requested_at: datetime, community_signed: bool, boost_days: int) -> datetime:
+    """The time the queue counts: the request time, `boost_days` earlier for a tagged patient."""
+    return requested_at - timedelta(days=boost_days) if community_signed else requested_at
+
+
+def sort_key(entry: Entry, boost_days: int) -> tuple[int, datetime, datetime, int]:
+    return (
+        URGENCY_RANK[entry.urgency],
+        effective_at(entry.requested_at, entry.community_signed, boost_days),
+        entry.requested_at,
+        entry.id,
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """One entry's place, with the counts that explain it (all within what stands ahead/behind)."""
+
+    entry: Entry
+    position: int  # 1-based
+    more_urgent_ahead: int  # ahead because their urgency class is higher
+    earlier_ahead: int  # same class, requested at or before this entry
+    boosted_ahead: int  # same class, tagged, requested after this entry (less than `boost` after)
+    passed: int  # same class, untagged, requested before this tagged entry but now behind it
+    boost_days: int
+
+
+def queue(entries: Iterable[Entry], boost_days: int) -> list[Place]:
+    """The ward's queue in order, each entry with its place explained. O(n log n)."""
+    ordered = sorted(entries, key=lambda e: sort_key(e, boost_days))
+    boost = timedelta(days=boost_days)
+    # Request times per class and tag, sorted: who passed whom is a count in a time window.
+    times: dict[tuple[Urgency, bool], list[datetime]] = {}
+    for entry in ordered:  # within a class and tag the order is request order already
+        times.setdefault((entry.urgency, entry.community_signed), []).append(entry.requested_at)
+    places: list[Place] = []
+    more_urgent = 0
+    class_start = 0
+    for index, entry in enumerate(ordered):
+        if index and ordered[index - 1].urgency != entry.urgency:
+            more_urgent, class_start = index, index
+        me = entry.requested_at
+        # Tagged patients ahead who requested after me: within (me, me + boost), none if I am tagged.
+        boosted = (
+            0 if entry.community_signed else _between(times.get((entry.urgency, True), []), me, me + boost)
+        )
+        # Untagged patients behind me who requested before me: within (me − boost, me).
+        passed = (
+            _between(times.get((entry.urgency, False), []), me - boost, me) if entry.community_signed else 0
+        )
+        places.append(
+            Place(
+                entry=entry,
+                position=index + 1,
+                more_urgent_ahead=more_urgent,
+                earlier_ahead=index - class_start - boosted,
+                boosted_ahead=boosted,
+                passed=passed,
+                boost_days=boost_days,
+            )
+        )
+    return places
+
+
+def _between(sorted_times: list[datetime], after: datetime, before: datetime) -> int:
+    """How many of the times are strictly after `after` and strictly before `before`."""
+    return max(0, bisect_left(sorted_times, before) - bisect_right(sorted_times, after))
+
+
+def order(entries: Iterable[Entry], boost_days: int) -> list[Entry]:
+    return [place.entry for place in queue(entries, boost_days)]
+
+
+# --- the explanation, in the reader's language ------------------------------------------------
+
+POSITION: Final = N_("No. %(position)s")
+MORE_URGENT: Final = N_("%(count)s patients ahead of you are more urgent")
+EARLIER: Final = N_("%(count)s patients ahead of you applied before you")
+BOOSTED: Final = N_("%(count)s community-signed patients ahead of you applied within %(days)s days after you")
+PASSED: Final = N_(
+    "community-signed: counted as applied %(days)s days earlier, ahead of %(count)s patients "
+    "who applied before you"
+)
+SIGNED: Final = N_("community-signed: counted as applied %(days)s days earlier")
+FIRST: Final = N_("nobody is ahead of you")
+
+
+def explanation_parts(place: Place) -> list[tuple[str, dict[str, int]]]:
+    """The sentence as message ids and their numbers (what `explain` translates)."""
+    parts: list[tuple[str, dict[str, int]]] = []
+    if place.more_urgent_ahead:
+        parts.append((MORE_URGENT, {"count": place.more_urgent_ahead}))
+    if place.earlier_ahead:
+        parts.append((EARLIER, {"count": place.earlier_ahead}))
+    if place.boosted_ahead:
+        parts.append((BOOSTED, {"count": place.boosted_ahead, "days": place.boost_days}))
+    if place.entry.community_signed:
+        if place.passed:
+            parts.append((PASSED, {"count": place.passed, "days": place.boost_days}))
+        else:
+            parts.append((SIGNED, {"days": place.boost_days}))
+    if place.position == 1 and not place.entry.community_signed:
+        parts.append((FIRST, {}))
+    return parts
+
+
+@cache
+def _template(locale: str, message: str) -> str:
+    """The message in the locale, looked up once (a queue of hundreds is explained per look)."""
+    return gettext(locale, message)
+
+
+def explain(place: Place, locale: str) -> str:
+    """E.g. "第5位：前面有2位社区签约患者，其申请时间在您之后3天以内" (Chinese), or in English."""
+    chinese = locale != "en"
+    head = _template(locale, POSITION) % {"position": place.position}
+    body = ("；" if chinese else "; ").join(
+        _template(locale, message) % numbers if numbers else _template(locale, message)
+        for message, numbers in explanation_parts(place)
+    )
+    return head + ("：" if chinese else ": ") + body
+
+
+def positions(places: Sequence[Place]) -> dict[int, Place]:
+    return {place.entry.id: place for place in places}

@@ -1,0 +1,204 @@
+"""What the admissions API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
+
+Id = Field(ge=1, le=2**31 - 1)
+
+
+class Source(StrEnum):
+    APPOINTMENT = "appointment"
+    REFERRAL = "referral"
+    DIRECT = "direct"
+
+
+class OfferAnswer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class AdmissionRequestIn(BaseModel):
+    """电子住院申请单. There is no field for the 社区签约 tag: the system sets it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ward_id: int = Id
+    resident_id: int = Id
+    diagnosis: str = Field(min_length=1, max_length=200)
+    urgency: Urgency
+    expected_days: int = Field(ge=1, le=365, description="Expected length of stay, in days")
+    notes: str = Field(default="", max_length=2000)
+    source: Source = Source.DIRECT
+    source_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The appointment or referral")
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    from_status: str | None
+    to_status: str | None
+    at: datetime
+    bed: str | None
+    to_bed: str | None
+    note: str
+
+
+class AdmissionRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ward_id: int
+    ward_name: str
+    institution_id: int
+    department_id: int
+    resident_id: int
+    resident_name: str
+    source: str
+    source_id: int | None
+    diagnosis: str
+    urgency: Urgency
+    expected_days: int
+    notes: str
+    community_signed: bool = Field(description="社区签约: set by the system when the request is made")
+    community_reason: str | None = Field(description="Why tagged: `contract` or `up_referral`")
+    community_detail: str | None
+    requested_at: datetime
+    status: RequestStatus
+    status_at: datetime
+    admitted_at: datetime | None
+    position: int | None = Field(description="Place in the ward's queue while waiting")
+    explanation: str | None = Field(description="The place in words")
+    bed: str | None
+    offer_id: int | None
+    offer_expires_at: datetime | None
+    allowed_actions: list[str]
+    transferred_from_id: int | None
+    down_referral_url: str | None = Field(description="After discharge: where the down-referral starts")
+    events: list[EventOut]
+
+
+class WardOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    institution_id: int
+    institution_name: str
+    department_id: int
+    department_name: str
+    boost_days: int = Field(description="How many days earlier a 社区签约 patient counts as having applied")
+    offer_hours: int
+    partner_ward_id: int | None
+    beds: int
+    free_beds: int
+    waiting: int
+
+
+class QueueEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    request_id: int
+    resident_id: int
+    resident_name: str
+    sex: str
+    urgency: Urgency
+    community_signed: bool
+    community_reason: str | None
+    community_detail: str | None
+    requested_at: datetime
+    status: RequestStatus
+    diagnosis: str
+    expected_days: int
+    explanation: str
+    offer_id: int | None
+    offer_bed: str | None
+    offer_expires_at: datetime | None
+
+
+class BedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ward_id: int
+    room: str
+    label: str
+    room_sex: str | None
+    status: BedStatus
+    request_id: int | None
+    resident_id: int | None
+    resident_name: str | None
+    offer_id: int | None
+    offer_expires_at: datetime | None
+    actions: list[str]
+
+
+class BedMovedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ward_id: int
+    room: str
+    label: str
+    status: BedStatus
+    request_id: int | None
+
+
+class AdmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bed_id: int = Id
+
+
+class TransferToBed(BaseModel):
+    """To another bed of the hospital."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bed_id: int = Id
+
+
+class TransferToWard(BaseModel):
+    """To the partner ward: the patient joins its queue (the new request is returned)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ward_id: int = Id
+
+
+TransferIn = TransferToBed | TransferToWard
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(default="", max_length=200)
+
+
+class BedMoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: BedAction
+
+
+class MonthStatsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    department_id: int
+    department_name: str
+    month: str
+    requests: int
+    admitted: int
+    median_wait_days_signed: float | None
+    p90_wait_days_signed: float | None
+    median_wait_days_other: float | None
+    p90_wait_days_other: float | None
+    places_gained: int = Field(description="Places gained by 社区签约 patients in the queue")
+    longest_wait_days_now: float | None

@@ -1,0 +1,126 @@
+"""Admission statistics per department and month (seed 003 / DESIGN §2.8: admission waits by
+source): requests, admissions, median and 90th-percentile wait by tag, the places 社区签约
+patients gained, and the longest wait now."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.admissions.models import AdmissionRequest, Ward
+from yilian.admissions.rules import IN_QUEUE
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
+from yilian.directory.models import Department
+
+DAY = 86400.0
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class MonthStats:
+    department_id: int
+    department_name: str
+    month: str
+    requests: int
+    admitted: int
+    median_wait_days_signed: float | None
+    p90_wait_days_signed: float | None
+    median_wait_days_other: float | None
+    p90_wait_days_other: float | None
+    places_gained: int
+    longest_wait_days_now: float | None
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile (share in 0..1) of the values; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 1)
+
+
+def month_bounds(month: str, zone: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
+    """The month's first and next month's first instant, in UTC (months are local)."""
+    year, number = (int(part) for part in month.split("-"))
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def places_gained(tagged: AdmissionRequest, others: list[AdmissionRequest], boost_days: int) -> int:
+    """Untagged patients of the same ward and class who applied before this tagged patient (less than
+    the boost before) and were still waiting when it was admitted: the places it gained."""
+    assert tagged.admitted_at is not None  # noqa: S101
+    boost = timedelta(days=boost_days)
+    return sum(
+        1
+        for other in others
+        if other.urgency == tagged.urgency
+        and tagged.requested_at - boost < other.requested_at < tagged.requested_at
+        and (other.admitted_at is None or other.admitted_at > tagged.admitted_at)
+    )
+
+
+async def month_stats(
+    session: AsyncSession, *, institution_id: int, month: str, actor: Actor, now: datetime
+) -> list[MonthStats]:
+    audit.require(policy.may_see_admission_stats(actor, institution_id), actor, "admission.stats", at=now)
+    start, end = month_bounds(month)
+    rows = (
+        await session.execute(
+            select(AdmissionRequest, Ward.boost_days, Department.name)
+            .join(Ward, Ward.id == AdmissionRequest.ward_id)
+            .join(Department, Department.id == AdmissionRequest.department_id)
+            .where(AdmissionRequest.institution_id == institution_id, AdmissionRequest.requested_at < end)
+        )
+    ).all()
+    names = {r.department_id: name for r, _, name in rows}
+    by_ward: dict[int, list[AdmissionRequest]] = defaultdict(list)
+    boosts: dict[int, int] = {}
+    for request, boost, _ in rows:
+        if not request.community_signed:
+            by_ward[request.ward_id].append(request)
+        boosts[request.ward_id] = boost
+    result = []
+    for department_id in sorted(names):
+        mine = [r for r, _, _ in rows if r.department_id == department_id]
+        admitted = [r for r in mine if r.admitted_at is not None and start <= r.admitted_at < end]
+        waits = {
+            tag: [
+                (r.admitted_at - r.requested_at).total_seconds() / DAY
+                for r in admitted
+                if r.community_signed is tag and r.admitted_at
+            ]
+            for tag in (True, False)
+        }
+        waiting = [(now - r.requested_at).total_seconds() / DAY for r in mine if r.status in IN_QUEUE]
+        result.append(
+            MonthStats(
+                department_id=department_id,
+                department_name=names[department_id],
+                month=month,
+                requests=sum(1 for r in mine if start <= r.requested_at < end),
+                admitted=len(admitted),
+                median_wait_days_signed=percentile(waits[True], 0.5),
+                p90_wait_days_signed=percentile(waits[True], 0.9),
+                median_wait_days_other=percentile(waits[False], 0.5),
+                p90_wait_days_other=percentile(waits[False], 0.9),
+                places_gained=sum(
+                    places_gained(r, by_ward[r.ward_id], boosts[r.ward_id])
+                    for r in admitted
+                    if r.community_signed
+                ),
+                longest_wait_days_now=round(max(waiting), 1) if waiting else None,
+            )
+        )
+    audit.record(
+        session, actor, "admission.stats", at=now, detail={"institution_id": institution_id, "month": month}
+    )
+    return result
