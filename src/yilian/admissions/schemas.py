@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
+from yilian.directory.schemas import NON_BLANK
 
 Id = Field(ge=1, le=2**31 - 1)
 
@@ -30,7 +31,7 @@ class AdmissionRequestIn(BaseModel):
 
     ward_id: int = Id
     resident_id: int = Id
-    diagnosis: str = Field(min_length=1, max_length=200)
+    diagnosis: str = Field(min_length=1, pattern=NON_BLANK, max_length=200)
     urgency: Urgency
     expected_days: int = Field(ge=1, le=365, description="Expected length of stay, in days")
     notes: str = Field(default="", max_length=2000)

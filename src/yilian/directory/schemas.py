@@ -12,6 +12,12 @@ from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex
 T = TypeVar("T")
 
 
+# A string with something besides white space once stripped: JSON Schema's `\s` leaves out
+# characters Python strips (U+001C-U+001F, U+0085), so they are named too, and a client that
+# follows the published schema never sends what the strip would empty.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+
+
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -96,10 +102,12 @@ class ResidentOut(Out):
 
 
 class ResidentIn(In):
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, pattern=NON_BLANK, max_length=64)
     sex: Sex
     birth_date: date
-    id_number: str = Field(min_length=1, max_length=18, description="GB 11643, 18 characters")
+    id_number: str = Field(
+        min_length=1, pattern=NON_BLANK, max_length=18, description="GB 11643, 18 characters"
+    )
     phone: str | None = Field(default=None, max_length=20)
     address: str = Field(default="", max_length=200)
     consent_version: str = Field(

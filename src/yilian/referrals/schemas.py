@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
+from yilian.directory.schemas import NON_BLANK
 from yilian.referrals.rules import Action, Direction, Service, Status, Urgency
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -22,16 +23,18 @@ class Out(BaseModel):
 
 class Diagnosis(In):
     code: str = Field(pattern=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$", description="ICD-10, e.g. I10 or E11.9")
-    text: str = Field(min_length=1, max_length=100, description="The Chinese name, e.g. 原发性高血压")
+    text: str = Field(
+        min_length=1, pattern=NON_BLANK, max_length=100, description="The Chinese name, e.g. 原发性高血压"
+    )
 
 
 class Medication(In):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, pattern=NON_BLANK, max_length=100)
     dose: str = Field(default="", max_length=100, description="e.g. 5 mg qd")
 
 
 class PlanItemIn(In):
-    what: str = Field(min_length=1, max_length=200, description="e.g. 测血压")
+    what: str = Field(min_length=1, pattern=NON_BLANK, max_length=200, description="e.g. 测血压")
     every_days: int = Field(ge=1, le=365)
     until: date
 
@@ -44,7 +47,7 @@ class ReferralIn(In):
     target_practitioner_id: Id | None = Field(default=None)
     urgency: Urgency = Urgency.ROUTINE
     service: Service | None = Field(default=None, description="Default: outpatient up, follow_up down")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, pattern=NON_BLANK, max_length=500)
     summary: str = Field(
         default="", max_length=5000, description="Clinical, discharge or consultation summary"
     )

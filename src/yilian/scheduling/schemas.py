@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yilian.directory.schemas import NON_BLANK
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -70,7 +71,9 @@ class AppointmentOut(BaseModel):
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=200, description="Why it is stopped (shown to doctors)")
+    reason: str = Field(
+        min_length=1, pattern=NON_BLANK, max_length=200, description="Why it is stopped (shown to doctors)"
+    )
 
 
 class StopOut(BaseModel):
