@@ -302,7 +302,9 @@ async def reset(db: Database) -> None:
         if db.is_sqlite:
             await session.execute(text("DELETE FROM appointments"))
         else:
-            await session.execute(text("TRUNCATE appointments"))
+            # CASCADE: rows that point at appointments (referrals, admission requests) are the demo's,
+            # not the storm's.
+            await session.execute(text("TRUNCATE appointments CASCADE"))
         await session.execute(text("UPDATE slots SET status = 'free' WHERE status <> 'free'"))
         await session.execute(text("DELETE FROM idempotency_records"))
     if not db.is_sqlite:
