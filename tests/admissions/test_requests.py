@@ -181,7 +181,9 @@ async def test_an_accepted_up_referral_tags_a_patient_from_outside_the_consortiu
     ward = await make_ward(app_db)
     resident = await signed_resident(app_db, "金山卫镇社区卫生服务中心")
     referrer = await api.as_("fd.jinshanwei")
-    sent = await referrer.post("/api/v1/referrals", json=await up_body(app_db, resident_id=resident.id, submit=True))
+    sent = await referrer.post(
+        "/api/v1/referrals", json=await up_body(app_db, resident_id=resident.id, submit=True)
+    )
     assert sent.status_code == 201, sent.text
     specialist = await api.as_("sp.sixth")
     assert (await act(specialist, sent.json()["id"], "accept")).status_code == 200
