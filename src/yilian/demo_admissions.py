@@ -126,9 +126,7 @@ async def _queue(session: AsyncSession, ward: Ward, now: datetime) -> int:
     ).one()
     signed = iter(await _residents(session, ward, signed=True, count=sum(w.signed for w in QUEUE)))
     others = iter(await _residents(session, ward, signed=False, count=sum(not w.signed for w in QUEUE)))
-    beds = {
-        f"{b.room}-{b.label}": b for b in await session.scalars(select(Bed).where(Bed.ward_id == ward.id))
-    }
+    beds = {b.name: b for b in await session.scalars(select(Bed).where(Bed.ward_id == ward.id))}
     today = now.date()
     for waiting in QUEUE:
         resident = next(signed if waiting.signed else others)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 
 from yilian.admissions import beds, service, stats, stays, wards
+from yilian.admissions.queue import QueueItem
 from yilian.admissions.rules import RequestStatus
 from yilian.admissions.schemas import (
     AdmissionRequestIn,
@@ -187,16 +188,14 @@ async def list_wards(
     return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
 
 
-@router.get("/wards/{ward_id}/queue", responses=ERRORS)
+@router.get("/wards/{ward_id}/queue", responses=ERRORS, response_model=list[QueueEntryOut])
 async def ward_queue(
     request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
-) -> list[QueueEntryOut]:
+) -> list[QueueItem]:
     """The ward's queue in order, each entry with `position` and its `explanation` in words."""
     async with db.transaction() as session:  # audited
-        items = await wards.ward_queue(
-            session, ward_id=ward_id, actor=actor, now=now, locale=_locale(request)
-        )
-    return [QueueEntryOut.model_validate(i) for i in items]
+        # Read into QueueEntryOut by FastAPI in one pass (a queue is hundreds of entries).
+        return await wards.ward_queue(session, ward_id=ward_id, actor=actor, now=now, locale=_locale(request))
 
 
 @router.get("/wards/{ward_id}/beds", responses=ERRORS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from yilian.db import Base, UTCDateTime
 
@@ -45,6 +45,7 @@ class Bed(Base):
     ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id"), index=True)
     room: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = column_property(room + "-" + label)  # "12-3": how the ward calls it
     room_sex: Mapped[str | None] = mapped_column(String(8))  # a room kept for one sex, or null
     status: Mapped[str] = mapped_column(String(16), default="free")  # rules.BedStatus
     request_id: Mapped[int | None] = mapped_column(ForeignKey("admission_requests.id"))

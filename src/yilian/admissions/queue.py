@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed, BedOffer, Ward
-from yilian.admissions.rules import Entry, OfferStatus, Place, RequestStatus, Urgency
+from yilian.admissions.rules import URGENCY_OF, Entry, OfferStatus, Place, RequestStatus
 from yilian.directory.models import Resident
 
 QUEUED = (RequestStatus.WAITING, RequestStatus.OFFERED)  # an offered patient keeps its place
 
 
-@dataclass(frozen=True)
-class QueueItem:
+class QueueItem(TypedDict):
+    """One place of the queue as the API and the board show it (a dict: hundreds per look)."""
+
     position: int
     request_id: int
     resident_id: int
@@ -33,93 +34,78 @@ class QueueItem:
     diagnosis: str
     expected_days: int
     explanation: str
-    offer_id: int | None = None
-    offer_bed: str | None = None
-    offer_expires_at: datetime | None = None
+    offer_id: int | None
+    offer_bed: str | None
+    offer_expires_at: datetime | None
 
 
-QUEUE_COLUMNS = (
-    AdmissionRequest.id,
-    AdmissionRequest.resident_id,
-    AdmissionRequest.sex,
+# What rules.queue needs of a request; the first columns of every read that places requests.
+PLACE_COLUMNS = (
+    AdmissionRequest.id.label("request_id"),
     AdmissionRequest.urgency,
-    AdmissionRequest.community_signed,
-    AdmissionRequest.community_reason,
-    AdmissionRequest.community_detail,
     AdmissionRequest.requested_at,
-    AdmissionRequest.status,
-    AdmissionRequest.diagnosis,
-    AdmissionRequest.expected_days,
-    Resident.name,
+    AdmissionRequest.community_signed,
 )
 
 
-async def ward_places(session: AsyncSession, ward: Ward) -> list[tuple[Place, Any]]:
-    """The ward's queue in order (rules.queue), each place with its row (plain columns, not ORM
-    objects: a queue of hundreds is read on every look at the board)."""
+async def queue_items(session: AsyncSession, ward: Ward, locale: str) -> list[QueueItem]:
+    """The ward's queue in order (rules.queue), each place in words, with the request, the
+    resident's name and a pending offer with its bed: one read of plain columns labelled as
+    QueueItem's keys (not ORM objects: a queue of hundreds is read on every look at the board)."""
+    offer = (BedOffer.request_id == AdmissionRequest.id) & (BedOffer.status == OfferStatus.PENDING)
     rows = (
         await session.execute(
-            select(*QUEUE_COLUMNS)
+            select(
+                *PLACE_COLUMNS,
+                AdmissionRequest.resident_id,
+                AdmissionRequest.sex,
+                AdmissionRequest.community_reason,
+                AdmissionRequest.community_detail,
+                AdmissionRequest.status,
+                AdmissionRequest.diagnosis,
+                AdmissionRequest.expected_days,
+                Resident.name.label("resident_name"),
+                BedOffer.id.label("offer_id"),
+                Bed.name.label("offer_bed"),
+                BedOffer.expires_at.label("offer_expires_at"),
+            )
             .join(Resident, Resident.id == AdmissionRequest.resident_id)
+            .outerjoin(BedOffer, offer)
+            .outerjoin(Bed, Bed.id == BedOffer.bed_id)
             .where(AdmissionRequest.ward_id == ward.id, AdmissionRequest.status.in_(QUEUED))
         )
     ).all()
-    by_id = {row.id: row for row in rows}
-    entries = [Entry(r.id, Urgency(r.urgency), r.requested_at, r.community_signed) for r in rows]
-    return [(place, by_id[place.entry.id]) for place in rules.queue(entries, ward.boost_days)]
-
-
-async def queue_items(session: AsyncSession, ward: Ward, locale: str) -> list[QueueItem]:
-    places = await ward_places(session, ward)
-    offers = {
-        offer.request_id: (offer, label)
-        for offer, label in await session.execute(
-            select(BedOffer, Bed.room + "-" + Bed.label)
-            .join(Bed, Bed.id == BedOffer.bed_id)
-            .where(Bed.ward_id == ward.id, BedOffer.status == OfferStatus.PENDING)
+    return [
+        cast(
+            QueueItem,
+            {**row._mapping, "position": place.position, "explanation": rules.explain(place, locale)},
         )
-    }
-    items = []
-    for place, request in places:
-        offer, bed = offers.get(request.id, (None, None))
-        items.append(
-            QueueItem(
-                position=place.position,
-                request_id=request.id,
-                resident_id=request.resident_id,
-                resident_name=request.name,
-                sex=request.sex,
-                urgency=request.urgency,
-                community_signed=request.community_signed,
-                community_reason=request.community_reason,
-                community_detail=request.community_detail,
-                requested_at=request.requested_at,
-                status=request.status,
-                diagnosis=request.diagnosis,
-                expected_days=request.expected_days,
-                explanation=rules.explain(place, locale),
-                offer_id=offer.id if offer else None,
-                offer_bed=bed,
-                offer_expires_at=offer.expires_at if offer else None,
+        for place, row in _placed(rows, ward.boost_days)
+    ]
+
+
+async def places_in(session: AsyncSession, wards: Iterable[Ward]) -> dict[int, Place]:
+    """{request id: its place} for everybody queued in these wards (one read for all of them)."""
+    boost = {ward.id: ward.boost_days for ward in wards}
+    rows = (
+        await session.execute(
+            select(*PLACE_COLUMNS, AdmissionRequest.ward_id).where(
+                AdmissionRequest.ward_id.in_(boost), AdmissionRequest.status.in_(QUEUED)
             )
         )
-    return items
+    ).all()
+    by_ward: dict[int, list[Any]] = {}
+    for row in rows:
+        by_ward.setdefault(row.ward_id, []).append(row)
+    return {
+        place.entry.id: place
+        for ward_id, ward_rows in by_ward.items()
+        for place, _ in _placed(ward_rows, boost[ward_id])
+    }
 
 
-async def place_of(session: AsyncSession, request: AdmissionRequest) -> Place | None:
-    """One request's place in its ward's queue (None once it has left the queue)."""
-    if request.status not in QUEUED:
-        return None
-    ward = await session.get(Ward, request.ward_id)
-    if ward is None:
-        return None
-    rows = await session.execute(
-        select(
-            AdmissionRequest.id,
-            AdmissionRequest.urgency,
-            AdmissionRequest.requested_at,
-            AdmissionRequest.community_signed,
-        ).where(AdmissionRequest.ward_id == ward.id, AdmissionRequest.status.in_(QUEUED))
-    )
-    entries = [Entry(key, Urgency(urgency), at, signed) for key, urgency, at, signed in rows]
-    return next((p for p in rules.queue(entries, ward.boost_days) if p.entry.id == request.id), None)
+def _placed(rows: Sequence[Any], boost_days: int) -> list[tuple[Place, Any]]:
+    """Each row (PLACE_COLUMNS first) in queue order, with its place."""
+    by_id = {row[0]: row for row in rows}
+    entries = [Entry(key, URGENCY_OF[urgency], at, signed) for key, urgency, at, signed, *_ in rows]
+    return [(place, by_id[place.entry.id]) for place in rules.queue(entries, boost_days)]

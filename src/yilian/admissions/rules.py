@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from yilian.i18n import N_, gettext
 
@@ -36,6 +36,7 @@ class Urgency(StrEnum):
 
 
 URGENCY_RANK: Final = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ELECTIVE: 2}
+URGENCY_OF: Final = {u.value: u for u in Urgency}  # a stored value → its member (Urgency(v) is slow)
 
 
 class RequestStatus(StrEnum):
@@ -148,9 +149,8 @@ def fits(room_sex: str | None, patient_sex: str) -> bool:
 # --- the order ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the order needs to know of one waiting request."""
+class Entry(NamedTuple):
+    """What the order needs to know of one waiting request (a tuple: hundreds are made per look)."""
 
     id: int
     urgency: Urgency

@@ -17,7 +17,7 @@ from yilian.admissions import moves, rules, tags, wards
 from yilian.admissions.errors import AlreadyWaiting
 from yilian.admissions.models import AdmissionRequest, BedOffer
 from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatus, Urgency
-from yilian.admissions.views import RequestView, view
+from yilian.admissions.views import RequestView, view, views
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.directory import service as directory
@@ -185,8 +185,7 @@ async def list_requests(
         at=now,
         detail={"resident_ids": sorted({r.resident_id for r in page.items})},
     )
-    items = [await view(session, r, actor=actor, locale=locale, events=False) for r in page.items]
-    return Page(items=items, total=page.total)
+    return Page(items=await views(session, page.items, actor=actor, locale=locale), total=page.total)
 
 
 def _visible_to(actor: Actor, today: date) -> ColumnElement[bool]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from yilian.admissions import rules, wards
-from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer
-from yilian.admissions.queue import place_of
-from yilian.admissions.rules import Action, OfferStatus, RequestStatus
+from yilian.admissions import rules
+from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
+from yilian.admissions.queue import QUEUED, places_in
+from yilian.admissions.rules import Action, OfferStatus, Place, RequestStatus
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.directory.models import Resident
@@ -71,26 +74,56 @@ def down_referral_url(request: AdmissionRequest) -> str:
 async def view(
     session: AsyncSession, request: AdmissionRequest, *, actor: Actor, locale: str, events: bool = True
 ) -> RequestView:
-    ward = await wards.ward_or_404(session, request.ward_id)
-    resident = await session.get(Resident, request.resident_id)
-    place = await place_of(session, request)
-    bed = await session.scalar(select(Bed).where(Bed.request_id == request.id))
-    offer = await session.scalar(
-        select(BedOffer).where(BedOffer.request_id == request.id, BedOffer.status == OfferStatus.PENDING)
-    )
+    """One request as it reads, with its history unless `events` is false."""
+    (read,) = await views(session, [request], actor=actor, locale=locale)
+    return replace(read, events=await _events(session, request.id)) if events else read
+
+
+async def views(
+    session: AsyncSession, requests: Sequence[AdmissionRequest], *, actor: Actor, locale: str
+) -> list[RequestView]:
+    """Requests as they read (without history), in two reads whatever their number: the wards,
+    names, beds and pending offers; the places in the wards' queues."""
+    pending = (BedOffer.request_id == AdmissionRequest.id) & (BedOffer.status == OfferStatus.PENDING)
+    extras = {
+        row.id: row
+        for row in await session.execute(
+            select(
+                AdmissionRequest.id,
+                Ward,
+                Resident.name,
+                Bed.name.label("bed"),
+                BedOffer.id.label("offer_id"),
+                BedOffer.expires_at.label("offer_expires_at"),
+            )
+            .join(Ward, Ward.id == AdmissionRequest.ward_id)
+            .join(Resident, Resident.id == AdmissionRequest.resident_id)
+            .outerjoin(Bed, Bed.request_id == AdmissionRequest.id)
+            .outerjoin(BedOffer, pending)
+            .where(AdmissionRequest.id.in_([r.id for r in requests]))
+        )
+    }
+    queued = [extras[r.id].Ward for r in requests if r.status in QUEUED]
+    places = await places_in(session, queued) if queued else {}
+    return [_read(r, extras[r.id], places.get(r.id), actor, locale) for r in requests]
+
+
+def _read(
+    request: AdmissionRequest, extra: Any, place: Place | None, actor: Actor, locale: str
+) -> RequestView:
+    status = RequestStatus(request.status)
     manages = policy.may_manage_admissions(actor, request.institution_id)
-    actions = [a.value for a in rules.allowed_actions(RequestStatus(request.status))] if manages else []
+    actions = rules.allowed_actions(status) if manages else []
     if not manages and policy.may_cancel_admission(actor, request.institution_id):
-        actions = [a for a in rules.allowed_actions(RequestStatus(request.status)) if a is Action.CANCEL]
-    history = await _events(session, request.id) if events else []
+        actions = [a for a in rules.allowed_actions(status) if a is Action.CANCEL]
     return RequestView(
         id=request.id,
-        ward_id=ward.id,
-        ward_name=ward.name,
+        ward_id=request.ward_id,
+        ward_name=extra.Ward.name,
         institution_id=request.institution_id,
         department_id=request.department_id,
         resident_id=request.resident_id,
-        resident_name=resident.name if resident else "",
+        resident_name=extra.name,
         source=request.source,
         source_id=request.source_id,
         diagnosis=request.diagnosis,
@@ -106,31 +139,25 @@ async def view(
         admitted_at=request.admitted_at,
         position=place.position if place else None,
         explanation=rules.explain(place, locale) if place else None,
-        bed=f"{bed.room}-{bed.label}" if bed else None,
-        offer_id=offer.id if offer else None,
-        offer_expires_at=offer.expires_at if offer else None,
-        allowed_actions=[str(a) for a in actions],
+        bed=extra.bed,
+        offer_id=extra.offer_id,
+        offer_expires_at=extra.offer_expires_at,
+        allowed_actions=[a.value for a in actions],
         transferred_from_id=request.transferred_from_id,
-        down_referral_url=down_referral_url(request) if request.status == RequestStatus.DISCHARGED else None,
-        events=history,
+        down_referral_url=down_referral_url(request) if status is RequestStatus.DISCHARGED else None,
     )
 
 
+_BED, _TO_BED = aliased(Bed, name="bed"), aliased(Bed, name="to_bed")
+
+
 async def _events(session: AsyncSession, request_id: int) -> list[EventView]:
-    labels = {
-        bed_id: f"{room}-{label}"
-        for bed_id, room, label in await session.execute(
-            select(Bed.id, Bed.room, Bed.label).where(
-                Bed.id.in_(
-                    select(AdmissionEvent.bed_id)
-                    .where(AdmissionEvent.request_id == request_id)
-                    .union(select(AdmissionEvent.to_bed_id).where(AdmissionEvent.request_id == request_id))
-                )
-            )
-        )
-    }
-    rows = await session.scalars(
-        select(AdmissionEvent).where(AdmissionEvent.request_id == request_id).order_by(AdmissionEvent.id)
+    rows = await session.execute(
+        select(AdmissionEvent, _BED.name, _TO_BED.name)
+        .outerjoin(_BED, _BED.id == AdmissionEvent.bed_id)
+        .outerjoin(_TO_BED, _TO_BED.id == AdmissionEvent.to_bed_id)
+        .where(AdmissionEvent.request_id == request_id)
+        .order_by(AdmissionEvent.id)
     )
     return [
         EventView(
@@ -138,9 +165,9 @@ async def _events(session: AsyncSession, request_id: int) -> list[EventView]:
             from_status=e.from_status,
             to_status=e.to_status,
             at=e.at,
-            bed=labels.get(e.bed_id) if e.bed_id else None,
-            to_bed=labels.get(e.to_bed_id) if e.to_bed_id else None,
+            bed=bed_label,
+            to_bed=to_bed_label,
             note=e.note,
         )
-        for e in rows
+        for e, bed_label, to_bed_label in rows
     ]

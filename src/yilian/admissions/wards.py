@@ -122,6 +122,6 @@ async def ward_queue(
         actor,
         "admission.queue",
         at=now,
-        detail={"ward_id": ward_id, "resident_ids": [i.resident_id for i in items]},
+        detail={"ward_id": ward_id, "resident_ids": [i["resident_id"] for i in items]},
     )
     return items
