@@ -11,17 +11,18 @@ from typing import Any, TypeVar
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Executable, delete, inspect, select, text, update
+from sqlalchemy import Connection, Executable, delete, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.conftest import FIXED_NOW
-from yilian.auth.models import AuditEvent
+from yilian.auth.models import AuditEvent, User
 from yilian.config import Settings
 from yilian.db import Database
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 from yilian.migrations.runner import downgrade, upgrade
 from yilian.models import Base
+from yilian.referrals.models import Referral, ReferralEvent
 
 T = TypeVar("T")
 
@@ -221,3 +222,51 @@ async def test_at_most_one_active_contract_per_resident(db: Database) -> None:
         await session.execute(update(Contract).where(Contract.status == "active").values(status="ended"))
     await add_contract(db, ids, "active")
     assert await contract_statuses(db) == ["ended", "ended", "ended", "active"]
+
+
+async def test_0006_keeps_every_referral_and_its_children(
+    db: Database, empty_db_url: str, settings_for: Callable[[str], Settings]
+) -> None:
+    """0006 adds a column to `referrals` (a table copy on SQLite): its rows and their events stay,
+    both ways."""
+    settings = settings_for(empty_db_url)
+    await asyncio.to_thread(downgrade, settings, "0005")
+    institution_id, _practitioner_id, resident_id = await directory_rows(db)
+    async with db.transaction() as session:
+        author = User(
+            username="sp.test", display_name="专家", password_hash="-", institution_id=institution_id,
+            created_at=FIXED_NOW,
+        )  # fmt: skip
+        session.add(author)
+        await session.flush()
+        # Only the columns 0005 has (an ORM object would name the new one too).
+        referral_id = await session.scalar(
+            insert(Referral).values(
+                direction="down", status="submitted", urgency="routine", service="follow_up",
+                resident_id=resident_id, origin_institution_id=institution_id, created_by=author.id,
+                target_institution_id=institution_id, reason="随访",
+                created_at=FIXED_NOW, updated_at=FIXED_NOW,
+            ).returning(Referral.id)
+        )  # fmt: skip
+        session.add(
+            ReferralEvent(
+                referral_id=referral_id, action="create", to_status="draft", actor_name="专家", at=FIXED_NOW
+            )
+        )
+
+    async def children() -> list[tuple[Any, ...]]:
+        async with db.read() as session:
+            rows = await session.execute(
+                text("SELECT r.id, e.action FROM referrals r JOIN referral_events e ON e.referral_id = r.id")
+            )
+            return [tuple(row) for row in rows]
+
+    kept = await children()
+    assert kept == [(referral_id, "create")]
+    await asyncio.to_thread(upgrade, settings, "head")
+    assert await children() == kept
+    async with db.read() as session:
+        assert await session.scalar(select(Referral.admission_request_id)) is None
+    await asyncio.to_thread(downgrade, settings, "0005")
+    assert await children() == kept
+    await asyncio.to_thread(upgrade, settings, "head")

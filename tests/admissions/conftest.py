@@ -202,3 +202,39 @@ async def matrix_objects(api: Any, db: Database, *, own_resident: int, other_res
         "page_offer": page_offer,
         "creation_resident": other_resident,
     }
+
+
+async def stay(
+    db: Database,
+    ward: Ward,
+    resident_id: int,
+    *,
+    status: RequestStatus = RequestStatus.WAITING,
+    diagnosis: str = "腰椎间盘突出症",
+    now: datetime = FIXED_NOW,
+) -> int:
+    """A request of a given resident straight into the ward, in a given status (no bed); its id."""
+    async with db.transaction() as session:
+        resident = await session.get(Resident, resident_id)
+        assert resident is not None
+        at = now - timedelta(days=2)
+        request = AdmissionRequest(
+            ward_id=ward.id,
+            institution_id=ward.institution_id,
+            department_id=ward.department_id,
+            resident_id=resident_id,
+            sex=resident.sex,
+            source="direct",
+            diagnosis=diagnosis,
+            urgency=Urgency.ELECTIVE,
+            urgency_rank=rules.URGENCY_RANK[Urgency.ELECTIVE],
+            expected_days=7,
+            community_signed=False,
+            requested_at=at,
+            effective_at=at,
+            status=status,
+            status_at=at,
+        )
+        session.add(request)
+        await session.flush()
+        return request.id

@@ -81,7 +81,12 @@ class AdmissionRequestOut(BaseModel):
     offer_expires_at: datetime | None
     allowed_actions: list[str]
     transferred_from_id: int | None
-    down_referral_url: str | None = Field(description="After discharge: where the down-referral starts")
+    down_referral_id: int | None = Field(
+        default=None, description="After discharge: the down-referral made for it (GET /referrals/{id})"
+    )
+    down_referral_url: str | None = Field(
+        description="After discharge, while no down-referral is made: where the down-referral starts"
+    )
     events: list[EventOut]
 
 

@@ -21,8 +21,10 @@ from yilian.admissions.rules import Action, BedStatus, RequestStatus
 from yilian.admissions.views import RequestView, view
 from yilian.auth import audit
 from yilian.auth.policy import Actor
+from yilian.directory.models import Department, Institution
 from yilian.errors import NotFound
 from yilian.i18n import N_
+from yilian.referrals import discharges as referral_discharges
 
 
 async def transfer(
@@ -152,3 +154,34 @@ async def discharge(
     await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
     audit.record(session, actor, "admission.discharge", at=now, resident_id=request.resident_id)
     return await view(session, request, actor=actor, locale=locale)
+
+
+@referral_discharges.register_lookup
+async def discharge_for_referral(
+    session: AsyncSession, request_id: int
+) -> referral_discharges.Discharge | None:
+    """How an admission reads for the down-referral that follows it (None: no such request)."""
+    row = (
+        await session.execute(
+            select(AdmissionRequest, Ward.name, Institution.name, Department.name)
+            .join(Ward, Ward.id == AdmissionRequest.ward_id)
+            .join(Institution, Institution.id == AdmissionRequest.institution_id)
+            .join(Department, Department.id == AdmissionRequest.department_id)
+            .where(AdmissionRequest.id == request_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    request, ward, hospital, department = row
+    discharged = request.status == RequestStatus.DISCHARGED
+    return referral_discharges.Discharge(
+        admission_request_id=request.id,
+        resident_id=request.resident_id,
+        institution_id=request.institution_id,
+        institution_name=hospital,
+        department_name=department,
+        ward_name=ward,
+        diagnosis=request.diagnosis,
+        discharged=discharged,
+        discharged_at=request.status_at if discharged else None,
+    )

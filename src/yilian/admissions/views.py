@@ -18,6 +18,7 @@ from yilian.admissions.rules import Action, OfferStatus, Place, RequestStatus
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.directory.models import Resident
+from yilian.referrals import discharges
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class RequestView:
     offer_expires_at: datetime | None
     allowed_actions: list[str]
     transferred_from_id: int | None
-    down_referral_url: str | None
+    down_referral_id: int | None  # the discharge's live down-referral, once made
+    down_referral_url: str | None  # where to start it, while there is none
     events: list[EventView] = field(default_factory=list)
 
 
@@ -83,8 +85,9 @@ async def views(
     session: AsyncSession, requests: Sequence[AdmissionRequest], *, actor: Actor, locale: str
 ) -> list[RequestView]:
     """Requests as they read (without history), in two reads whatever their number: the wards,
-    names, beds and pending offers; the places in the wards' queues."""
+    names, beds, pending offers and down-referrals; the places in the wards' queues."""
     pending = (BedOffer.request_id == AdmissionRequest.id) & (BedOffer.status == OfferStatus.PENDING)
+    down = discharges.live().subquery()  # at most one a request (a unique index)
     extras = {
         row.id: row
         for row in await session.execute(
@@ -95,11 +98,13 @@ async def views(
                 Bed.name.label("bed"),
                 BedOffer.id.label("offer_id"),
                 BedOffer.expires_at.label("offer_expires_at"),
+                down.c.id.label("down_referral_id"),
             )
             .join(Ward, Ward.id == AdmissionRequest.ward_id)
             .join(Resident, Resident.id == AdmissionRequest.resident_id)
             .outerjoin(Bed, Bed.request_id == AdmissionRequest.id)
             .outerjoin(BedOffer, pending)
+            .outerjoin(down, down.c.admission_request_id == AdmissionRequest.id)
             .where(AdmissionRequest.id.in_([r.id for r in requests]))
         )
     }
@@ -144,7 +149,12 @@ def _read(
         offer_expires_at=extra.offer_expires_at,
         allowed_actions=[a.value for a in actions],
         transferred_from_id=request.transferred_from_id,
-        down_referral_url=down_referral_url(request) if status is RequestStatus.DISCHARGED else None,
+        down_referral_id=extra.down_referral_id,
+        down_referral_url=(
+            down_referral_url(request)
+            if status is RequestStatus.DISCHARGED and extra.down_referral_id is None
+            else None
+        ),
     )
 
 

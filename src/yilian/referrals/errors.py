@@ -44,3 +44,24 @@ class AttachmentTooLarge(DomainError):
     code, status = "attachment_too_large", 413
     title = N_("File too large")
     message = N_("A file may be at most %(limit)s MB.")
+
+
+class BadAdmissionRequest(Unprocessable):
+    code = "bad_admission_request"
+    title = N_("Cannot refer from this admission")
+    message = N_("%(why)s")
+    translated_params = ("why",)
+
+
+class NotDischarged(Conflict):
+    code = "not_discharged"
+    title = N_("Not discharged yet")
+    message = N_(
+        "The patient of admission request %(id)s has not been discharged: refer down after the discharge."
+    )
+
+
+class DownReferralExists(Conflict):
+    code = "down_referral_exists"
+    title = N_("Down-referral already made")
+    message = N_("This admission already has its down-referral (referral %(id)s).")

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yilian.db import Base, UTCDateTime
 
+# A down-referral that continues a discharge and has not been withdrawn (referrals.discharges).
+FROM_ADMISSION = text("admission_request_id IS NOT NULL AND status <> 'cancelled'")
+
 
 class Referral(Base):
     """One referral, up (上转) or down (下转). `status` moves only by a compare-and-swap UPDATE,
-    each move leaving a ReferralEvent row."""
+    each move leaving a ReferralEvent row. An admission has at most one live down-referral: the
+    partial unique index refuses a second while the first is not withdrawn."""
 
     __tablename__ = "referrals"
     __table_args__ = (
@@ -21,6 +25,13 @@ class Referral(Base):
         Index("ix_referrals_origin_status", "origin_institution_id", "status"),
         Index("ix_referrals_resident", "resident_id"),
         Index("ix_referrals_status_due", "status", "answer_due_at"),
+        Index(
+            "uq_referrals_admission_request",
+            "admission_request_id",
+            unique=True,
+            sqlite_where=FROM_ADMISSION,
+            postgresql_where=FROM_ADMISSION,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +68,8 @@ class Referral(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # An up-referral started from a follow-up task of a down-referral (a problem found in follow-up).
     from_task_id: Mapped[int | None] = mapped_column(Integer)
+    # A down-referral that continues a discharge: the admission request it follows.
+    admission_request_id: Mapped[int | None] = mapped_column(ForeignKey("admission_requests.id"))
 
 
 class ReferralEvent(Base):

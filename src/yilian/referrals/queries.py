@@ -195,6 +195,7 @@ async def get_referral(
         "advice": r.advice,
         "reported_at": r.reported_at,
         "closed_at": r.closed_at,
+        "admission_request_id": r.admission_request_id,
         "allowed_actions": rules.allowed_actions(Direction(r.direction), Status(r.status), side),
         "side": side.value if side else None,
         "events": events,

@@ -55,6 +55,11 @@ class ReferralIn(In):
     medications: list[Medication] = Field(default_factory=list, max_length=50)
     plan: list[PlanItemIn] = Field(default_factory=list, max_length=20, description="Down only")
     submit: StrictBool = Field(default=False, description="Submit at once instead of keeping a draft")
+    admission_request_id: Id | None = Field(
+        default=None,
+        description="Down only: the discharged admission this referral continues (the referring"
+        " hospital's, the same resident's); at most one live down-referral per admission",
+    )
 
 
 class ActionIn(In):
@@ -161,6 +166,7 @@ class ReferralOut(ReferralListItem):
     advice: str
     reported_at: datetime | None
     closed_at: datetime | None
+    admission_request_id: int | None = Field(description="The admission this down-referral continues")
     allowed_actions: list[Action]
     side: str | None = Field(description="referrer or receiver: where this actor stands")
     events: list[EventOut]

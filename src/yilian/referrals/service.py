@@ -20,7 +20,7 @@ from yilian.directory.models import Contract, Department, Institution, Practitio
 from yilian.directory.rules import ContractStatus
 from yilian.errors import Forbidden, NotFound
 from yilian.i18n import N_
-from yilian.referrals import followup, notify, rules
+from yilian.referrals import discharges, followup, notify, rules
 from yilian.referrals.errors import BadTarget, InvalidTransition, MissingDetail, NotSignedHere
 from yilian.referrals.models import FollowUpItem, Referral, ReferralEvent
 from yilian.referrals.rules import Action, Direction, Parties, Side, Status
@@ -96,7 +96,8 @@ async def create_referral(
     """A draft referral (submitted at once with `data.submit`) from the actor's institution.
 
     Up from a centre: only a resident signed there (NotSignedHere). Down: a resident the
-    hospital has business with. 403 for a role that does not refer for its institution.
+    hospital has business with, continuing one of its discharges if `data.admission_request_id`
+    says so (see referrals.discharges). 403 for a role that does not refer for its institution.
     """
     origin = await session.get(Institution, actor.institution_id) if actor.institution_id else None
     if origin is None or rules.acting_role(origin.tier) not in actor.roles:
@@ -129,6 +130,14 @@ async def create_referral(
         department_id=data.target_department_id,
         practitioner_id=data.target_practitioner_id,
     )
+    if data.admission_request_id is not None:
+        await discharges.check(
+            session,
+            admission_request_id=data.admission_request_id,
+            direction=data.direction,
+            resident_id=data.resident_id,
+            actor=actor,
+        )
     default_service = rules.Service.OUTPATIENT if data.direction is Direction.UP else rules.Service.FOLLOW_UP
     referral = Referral(
         direction=data.direction,
@@ -148,9 +157,9 @@ async def create_referral(
         medications=[m.model_dump() for m in data.medications],
         created_at=now,
         updated_at=now,
+        admission_request_id=data.admission_request_id,
     )
-    session.add(referral)
-    await session.flush()
+    await discharges.insert(session, referral)
     session.add_all(
         FollowUpItem(referral_id=referral.id, what=i.what, every_days=i.every_days, until=i.until)
         for i in data.plan
