@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from tests.admissions.conftest import EIGHTH, make_ward, stay, ward_beds
+from tests.admissions.conftest import EIGHTH, Waiting, fill_queue, make_ward, stay, ward_beds
+from tests.admissions.test_pages import text_of
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
 from tests.referrals.conftest import TIANLIN, act
@@ -175,3 +176,73 @@ async def test_two_down_referrals_of_one_discharge_at_once_exactly_one_is_made(
         made = next(a for a in answers if a.status_code == 201).json()
         assert next(a for a in answers if a.status_code == 409).json()["code"] == "down_referral_exists"
         assert await referrals_of(app_db, request["id"]) == [made["id"]]
+
+
+async def test_the_form_opened_from_a_discharge_is_filled_in(api: Api, app_db: Database) -> None:
+    request = await discharged(api, app_db, diagnosis="腰椎间盘突出症")
+    page = f"/admissions/requests/{request['id']}"
+    # The admission office discharges; the hospital's specialists write the down-referral.
+    office = await api.browser("admission.sixth")
+    assert "admission_request_id" not in (await office.get(page)).text
+    assert (await office.get(request["down_referral_url"])).status_code == 403
+    specialist = await api.browser("sp.sixth")
+    start = request["down_referral_url"].replace("&", "&amp;")
+    assert f'href="{start}"' in (await specialist.get(page)).text
+    form = await specialist.get(request["down_referral_url"])
+    assert form.status_code == 200, form.text
+    text = text_of(form.text)
+    tianlin = await institution(app_db, TIANLIN)
+    resident = await signed_resident(app_db, TIANLIN)
+    assert f'name="admission_request_id" value="{request["id"]}"' in form.text
+    assert f'name="resident_id" value="{resident.id}"' in form.text
+    assert resident.name in text
+    assert resident.id_number not in form.text  # masked
+    assert f"上海市第六人民医院 · 骨科 · {request['ward_name']}出院" in text
+    assert f"签约家庭医生所在：{TIANLIN}" in text
+    assert f'<option value="{tianlin.id}:" selected>' in form.text
+    assert 'value="M51.2 腰椎间盘突出"' in form.text  # the admission diagnosis, coded
+    assert ">出院诊断：腰椎间盘突出症\n</textarea>" in form.text
+    assert f'value="{request["ward_name"]}出院，转社区随访"' in form.text
+    # The specialist completes the summary, medication and plan, and submits.
+    sent = await specialist.post(
+        "/referrals",
+        data={
+            "csrf_token": specialist.cookies["yl_csrf"],
+            "direction": "down",
+            "admission_request_id": str(request["id"]),
+            "resident_id": str(resident.id),
+            "target": f"{tianlin.id}:",
+            "urgency": "routine",
+            "service": "follow_up",
+            "reason": f"{request['ward_name']}出院，转社区随访",
+            "summary": "出院诊断：腰椎间盘突出症\n保守治疗后症状缓解。",
+            "diagnosis": ["M51.2 腰椎间盘突出", ""],
+            "medications": "塞来昔布 200mg qd",
+            "plan_what": ["腰背功能锻炼随访", "", ""],
+            "plan_every": ["14", "", ""],
+            "plan_until": ["2027-01-24", "", ""],
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    referral_page = sent.headers["location"]
+    referral_id = int(referral_page.rsplit("/", 1)[1])
+    assert await referrals_of(app_db, request["id"]) == [referral_id]
+    # Opened again, the link shows the down-referral made; the family doctor has it to accept.
+    again = await specialist.get(request["down_referral_url"])
+    assert (again.status_code, again.headers["location"]) == (303, referral_page)
+    doctor = await api.browser("fd.tianlin")
+    assert f'href="{referral_page}"' in (await doctor.get("/referrals?box=new")).text
+
+
+async def test_without_a_contract_the_form_asks_for_the_centre(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, beds=1)
+    (request_id,) = await fill_queue(app_db, ward, [Waiting(2)])  # a resident with no contract
+    office = await api.as_("admission.sixth")
+    (bed,) = await ward_beds(app_db, ward)
+    await office.post(f"/api/v1/admission-requests/{request_id}/admit", json={"bed_id": bed})
+    request = (await office.post(f"/api/v1/admission-requests/{request_id}/discharge")).json()
+    form = await (await api.browser("sp.sixth")).get(request["down_referral_url"])
+    assert form.status_code == 200, form.text
+    assert "该居民无有效家庭医生签约" in text_of(form.text)
+    assert " selected>" not in form.text.split('name="target"')[1].split("</select>")[0]
+    assert 'value="S72.0 股骨颈骨折"' in form.text  # 股骨颈骨折, the queue helper's diagnosis

@@ -180,7 +180,15 @@ async def request_page(
             session, request_id=request_id, actor=actor, now=now, today=today, locale=request.state.locale
         )
         ward = await wards.get_ward(session, ward_id=found.ward_id)
-    context = {"item": found, "ward": ward, "just_discharged": discharged, **_words()}
+    # The down-referral is written by the hospital's specialists (its admission office discharges).
+    refers_down = actor.has(Role.SPECIALIST) and actor.institution_id == found.institution_id
+    context = {
+        "item": found,
+        "ward": ward,
+        "just_discharged": discharged,
+        "refers_down": refers_down,
+        **_words(),
+    }
     return render(request, "admissions/request.html", context)
 
 

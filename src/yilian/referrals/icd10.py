@@ -36,3 +36,10 @@ def search(q: str, *, limit: int = 20) -> list[Code]:
 
 def known(code: str) -> Code | None:
     return next((c for c in codes() if c.code == code), None)
+
+
+def named_in(text: str) -> Code | None:
+    """The code whose Chinese name the free text holds, the longest such (右股骨颈骨折 → S72.0
+    股骨颈骨折), or None: how an admission's diagnosis becomes the form's first coded one."""
+    found = [c for c in codes() if c.text in text]
+    return max(found, key=lambda c: len(c.text), default=None)

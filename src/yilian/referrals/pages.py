@@ -4,7 +4,7 @@ task list, the consortium's monthly counts, and the user's notices. Parse, call 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
@@ -15,9 +15,9 @@ from yilian.directory import service as directory
 from yilian.errors import Unprocessable
 from yilian.i18n import N_
 from yilian.notices import service as notices
-from yilian.referrals import attachments, choices, followup, icd10, queries, rules, service
+from yilian.referrals import attachments, choices, discharges, followup, forms, icd10, queries, rules, service
 from yilian.referrals.rules import Action, Direction, Status, TaskStatus
-from yilian.referrals.schemas import ActionIn, Diagnosis, Medication, PlanItemIn, ReferralIn
+from yilian.referrals.schemas import ActionIn, ReferralIn
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
 from yilian.web.templating import render
 
@@ -119,20 +119,36 @@ async def new_referral(
     today: TodayDep,
     resident_id: OptionalId = None,
     task_id: OptionalId = None,
+    admission_request_id: OptionalId = None,
     direction: Annotated[str, Query(max_length=8)] = "up",
 ) -> Response:
-    """The referral form: whom, where, why, with diagnoses from the ICD-10 list and an attachment."""
-    chosen = Direction.DOWN if direction == "down" else Direction.UP
+    """The referral form: whom, where, why, with diagnoses from the ICD-10 list and an attachment.
+    From a discharge (`admission_request_id`) a down-referral, filled in from the stay."""
+    chosen = Direction.DOWN if direction == "down" or admission_request_id else Direction.UP
+    after: discharges.DischargeForm | None = None
     async with db.transaction() as session:  # the residents offered are audited
-        residents = await directory.list_residents(
-            session, actor=actor, now=now, today=today, q=None, limit=100, offset=0
-        )
+        if admission_request_id is not None:
+            after = await discharges.form_for(
+                session, admission_request_id=admission_request_id, actor=actor, now=now, today=today
+            )
+            if after.down_referral_id is not None:  # made already: show it
+                return RedirectResponse(f"/referrals/{after.down_referral_id}", status_code=303)
+            residents = []
+        else:
+            residents = (
+                await directory.list_residents(
+                    session, actor=actor, now=now, today=today, q=None, limit=100, offset=0
+                )
+            ).items
         where = await choices.targets(session, actor=actor, direction=chosen)
+    if after is not None and after.centre_id is not None and all(t.id != after.centre_id for t in where):
+        where.insert(0, choices.Target(after.centre_id, after.centre_name or "", 1, []))
     context = {
         "direction": chosen.value,
-        "residents": residents.items,
+        "residents": residents,
         "resident_id": resident_id,
         "task_id": task_id,
+        "after": after,
         "targets": where,
         "codes": icd10.codes(),
         "urgencies": [u.value for u in rules.Urgency],
@@ -141,40 +157,6 @@ async def new_referral(
         ],
     }
     return render(request, "referrals/new.html", context)
-
-
-def _diagnoses(codes: list[str]) -> list[Diagnosis]:
-    found = []
-    for value in codes:
-        code = value.split(" ", 1)[0].strip().upper()
-        known = icd10.known(code)
-        if code and known:
-            found.append(Diagnosis(code=known.code, text=known.text))
-        elif code:
-            raise Unprocessable(N_("Choose diagnoses from the ICD-10 list."))
-    return found
-
-
-def _medications(text: str) -> list[Medication]:
-    meds = []
-    for line in text.splitlines():
-        if line.strip():
-            name, _, dose = line.strip().partition(" ")
-            meds.append(Medication(name=name[:100], dose=dose.strip()[:100]))
-    return meds
-
-
-def _plan(what: list[str], every: list[str], until: list[str]) -> list[PlanItemIn]:
-    items = []
-    for w, e, u in zip(what, every, until, strict=False):
-        if w.strip() and e.strip() and u.strip():
-            try:
-                items.append(
-                    PlanItemIn(what=w.strip(), every_days=int(e), until=date.fromisoformat(u.strip()))
-                )
-            except ValueError:
-                raise Unprocessable(N_("The follow-up plan is not valid.")) from None
-    return items
 
 
 @router.post("/referrals")
@@ -189,6 +171,7 @@ async def create_referral(
     reason: Short,
     resident_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     task_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    admission_request_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     urgency: Annotated[rules.Urgency, Form()] = rules.Urgency.ROUTINE,
     service_asked: Annotated[rules.Service | None, Form(alias="service")] = None,
     summary: Text = "",
@@ -211,10 +194,11 @@ async def create_referral(
         service=service_asked,
         reason=reason,
         summary=summary,
-        diagnoses=_diagnoses(diagnosis),
-        medications=_medications(medications),
-        plan=_plan(plan_what, plan_every, plan_until),
+        diagnoses=forms.diagnoses(diagnosis),
+        medications=forms.medications(medications),
+        plan=forms.plan(plan_what, plan_every, plan_until),
         submit=save != "draft",
+        admission_request_id=admission_request_id,
     )
     content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1) if file and file.filename else b""
     async with db.transaction() as session:
