@@ -644,6 +644,21 @@ ADMISSION_PAGE_CASES = [
         target="/admissions/requests/{admission_other}",
         variant="other",
     ),
+    # Where a discharge notice leads (the request itself while it has no down-referral).
+    page(
+        "/admissions/requests/{request_id}/down-referral",
+        SIXTH_STAFF | {"fd.tianlin"},
+        target="/admissions/requests/{admission_own}/down-referral",
+        ok=303,
+        variant="own",
+    ),
+    page(
+        "/admissions/requests/{request_id}/down-referral",
+        SIXTH_STAFF | {"fd.kangjian"},
+        target="/admissions/requests/{admission_other}/down-referral",
+        ok=303,
+        variant="other",
+    ),
     page("/admissions/new", frozenset({"sp.sixth"})),
     page(
         "/admissions/new",

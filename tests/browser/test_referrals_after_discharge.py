@@ -2,7 +2,8 @@
 office discharges a 田林-signed patient at the bed board of 骨科一病区; a specialist of 市六 opens
 the down-referral from the request's page and finds it filled in (the patient, the ward, the
 admission diagnosis, 田林 as the receiving centre); completes and submits it; the family doctor
-is told, accepts it on the phone and finds the plan's dated tasks on its list.
+is told of the discharge (the notice leads on to the down-referral), accepts it on the phone
+and finds the plan's dated tasks on its list.
 
 (The file's name sorts after test_referrals.py, whose counts of 田林's follow-up tasks the tasks
 made here would change.)"""
@@ -86,8 +87,10 @@ def test_a_discharge_goes_on_to_the_family_doctor(screens: Any, live_server: Liv
     page.goto("/notices")
     told = page.locator(".notice-list li", has_text=f"下转 #{referral_id} {patient}")
     assert "新转诊" in told.inner_text()
-    page.goto("/referrals?box=new")
-    page.locator(f'a[href="/referrals/{referral_id}"]').first.click()
+    discharge = page.locator(".notice-list li", has_text="签约居民已出院").filter(has_text=patient)
+    assert f"上海市第六人民医院 {WARD}" in discharge.inner_text()
+    discharge.get_by_role("button").click()  # read: it leads on to the down-referral
+    page.wait_for_url(re.compile(rf"/referrals/{referral_id}$"))
     assert f"出院诊断：{DIAGNOSIS}" in page.locator("main").inner_text()
     page.locator('form[data-action="accept"]').get_by_role("button").click()
     page.wait_for_load_state("load")

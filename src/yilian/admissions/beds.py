@@ -12,7 +12,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import moves, rules
+from yilian.admissions import moves, notify, rules
 from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidBedMove,
@@ -246,6 +246,7 @@ async def admit(
         admitted_at=now,
         ward_id=bed.ward_id,
     )
+    await notify.send(session, request, notify.ADMITTED, now=now, detail=f"床位{bed.room}-{bed.label}")
     taken = case((BedOffer.bed_id == bed_id, OfferStatus.ACCEPTED), else_=OfferStatus.WITHDRAWN)
     await session.execute(
         update(BedOffer)

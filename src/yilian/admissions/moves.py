@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import rules
+from yilian.admissions import notify, rules
 from yilian.admissions.errors import BedTaken, InvalidTransition, QueueEmpty
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatus
@@ -185,6 +185,10 @@ async def offer_bed(session: AsyncSession, bed_id: int, *, now: datetime, actor:
         to_status=RequestStatus.OFFERED,
     )
     await session.flush()
+    # Here, so that every offer is told: the office's, and those made when a bed comes free.
+    answer_by = notify.local(offer.expires_at)
+    detail = f"床位{bed.room}-{bed.label}，请于{answer_by}前答复"
+    await notify.send(session, request, notify.OFFERED, now=now, detail=detail)
     return offer
 
 

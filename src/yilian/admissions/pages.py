@@ -164,6 +164,18 @@ async def cancel(
     return RedirectResponse(f"/admissions/requests/{request_id}", status_code=303)
 
 
+@router.get("/admissions/requests/{request_id}/down-referral")
+async def after_discharge(
+    request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+) -> Response:
+    """Where a discharge notice leads: the down-referral once it is made, else the request."""
+    async with db.transaction() as session:  # a refusal is audited
+        target = await stays.after_discharge(
+            session, request_id=request_id, actor=actor, now=now, today=today
+        )
+    return RedirectResponse(target, status_code=303)
+
+
 @router.get("/admissions/requests/{request_id}")
 async def request_page(
     request: Request,

@@ -3,12 +3,12 @@ discharge, which leads on to the down-referral. The admission office of the hosp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import moves, rules
+from yilian.admissions import moves, notify, rules
 from yilian.admissions.beds import bed_or_404, hospital_of_bed, require_office
 from yilian.admissions.errors import (
     BedDoesNotFit,
@@ -19,12 +19,14 @@ from yilian.admissions.errors import (
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import Action, BedStatus, RequestStatus
 from yilian.admissions.views import RequestView, view
-from yilian.auth import audit
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
+from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution
 from yilian.errors import NotFound
 from yilian.i18n import N_
 from yilian.referrals import discharges as referral_discharges
+from yilian.referrals import queries as referrals
 
 
 async def transfer(
@@ -92,6 +94,7 @@ async def transfer(
         to_status=RequestStatus.WAITING,
         note=ward.name,
     )
+    await notify.send(session, moved, notify.TRANSFERRED, now=now, detail=f"自{ward.name}转入，排队候床")
     audit.record(
         session,
         actor,
@@ -152,8 +155,26 @@ async def discharge(
     left = await session.scalar(select(Bed.id).where(Bed.request_id == request.id))
     await moves.move_request(session, request, Action.DISCHARGE, now=now, actor=actor, bed_id=left)
     await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
+    # The notice outlives this moment: its link leads on to the down-referral once there is one.
+    after = f"/admissions/requests/{request.id}/down-referral"
+    await notify.send(session, request, notify.DISCHARGED, now=now, link=after)
     audit.record(session, actor, "admission.discharge", at=now, resident_id=request.resident_id)
     return await view(session, request, actor=actor, locale=locale)
+
+
+async def after_discharge(
+    session: AsyncSession, *, request_id: int, actor: Actor, now: datetime, today: date
+) -> str:
+    """Where a discharge notice leads: the down-referral once it is made (for its two sides), else
+    the request. Those who may follow the request only (a refusal is audited)."""
+    request = await session.get(AdmissionRequest, request_id)
+    if request is None:
+        raise NotFound(what=N_("Admission request"), id=request_id)
+    links = await directory.resident_links(session, resident_id=request.resident_id, today=today)
+    allowed = policy.may_follow_admission(actor, request.institution_id, links)
+    audit.require(allowed, actor, "admission.read", at=now, resident_id=request.resident_id)
+    made = await referrals.down_referral_seen_by(session, admission_request_id=request.id, actor=actor)
+    return f"/referrals/{made}" if made is not None else f"/admissions/requests/{request.id}"
 
 
 @referral_discharges.register_lookup

@@ -17,7 +17,7 @@ from yilian.auth.policy import Actor, Role
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
 from yilian.pagination import Page
-from yilian.referrals import followup, rules
+from yilian.referrals import discharges, followup, rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
 from yilian.referrals.rules import Direction, Side, Status
 from yilian.referrals.service import get_for_update, side_of
@@ -82,6 +82,21 @@ async def up_referred_resident_ids(session: AsyncSession, *, institution_id: int
         .distinct()
     )
     return set(found.all())
+
+
+async def down_referral_seen_by(
+    session: AsyncSession, *, admission_request_id: int, actor: Actor
+) -> int | None:
+    """The live down-referral of an admission, if the actor stands on one of its sides."""
+    found = await session.scalar(
+        discharges.live()
+        .with_only_columns(Referral.id)
+        .where(Referral.admission_request_id == admission_request_id)
+    )
+    if found is None:
+        return None
+    side = await side_of(session, await get_for_update(session, found), actor)
+    return found if side is not None else None
 
 
 # --- one referral ----------------------------------------------------------------------------------
@@ -341,6 +356,7 @@ async def monthly_counts(
 __all__ = [
     "Side",
     "came_through_up_referral",
+    "down_referral_seen_by",
     "get_referral",
     "list_referrals",
     "monthly_counts",
