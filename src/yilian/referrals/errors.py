@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from yilian.errors import Conflict, DomainError, Unprocessable
 from yilian.i18n import N_
+from yilian.referrals import words
 
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = N_("Not possible now")
-    message = N_("This referral is %(status)s; %(action)s is not possible now.")
+    message = N_("This referral is “%(status)s”: “%(action)s” is not possible now.")
     translated_params = ("status", "action")
+
+    def __init__(self, *, status: str, action: str) -> None:
+        super().__init__(status=words.STATUS.get(status, status), action=words.ACTION.get(action, action))
+
+
+class InvalidTaskMove(Conflict):
+    code = "invalid_transition"
+    title = N_("Not possible now")
+    message = N_("This follow-up task is “%(status)s”: it cannot be marked “%(action)s” now.")
+    translated_params = ("status", "action")
+
+    def __init__(self, *, status: str, action: str) -> None:
+        super().__init__(status=words.TASK.get(status, status), action=words.TASK.get(action, action))
 
 
 class NotSignedHere(Unprocessable):

@@ -19,7 +19,7 @@ from yilian.i18n import N_
 from yilian.pagination import Page
 from yilian.referrals import rules
 from yilian.referrals.dates import local_today
-from yilian.referrals.errors import InvalidTransition
+from yilian.referrals.errors import InvalidTaskMove
 from yilian.referrals.models import FollowUpItem, FollowUpTask, Referral
 from yilian.referrals.rules import TaskStatus
 
@@ -160,7 +160,7 @@ async def finish_task(
         .execution_options(synchronize_session="fetch")
     )
     if changed is None:
-        raise InvalidTransition(status=task.status, action=outcome.value)
+        raise InvalidTaskMove(status=task.status, action=outcome.value)
     audit.record(session, actor, f"follow_up.{outcome.value}", at=now, resident_id=task.resident_id)
     return task
 

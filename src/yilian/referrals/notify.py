@@ -22,7 +22,9 @@ ACCEPTED = "referral_accepted"
 DECLINED = "referral_declined"
 REDIRECTED = "referral_redirected"
 SCHEDULED = "referral_scheduled"
+ARRIVED = "referral_arrived"
 REPORT_READY = "referral_report"
+CLOSED = "referral_closed"
 CANCELLED = "referral_cancelled"
 OVERDUE = "referral_overdue"
 EXPIRED = "referral_expired"
@@ -34,7 +36,9 @@ TITLES = {
     DECLINED: "转诊被拒绝",
     REDIRECTED: "转诊已转至他处",
     SCHEDULED: "转诊已预约",
+    ARRIVED: "患者已到诊",
     REPORT_READY: "转诊报告已回传",
+    CLOSED: "转诊已结案",
     CANCELLED: "转诊已撤销",
     OVERDUE: "转诊超时未处理",
     EXPIRED: "转诊已过期",

@@ -376,6 +376,7 @@ async def _schedule(session: AsyncSession, r: Referral, body: ActionIn, actor: A
 
 async def _arrive(session: AsyncSession, r: Referral, body: ActionIn, actor: Actor, now: datetime) -> None:
     await move(session, r, Action.ARRIVE, Side.RECEIVER, actor=actor, now=now, note=body.note, arrived_at=now)
+    await notify.to_referrer(session, r, notify.ARRIVED, now=now)
 
 
 async def _report(session: AsyncSession, r: Referral, body: ActionIn, actor: Actor, now: datetime) -> None:
@@ -399,6 +400,7 @@ async def _report(session: AsyncSession, r: Referral, body: ActionIn, actor: Act
 
 async def _close(session: AsyncSession, r: Referral, body: ActionIn, actor: Actor, now: datetime) -> None:
     await move(session, r, Action.CLOSE, Side.REFERRER, actor=actor, now=now, note=body.note, closed_at=now)
+    await notify.to_receivers(session, r, notify.CLOSED, now=now, extra=body.note)  # the loop is closed
 
 
 async def _cancel(session: AsyncSession, r: Referral, body: ActionIn, actor: Actor, now: datetime) -> None:

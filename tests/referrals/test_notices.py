@@ -1,0 +1,65 @@
+"""The last two moves of the loop are told as the others are, to the side that did not make them:
+the patient's arrival to the referrer, the closing to the receiving side. Refusals name the status
+and the button in words, Chinese by default."""
+
+from __future__ import annotations
+
+from tests.admissions.test_notices import newest, told_since
+from tests.fixtures_app import Api
+from tests.referrals.conftest import act, refer_up
+from tests.referrals.test_down import refer_down
+from yilian.db import Database
+from yilian.referrals import words
+from yilian.referrals.rules import Action, Status, TaskStatus
+
+
+async def test_arrival_goes_to_the_referrer_and_closing_to_the_receiver(api: Api, app_db: Database) -> None:
+    doctor, specialist = await api.as_("fd.tianlin"), await api.as_("sp.sixth")
+    up = await refer_up(api, app_db)
+    scheduled = await act(
+        specialist, up["id"], "accept", scheduled_at="2026-11-25T09:00:00+08:00", place="门诊3楼"
+    )
+    assert scheduled.json()["status"] == "scheduled", scheduled.text
+
+    async def told(client: object, referral: int, action: str, **body: object) -> list[tuple[str, str, str]]:
+        before = await newest(app_db)
+        answer = await act(client, referral, action, **body)  # type: ignore[arg-type]
+        assert answer.status_code == 200, answer.text
+        return [(t.username, t.kind, t.title) for t in await told_since(app_db, before)]
+
+    assert await told(specialist, up["id"], "arrive") == [("fd.tianlin", "referral_arrived", "患者已到诊")]
+    await told(specialist, up["id"], "report", findings="未见异常")
+    assert await told(doctor, up["id"], "close") == [("sp.sixth", "referral_closed", "转诊已结案")]
+
+    down = await refer_down(api, app_db, up["resident"]["id"])
+    await told(doctor, down["id"], "accept")
+    assert await told(doctor, down["id"], "arrive") == [("sp.sixth", "referral_arrived", "患者已到诊")]
+    await told(doctor, down["id"], "report", findings="血压控制良好")
+    assert await told(specialist, down["id"], "close") == [("fd.tianlin", "referral_closed", "转诊已结案")]
+
+
+async def test_a_refused_move_names_the_status_and_the_button_in_words(api: Api, app_db: Database) -> None:
+    specialist = await api.as_("sp.sixth")
+    referral = await refer_up(api, app_db)
+    assert (await act(specialist, referral["id"], "accept")).status_code == 200
+    again = await act(specialist, referral["id"], "accept")
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    assert again.json()["detail"] == "该转诊当前状态为“已接收”，现在不能执行“接收”。"
+    english = await specialist.post(
+        f"/api/v1/referrals/{referral['id']}/actions/accept", headers={"Accept-Language": "en"}
+    )
+    assert english.json()["detail"] == "This referral is “Accepted”: “Accept” is not possible now."
+    # A follow-up task answered twice.
+    down = await refer_down(api, app_db, referral["resident"]["id"])
+    doctor = await api.as_("fd.tianlin")
+    task = (await act(doctor, down["id"], "accept")).json()["tasks"][0]["id"]
+    assert (await doctor.post(f"/api/v1/follow-up-tasks/{task}/done")).status_code == 200
+    twice = await doctor.post(f"/api/v1/follow-up-tasks/{task}/missed")
+    assert (twice.status_code, twice.json()["code"]) == (409, "invalid_transition")
+    assert twice.json()["detail"] == "该随访任务当前为“已完成”，现在不能标记为“未完成”。"
+
+
+def test_every_status_and_move_has_its_words() -> None:
+    assert set(words.STATUS) == {s.value for s in Status}
+    assert set(words.ACTION) == {a.value for a in Action} | {"attach"}
+    assert set(words.TASK) == {t.value for t in TaskStatus}
