@@ -1,19 +1,22 @@
 """The family doctors of a resident's contract centre hear about its stay: offered a bed (by the
 office or when a bed comes free), admitted, transferred to the partner hospital, discharged (the
 notice leads on to the down-referral once there is one). Exactly one notice each for them, none
-for anyone else, none for a resident without a contract, none for a move that is rolled back."""
+for anyone else, none for a resident without a contract, none for a move that is rolled back; an
+open page gets them live (GET /api/v1/events)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.admissions.conftest import EIGHTH, Waiting, fill_queue, make_ward, stay, ward_beds
 from tests.conftest import FIXED_NOW
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
+from tests.notices.test_events import EventStream
 from tests.referrals.conftest import TIANLIN
 from tests.referrals.test_discharge import down_body
 from yilian.admissions import beds
@@ -209,3 +212,18 @@ async def test_a_rolled_back_move_tells_nobody(api: Api, app_db: Database) -> No
         assert wake.is_set()
     finally:
         broker.unsubscribe(doctor, wake)
+
+
+async def test_an_open_page_gets_the_notice_live(app: FastAPI, api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, beds=1)
+    resident = await signed_resident(app_db, TIANLIN)
+    request_id = await stay(app_db, ward, resident.id)
+    (bed,) = await ward_beds(app_db, ward)
+    office = await api.as_("admission.sixth")
+    async with EventStream(app, await api.token("fd.tianlin")) as stream:
+        await stream.until("event: unread")
+        admitted = await office.post(f"/api/v1/admission-requests/{request_id}/admit", json={"bed_id": bed})
+        assert admitted.status_code == 200, admitted.text
+        text = await stream.until("event: unread\ndata: 1\n")
+    assert "签约居民已入院" in text
+    assert f'"link": "/admissions/requests/{request_id}"' in text

@@ -82,7 +82,7 @@ class AdmissionRequestOut(BaseModel):
     allowed_actions: list[str]
     transferred_from_id: int | None
     down_referral_id: int | None = Field(
-        default=None, description="After discharge: the down-referral made for it (GET /referrals/{id})"
+        description="After discharge: the down-referral made for it (GET /referrals/{id})"
     )
     down_referral_url: str | None = Field(
         description="After discharge, while no down-referral is made: where the down-referral starts"

@@ -138,6 +138,10 @@ def live() -> Select[int | None, int]:
 
 async def insert(session: AsyncSession, referral: Referral) -> None:
     """Add the referral; DownReferralExists (naming the live one) when the admission has one already."""
+    if referral.admission_request_id is None:  # nothing the index could refuse: no savepoint
+        session.add(referral)
+        await session.flush()
+        return
     try:
         async with session.begin_nested():
             session.add(referral)
