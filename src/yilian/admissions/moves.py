@@ -139,7 +139,9 @@ def _first_fitting(bed: Bed) -> object:
     )
 
 
-async def offer_bed(session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None) -> BedOffer:
+async def offer_bed(
+    session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None
+) -> tuple[BedOffer, AdmissionRequest]:
     """Offer a free bed to the first fitting entry of its ward's queue.
 
     The bed moves free → offered first (BedTaken if it is not free), then the first fitting
@@ -185,7 +187,7 @@ async def offer_bed(session: AsyncSession, bed_id: int, *, now: datetime, actor:
         to_status=RequestStatus.OFFERED,
     )
     await session.flush()
-    return offer
+    return offer, request
 
 
 async def offer_if_anyone(
@@ -195,7 +197,7 @@ async def offer_if_anyone(
     keeps the bed free when nobody fits); the offer's request id."""
     try:
         async with session.begin_nested():
-            offer = await offer_bed(session, bed_id, now=now, actor=actor)
+            _, request = await offer_bed(session, bed_id, now=now, actor=actor)
     except QueueEmpty:
         return None
-    return offer.request_id
+    return request.id

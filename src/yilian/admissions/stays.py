@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import moves, rules
-from yilian.admissions.beds import bed_or_404, hospital_of_bed, require_office
+from yilian.admissions.beds import bed_or_404, require_office
 from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidTransition,
@@ -104,8 +104,8 @@ async def transfer(
 async def _transfer_to_bed(
     session: AsyncSession, request: AdmissionRequest, bed_id: int, *, actor: Actor, now: datetime, locale: str
 ) -> RequestView:
-    bed = await bed_or_404(session, bed_id)
-    if await hospital_of_bed(session, bed) != request.institution_id:
+    bed, ward = await bed_or_404(session, bed_id)
+    if ward.institution_id != request.institution_id:
         raise OtherHospital()
     if not rules.fits(bed.room_sex, request.sex):
         raise BedDoesNotFit()
