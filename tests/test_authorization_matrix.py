@@ -674,6 +674,13 @@ ADMISSION_PAGE_CASES = [
         ),
     ),
     page(
+        "/admissions/wards/{ward_id}/settings",
+        SIXTH_ADMISSIONS,
+        call=submit(
+            "/admissions/wards/{fresh_page_ward}/settings", lambda o: {"boost_days": "3", "offer_hours": "4"}
+        ),
+    ),
+    page(
         "/admissions/beds/{bed_id}/offer-next",
         SIXTH_ADMISSIONS,
         call=submit("/admissions/beds/{page_bed_offer}/offer-next"),

@@ -258,3 +258,35 @@ async def test_a_request_made_while_the_boost_changes_counts_with_the_new_boost(
     assert made.status_code == 201, made.text
     assert made.json()["community_signed"] is True
     assert await effective_at(app_db, made.json()["id"]) == FIXED_NOW - timedelta(days=7)
+
+
+async def test_the_board_has_the_form_for_the_admission_office_only(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, department="心内科", beds=1)
+    untagged, tagged = await fill_queue(app_db, ward, [Waiting(4), Waiting(0, signed=True)])
+    specialist = await api.browser("sp.sixth")
+    assert 'name="boost_days"' not in (await specialist.get(f"/admissions/wards/{ward.id}")).text
+    office = await api.browser("admission.sixth")
+    board = await office.get(f"/admissions/wards/{ward.id}")
+    assert f'action="/admissions/wards/{ward.id}/settings"' in board.text
+    assert "社区签约提前天数" in board.text
+    form = {"boost_days": "5", "offer_hours": "6"}
+    # Without the CSRF token (a forged form) nothing changes.
+    forged = await office.post(f"/admissions/wards/{ward.id}/settings", data=form)
+    assert forged.status_code == 403
+    bad = await office.post(
+        f"/admissions/wards/{ward.id}/settings",
+        data={**form, "boost_days": "15", "csrf_token": office.cookies["yl_csrf"]},
+    )
+    assert bad.status_code == 422
+    assert await boosts(app_db, ward.id) == [(3, 4)]
+    saved = await office.post(
+        f"/admissions/wards/{ward.id}/settings", data={**form, "csrf_token": office.cookies["yl_csrf"]}
+    )
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        f"/admissions/wards/{ward.id}?saved=1#settings",
+    )
+    assert await boosts(app_db, ward.id) == [(5, 6)]
+    after = await office.get(saved.headers["location"])
+    assert "已保存" in after.text
+    assert after.text.index(f'data-request="{tagged}"') < after.text.index(f'data-request="{untagged}"')
