@@ -646,6 +646,7 @@ ADMISSION_CASES = [
 ADMISSION_PAGE_CASES = [
     page("/admissions", SIGNED_IN),  # each sees the requests it follows (none for most)
     page("/admissions/wards/{ward_id}", SIXTH_STAFF, target="/admissions/wards/{ward}"),
+    page("/admissions/stats", SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"}),  # the office: its own hospital
     page(
         "/admissions/requests/{request_id}",
         SIXTH_STAFF | {"fd.tianlin"},

@@ -162,3 +162,11 @@ def may_set_queue_settings(actor: Actor, hospital_id: int) -> bool:
     specialist requests admissions and sees the queue, but does not set its rules.
     """
     return may_manage_admissions(actor, hospital_id)
+
+
+def may_open_admission_stats(actor: Actor) -> bool:
+    """The statistics page: whoever may_see_admission_stats allows for some hospital (the admission
+    office its own, the admins any)."""
+    return (actor.has(Role.ADMISSION_OFFICE) and actor.institution_id is not None) or bool(
+        actor.roles & ADMIN_ROLES
+    )
