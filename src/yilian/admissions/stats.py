@@ -143,7 +143,7 @@ class StatsPage:
 
 
 def shift_month(month: str, by: int) -> str:
-    """ "2026-01", -1 → "2025-12"."""
+    """The month `by` months on: ("2026-01", -1) → "2025-12"."""
     year, number = (int(part) for part in month.split("-"))
     index = year * 12 + number - 1 + by
     return f"{index // 12:04d}-{index % 12 + 1:02d}"

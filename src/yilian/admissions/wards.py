@@ -147,7 +147,7 @@ async def change_settings(
     )
     detail: dict[str, object] = {"ward_id": ward.id, "department_id": ward.department_id}
     if boost_days is not None:
-        # Locked first (FOR UPDATE): a request joining one of these queues meanwhile is waited for.
+        # Locked first: a request joining one of these queues meanwhile (joinable_ward) is waited for.
         before = {
             int(key): int(days)
             for key, days in await session.execute(
