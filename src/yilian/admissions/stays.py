@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import moves, rules
+from yilian.admissions import moves, rules, wards
 from yilian.admissions.beds import bed_or_404, require_office
 from yilian.admissions.errors import (
     BedDoesNotFit,
@@ -48,7 +48,7 @@ async def transfer(
         return await _transfer_to_bed(session, request, bed_id, actor=actor, now=now, locale=locale)
     ward = await session.get(Ward, request.ward_id)
     assert ward is not None  # noqa: S101
-    partner = await session.get(Ward, ward_id) if ward_id is not None else None
+    partner = await wards.joinable_ward(session, ward_id) if ward_id is not None else None
     if partner is None or ward.partner_ward_id != partner.id:
         raise NotPartnerWard()
     left = await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
