@@ -4,8 +4,9 @@ Seeds a fresh PostgreSQL database (the demo directory and accounts, then 40 ward
 their beds and 250 waiting requests each, a fifth of them 社区签约, over the last 60 days) and
 measures, through the real HTTP app (in process, every middleware, bearer-token auth and the
 audit row on), the time to list one ward's ordered queue with its explanations and the time to
-offer a freed bed to the next fitting patient. The reference, measured in the same run on the
-same data: the bare SQL of each (asyncpg, no app), so the app's own cost can be read off.
+offer a freed bed to the next fitting patient. The references, measured in the same run on the
+same data: the bare SQL of each (asyncpg, no app), so the app's own cost can be read off, and
+`GET /api/v1/me` through the same app, the floor any authenticated answer costs.
 Prints JSON; see docs/performance.md.
 """
 
@@ -220,6 +221,9 @@ async def measure(
             async def offer(_: int) -> None:
                 _ok(await client.post(f"/api/v1/beds/{next(free)}/offer-next"))
 
+            async def me(_: int) -> None:  # the floor: auth, middleware and one small answer
+                _ok(await client.get("/api/v1/me"))
+
             async def queue_sql(_: int) -> None:
                 await raw.fetch(QUEUE_SQL, rng.choice(wards))
 
@@ -235,10 +239,12 @@ async def measure(
                     await offer_sql(index)
 
             await timed(options.warmup, list_queue)
+            await timed(options.warmup, me)
             await timed(options.warmup, queue_sql)
             await timed(options.warmup, offer_sql_rolled_back)
             queue_times = await timed(options.samples, list_queue)
             queue_ref = await timed(options.samples, queue_sql)
+            me_ref = await timed(options.samples, me)
             offer_ref = await timed(options.samples, offer_sql_rolled_back)
             await timed(options.warmup, offer)
             offer_times = await timed(min(options.samples, len(beds) - options.warmup), offer)
@@ -248,7 +254,11 @@ async def measure(
     return {
         "list_queue": summary(queue_times),
         "offer_next": summary(offer_times),
-        "reference": {"queue_sql": summary(queue_ref), "offer_sql": summary(offer_ref)},
+        "reference": {
+            "queue_sql": summary(queue_ref),
+            "offer_sql": summary(offer_ref),
+            "me_http": summary(me_ref),
+        },
     }
 
 

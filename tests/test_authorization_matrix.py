@@ -86,6 +86,13 @@ def post(
     return call
 
 
+def patch(path: str, body: Callable[[dict[str, Any]], dict[str, Any]]) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await client.patch(path.format(**objects), json=body(objects))
+
+    return call
+
+
 def submit(path: str, fields: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Call:
     """A page form, posted with the CSRF token as a browser would."""
 
@@ -602,6 +609,13 @@ ADMISSION_CASES = [
         SIXTH_ADMISSIONS,
     ),
     Case("GET", "/api/v1/wards", get("/api/v1/wards"), SIGNED_IN),
+    # The same values as before (the department's boost stays 3): the other rows' queues keep their order.
+    Case(
+        "PATCH",
+        "/api/v1/wards/{ward_id}",
+        patch("/api/v1/wards/{fresh_ward}", lambda o: {"boost_days": 3, "offer_hours": 4}),
+        SIXTH_ADMISSIONS,
+    ),
     Case("GET", "/api/v1/wards/{ward_id}/queue", get("/api/v1/wards/{ward}/queue"), SIXTH_STAFF),
     Case("GET", "/api/v1/wards/{ward_id}/beds", get("/api/v1/wards/{ward}/beds"), SIXTH_ADMISSIONS),
     Case(
@@ -632,6 +646,7 @@ ADMISSION_CASES = [
 ADMISSION_PAGE_CASES = [
     page("/admissions", SIGNED_IN),  # each sees the requests it follows (none for most)
     page("/admissions/wards/{ward_id}", SIXTH_STAFF, target="/admissions/wards/{ward}"),
+    page("/admissions/stats", SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"}),  # the office: its own hospital
     page(
         "/admissions/requests/{request_id}",
         SIXTH_STAFF | {"fd.tianlin"},
@@ -672,6 +687,13 @@ ADMISSION_PAGE_CASES = [
                 "urgency": "elective",
                 "expected_days": "5",
             },
+        ),
+    ),
+    page(
+        "/admissions/wards/{ward_id}/settings",
+        SIXTH_ADMISSIONS,
+        call=submit(
+            "/admissions/wards/{fresh_page_ward}/settings", lambda o: {"boost_days": "3", "offer_hours": "4"}
         ),
     ),
     page(

@@ -18,8 +18,11 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Connection, DateTime, MetaData, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from yilian.errors import DomainError
@@ -56,6 +59,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class days_before(FunctionElement[datetime]):  # noqa: N801 — reads as an SQL function
+    """`days_before(instant, n)`: the UTCDateTime column `n` whole days earlier, computed by the
+    database (a set-based UPDATE needs it per row). Each engine says it its own way; on SQLite the
+    result keeps SQLAlchemy's stored text form ("YYYY-MM-DD HH:MM:SS.ffffff"), so that it reads back
+    and sorts like any stored instant."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(days_before, "postgresql")
+def _days_before_postgresql(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
+    instant, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({instant} - make_interval(days => {days}))"
+
+
+@compiles(days_before, "sqlite")
+def _days_before_sqlite(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
+    instant, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    # strftime drops the microseconds: the stored ones are put back (a whole-day shift keeps them).
+    return f"(strftime('%Y-%m-%d %H:%M:%S', {instant}, '-' || {days} || ' days') || substr({instant}, 20))"
 
 
 AfterCommit = Callable[[], Awaitable[None]]

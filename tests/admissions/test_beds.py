@@ -209,3 +209,32 @@ async def test_cancelling_an_offered_request_offers_its_bed_to_the_next(api: Api
     # A request that is not in the queue any more cannot be offered, admitted or cancelled again.
     again = await office.post(f"/api/v1/admission-requests/{first}/admit", json={"bed_id": bed})
     assert again.status_code == 409
+
+
+async def test_a_list_of_requests_reads_each_place_bed_and_offer_as_its_ward_does(
+    api: Api, app_db: Database
+) -> None:
+    """The list reads all requests at once (two reads, whatever their number): each one's place
+    must still be its place in its own ward's queue, with its bed and its pending offer."""
+    first = await make_ward(app_db, beds=2, boost_days=3)
+    second = await make_ward(app_db, beds=1, boost_days=5)
+    in_first = await fill_queue(app_db, first, [Waiting(6), Waiting(4, signed=True), Waiting(2)])
+    in_second = await fill_queue(app_db, second, [Waiting(8), Waiting(4, signed=True)])
+    office = await api.as_("admission.sixth")
+    bed_a, bed_b = await ward_beds(app_db, first)
+    admitted = await office.post(f"/api/v1/admission-requests/{in_first[0]}/admit", json={"bed_id": bed_a})
+    assert admitted.status_code == 200, admitted.text
+    offered = await office.post(f"/api/v1/beds/{bed_b}/offer-next")
+    assert offered.json()["id"] == in_first[1]  # tagged: counted as applied 7 days ago
+
+    listed = (await office.get("/api/v1/admission-requests", params={"limit": 100})).json()["items"]
+    by_id = {r["id"]: r for r in listed}
+    for ward in (first, second):
+        for entry in (await office.get(f"/api/v1/wards/{ward.id}/queue")).json():
+            read = by_id[entry["request_id"]]
+            assert (read["position"], read["explanation"]) == (entry["position"], entry["explanation"])
+            assert (read["offer_id"], read["ward_name"]) == (entry["offer_id"], ward.name)
+    assert [by_id[i]["position"] for i in in_second] == [2, 1]  # 5 days' boost passes 4 days
+    assert (by_id[in_first[0]]["bed"], by_id[in_first[0]]["position"]) == ("90-1", None)
+    assert by_id[in_first[1]]["offer_id"] == offered.json()["offer_id"]
+    assert by_id[in_first[1]]["bed"] == "90-2"  # held for the patient it is offered to

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import select
+
 from tests.admissions.conftest import Waiting, fill_queue, make_ward, ward_beds
 from tests.fixtures_app import Api, SettableClock
-from yilian.admissions.stats import percentile
+from yilian.admissions.stats import percentile, shift_month
+from yilian.auth.models import AuditEvent
 from yilian.db import Database
 
 
@@ -47,3 +52,121 @@ async def test_month_stats(api: Api, app_db: Database, clock: SettableClock) -> 
         "/api/v1/admission-stats", params={"institution_id": ward.institution_id, "month": "2026-13"}
     )
     assert bad.status_code == 422
+
+
+def test_shift_month_crosses_years() -> None:
+    assert shift_month("2026-01", -1) == "2025-12"
+    assert shift_month("2026-12", 1) == "2027-01"
+    assert shift_month("2026-11", 0) == "2026-11"
+
+
+def cells(html: str, department_id: int) -> dict[str, str]:
+    """The numbers of one department's row of the page's table, by field."""
+    row = re.search(rf'<tr data-department="{department_id}">(.*?)</tr>', html, re.S)
+    assert row is not None, f"no row for department {department_id}"
+    return {
+        field: re.sub(r"<[^>]+>", "", value).strip()
+        for field, value in re.findall(r'data-field="(\w+)">(.*?)</td>', row.group(1), re.S)
+    }
+
+
+async def test_the_stats_page_shows_the_months_numbers_by_department(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, beds=2, department="内分泌科")
+    old, _recent, tagged = await fill_queue(app_db, ward, [Waiting(20), Waiting(2), Waiting(0, signed=True)])
+    bed, other = await ward_beds(app_db, ward)
+    office = await api.as_("admission.sixth")
+    for request_id, bed_id in ((old, bed), (tagged, other)):
+        admitted = await office.post(
+            f"/api/v1/admission-requests/{request_id}/admit", json={"bed_id": bed_id}
+        )
+        assert admitted.status_code == 200, admitted.text
+    page = await (await api.browser("admission.sixth")).get("/admissions/stats")  # this month by default
+    assert page.status_code == 200
+    assert "住院统计" in page.text
+    assert "2026-11" in page.text
+    assert "内分泌科" in page.text
+    api_row = next(
+        r
+        for r in (
+            await office.get(
+                "/api/v1/admission-stats", params={"institution_id": ward.institution_id, "month": "2026-11"}
+            )
+        ).json()
+        if r["department_id"] == ward.department_id
+    )
+    shown = cells(page.text, ward.department_id)
+    assert shown == {
+        "requests": "3",
+        "admitted": "2",
+        "median_wait_days_signed": "0.0",
+        "p90_wait_days_signed": "0.0",
+        "median_wait_days_other": "20.0",
+        "p90_wait_days_other": "20.0",
+        "places_gained": "1",
+        "longest_wait_days_now": "2.0",
+    }
+    assert {k: float(v) for k, v in shown.items()} == {k: float(api_row[k]) for k in shown}
+    # The chart's figures and the vendored ECharts (no CDN), drawn by a script file (the CSP).
+    assert 'id="wait-chart-data"' in page.text
+    assert '<script src="/static/vendor/echarts-6.1.0/echarts.min.js" defer></script>' in page.text
+    assert "cdn" not in page.text.lower()
+    # This month has no "next"; the one before has.
+    assert "?month=2026-10" in page.text
+    assert "?month=2026-12" not in page.text
+    earlier = await (await api.browser("admission.sixth")).get("/admissions/stats?month=2026-10")
+    assert "?month=2026-11" in earlier.text
+    assert 'data-department="' not in earlier.text  # nothing applied before November here
+
+
+async def test_who_may_open_the_stats_page(api: Api, app_db: Database) -> None:
+    eighth = await make_ward(app_db, institution="上海市第八人民医院", beds=1, department="心内科")
+    for who in ("fd.tianlin", "sp.sixth", "clinic.sixth", "reg.sixth"):
+        refused = await (await api.browser(who)).get("/admissions/stats")
+        assert refused.status_code == 403, who
+    anonymous = await (await api.page_visitor()).get("/admissions/stats")
+    assert (anonymous.status_code, anonymous.headers["location"]) == (
+        303,
+        "/login?next=%2Fadmissions%2Fstats",
+    )
+    office = await api.browser("admission.sixth")
+    # Its own hospital only: another's is refused (and audited), even by its number.
+    assert (await office.get(f"/admissions/stats?institution_id={eighth.institution_id}")).status_code == 403
+    own = await office.get("/admissions/stats?month=2026-11")
+    assert own.status_code == 200
+    assert "上海市第六人民医院" in own.text
+    assert "骨科" in own.text
+    assert 'name="institution_id"' not in own.text
+    assert (await office.get("/admissions/stats?month=2026-13")).status_code == 422
+    # The consortium office: its lead hospital first, any hospital with wards to choose.
+    admin = await api.browser("admin.xuhui")
+    first = await admin.get("/admissions/stats")
+    assert first.status_code == 200
+    assert "<p>上海市第六人民医院 · 2026-11</p>" in first.text
+    assert f'<option value="{eighth.institution_id}">上海市第八人民医院</option>' in first.text
+    chosen = await admin.get(f"/admissions/stats?institution_id={eighth.institution_id}")
+    assert "<p>上海市第八人民医院 · 2026-11</p>" in chosen.text
+    assert (await (await api.browser("sysadmin")).get("/admissions/stats")).status_code == 200
+    async with app_db.read() as session:
+        denied = sorted(
+            (
+                await session.scalars(
+                    select(AuditEvent.username).where(
+                        AuditEvent.action == "admission.stats", AuditEvent.outcome == "denied"
+                    )
+                )
+            ).all()
+        )
+    assert denied == ["admission.sixth", "clinic.sixth", "fd.tianlin", "reg.sixth", "sp.sixth"]
+
+
+async def test_the_admissions_page_links_the_numbers_for_those_who_may_see_them(
+    api: Api, app_db: Database
+) -> None:
+    for who, linked in (
+        ("admission.sixth", True),
+        ("admin.xuhui", True),
+        ("sp.sixth", False),
+        ("fd.tianlin", False),
+    ):
+        page = await (await api.browser(who)).get("/admissions")
+        assert ('href="/admissions/stats"' in page.text) is linked, who

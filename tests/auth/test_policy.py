@@ -10,8 +10,11 @@ from yilian.auth.policy import (
     Role,
     audit_scope,
     may_browse_audit,
+    may_open_admission_stats,
     may_register_resident,
     may_reveal_identity,
+    may_see_admission_stats,
+    may_set_queue_settings,
     may_sign_contract,
     may_view_resident,
 )
@@ -75,3 +78,39 @@ def test_audit_trail_is_for_admins_and_scoped_by_consortium() -> None:
     assert audit_scope(actor(Role.SYSTEM_ADMIN)) is None
     assert audit_scope(actor(Role.CONSORTIUM_ADMIN, None, 7)) == 7
     assert audit_scope(actor(Role.CONSORTIUM_ADMIN)) == -1  # no consortium: sees nothing
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), True),
+        (actor(Role.ADMISSION_OFFICE, OTHER_CENTRE), False),  # another institution's office
+        (actor(Role.SPECIALIST, HOSPITAL), False),
+        (actor(Role.CLINIC_OFFICE, HOSPITAL), False),
+        (actor(Role.REGISTRATION, HOSPITAL), False),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), False),
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), False),
+        (actor(Role.CONSORTIUM_ADMIN, HOSPITAL, 1), False),
+        (actor(Role.SYSTEM_ADMIN), False),
+    ],
+)
+def test_only_the_hospitals_admission_office_sets_its_queue(who: Actor, allowed: bool) -> None:
+    assert may_set_queue_settings(who, HOSPITAL) is allowed
+
+
+@pytest.mark.parametrize(
+    ("who", "opens", "sees_hospital"),
+    [
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), True, True),
+        (actor(Role.ADMISSION_OFFICE, OTHER_CENTRE), True, False),  # its own numbers only
+        (actor(Role.SPECIALIST, HOSPITAL), False, False),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), False, False),
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), True, True),
+        (actor(Role.SYSTEM_ADMIN), True, True),
+    ],
+)
+def test_the_admission_numbers_page_opens_for_whom_the_numbers_are(
+    who: Actor, opens: bool, sees_hospital: bool
+) -> None:
+    assert may_open_admission_stats(who) is opens
+    assert may_see_admission_stats(who, HOSPITAL) is sees_hospital

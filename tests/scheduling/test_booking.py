@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import signed_resident
 from tests.fixtures_app import Api, SettableClock
 from tests.scheduling.conftest import make_clinic
-from yilian.auth.models import AuditEvent
+from yilian.auth.models import AuditEvent, User
+from yilian.auth.service import actor_of
 from yilian.db import Database
 from yilian.directory.models import Resident
-from yilian.scheduling import jobs, rules
+from yilian.scheduling import desk, jobs, rules
+from yilian.scheduling.booking import PG_BOOK, booking_request, pg_arguments
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 
 TIANLIN = "田林社区卫生服务中心"
@@ -273,6 +277,44 @@ async def test_concurrent_retries_of_one_key_book_once(
     )
     assert {a.status_code for a in answers} == {201}, [a.text for a in answers if a.status_code != 201]
     assert len({a.json()["id"] for a in answers}) == 1
+    assert await live_appointments(app_db, clinic.id) == 1
+
+
+async def test_a_retry_waits_for_its_keys_first_attempt_before_taking_a_slot(
+    app_db: Database, clinic: ClinicSession, clock: SettableClock
+) -> None:
+    """The retry race made certain (PostgreSQL): the first attempt's transaction is held open.
+    The retry must queue on its key's advisory lock, holding no slot meanwhile (retries that each
+    held a kept slot left none for the others: a spurious 409), then answer the first's 201."""
+    if not app_db.url.startswith("postgresql"):
+        pytest.skip("SQLite books one at a time on its one writer: there is no race to decide")
+    resident = (await residents_of(app_db, TIANLIN, 1))[0]
+    async with app_db.read() as session:
+        user = await session.scalar(select(User).where(User.username == "fd.tianlin"))
+        assert user is not None
+    asked = {
+        "session_id": clinic.id, "resident_id": resident, "slot_number": None, "now": clock(),
+        "today": clock().date(), "key": "held", "fingerprint": "same",
+    }  # fmt: skip
+    pool = await app_db.direct()
+    async with pool.acquire() as first, pool.acquire() as watcher:
+        held = first.transaction()
+        await held.start()
+        booked = await first.fetchrow(PG_BOOK, *pg_arguments(booking_request(actor_of(user), **asked)))
+        retried = asyncio.create_task(desk.book(app_db, actor_of(user), **asked))
+        waiting = None
+        for _ in range(200):  # until the retry waits for a lock (at most 10 s)
+            waiting = await watcher.fetchval(
+                "SELECT locktype FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE NOT l.granted AND a.datname = current_database()"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        await held.commit()
+        answer = await retried
+    assert waiting == "advisory"  # on the key, before any slot
+    assert json.loads(answer) == json.loads(booked["body"])
     assert await live_appointments(app_db, clinic.id) == 1
 
 

@@ -136,3 +136,23 @@ async def test_what_the_memory_is_unsure_of_goes_to_the_route(
     doctor = await api.as_("fd.tianlin")  # the kept pool is not full
     kept = await doctor.post("/api/v1/appointments", json=body)
     assert kept.json()["code"] == "not_signed_resident"
+
+
+async def test_a_bearer_request_that_also_rides_on_a_session_cookie_goes_to_the_route(
+    api: Api, app_db: Database, clinic: ClinicSession
+) -> None:
+    """A bearer header beside the session cookie is a browser's request: the route checks its CSRF
+    token before anything else, so the memory must not answer for it."""
+    patients = await sell_out(api, app_db, clinic)
+    registration = await api.as_("reg.sixth")
+    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409
+    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    browser = await api.browser("reg.sixth")
+    browser.headers["Authorization"] = registration.headers["Authorization"]
+    forged = await browser.post("/api/v1/appointments", json=body)
+    assert (forged.status_code, forged.json()["code"]) == (403, "csrf_failed")
+    echoed = await browser.post(
+        "/api/v1/appointments", json=body, headers={"X-CSRF-Token": browser.cookies["yl_csrf"]}
+    )
+    assert (echoed.status_code, echoed.json()["code"]) == (409, "slot_unavailable")

@@ -25,6 +25,7 @@ from yilian.admissions.schemas import (
     TransferToBed,
     TransferToWard,
     WardOut,
+    WardSettingsIn,
 )
 from yilian.directory.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
@@ -186,6 +187,30 @@ async def list_wards(
             session, institution_id=institution_id, department_id=department_id, limit=limit, offset=offset
         )
     return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
+
+
+@router.patch("/wards/{ward_id}", responses=ERRORS)
+async def change_ward_settings(
+    ward_id: PathId, body: WardSettingsIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> WardOut:
+    """Change the queue's settings, by the admission office of the ward's hospital (audited).
+
+    `boost_days` is the **department's** setting (DESIGN §4: the 社区签约 boost is set per
+    department): it is set for every ward of this ward's department, and everybody queued in them
+    is re-placed in the same transaction — the next bed offered goes by the new order.
+    `offer_hours` is this ward's own, for offers made from now on. The ward is returned as it now
+    stands; `GET /api/v1/wards?department_id=` shows the department's other wards.
+    """
+    async with db.transaction() as session:
+        changed = await wards.change_settings(
+            session,
+            ward_id=ward_id,
+            boost_days=body.boost_days,
+            offer_hours=body.offer_hours,
+            actor=actor,
+            now=now,
+        )
+    return WardOut.model_validate(changed)
 
 
 @router.get("/wards/{ward_id}/queue", responses=ERRORS, response_model=list[QueueEntryOut])

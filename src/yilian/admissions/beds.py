@@ -45,18 +45,12 @@ class BedView:
     actions: list[str]
 
 
-async def bed_or_404(session: AsyncSession, bed_id: int) -> Bed:
-    """The bed, its ward read in the same round trip (hospital_of_bed then needs none)."""
+async def bed_or_404(session: AsyncSession, bed_id: int) -> tuple[Bed, Ward]:
+    """The bed and its ward (whose hospital decides who may move it), in one read."""
     found = (await session.execute(select(Bed, Ward).join(Ward).where(Bed.id == bed_id))).first()
     if found is None:
         raise NotFound(what=N_("Bed"), id=bed_id)
-    return found[0]
-
-
-async def hospital_of_bed(session: AsyncSession, bed: Bed) -> int:
-    ward = await session.get(Ward, bed.ward_id)
-    assert ward is not None  # noqa: S101 — a foreign key
-    return ward.institution_id
+    return found[0], found[1]
 
 
 def require_office(
@@ -110,11 +104,9 @@ async def offer_next(
 ) -> RequestView:
     """Offer a free bed to the first fitting patient of its ward's queue; BedTaken if the bed is not
     free, QueueEmpty if nobody fits. The request offered, with the offer."""
-    bed = await bed_or_404(session, bed_id)
-    require_office(actor, await hospital_of_bed(session, bed), "admission.offer", now=now, resident_id=None)
-    offer = await moves.offer_bed(session, bed_id, now=now, actor=actor)
-    request = await session.get(AdmissionRequest, offer.request_id)  # loaded by the UPDATE ... RETURNING
-    assert request is not None  # noqa: S101
+    _, ward = await bed_or_404(session, bed_id)
+    require_office(actor, ward.institution_id, "admission.offer", now=now, resident_id=None)
+    _, request = await moves.offer_bed(session, bed_id, now=now, actor=actor)
     audit.record(
         session, actor, "admission.offer", at=now, resident_id=request.resident_id, detail={"bed_id": bed_id}
     )
@@ -199,11 +191,11 @@ async def expire_offers(session: AsyncSession, *, now: datetime) -> int:
 
 async def _request_and_bed(
     session: AsyncSession, request_id: int, bed_id: int
-) -> tuple[AdmissionRequest, Bed]:
+) -> tuple[AdmissionRequest, Bed, Ward]:
     request = await session.get(AdmissionRequest, request_id)
     if request is None:
         raise NotFound(what=N_("Admission request"), id=request_id)
-    return request, await bed_or_404(session, bed_id)
+    return request, *await bed_or_404(session, bed_id)
 
 
 async def admit(
@@ -211,9 +203,9 @@ async def admit(
 ) -> RequestView:
     """Admit into a bed: the bed moves free (or held for this patient) → occupied in one conditional
     UPDATE, so of two officers assigning one bed at once exactly one wins, the other BedTaken."""
-    request, bed = await _request_and_bed(session, request_id, bed_id)
+    request, bed, ward = await _request_and_bed(session, request_id, bed_id)
     require_office(actor, request.institution_id, "admission.admit", now=now, resident_id=request.resident_id)
-    if await hospital_of_bed(session, bed) != request.institution_id:
+    if ward.institution_id != request.institution_id:
         raise OtherHospital()
     if not rules.fits(bed.room_sex, request.sex):
         raise BedDoesNotFit()
@@ -266,8 +258,8 @@ async def move_bed(
 ) -> Bed:
     """A bed cleaned (free again), closed or reopened. A bed that becomes free is offered at once
     to the first fitting patient of the queue, if any."""
-    bed = await bed_or_404(session, bed_id)
-    require_office(actor, await hospital_of_bed(session, bed), "bed.move", now=now, resident_id=None)
+    bed, ward = await bed_or_404(session, bed_id)
+    require_office(actor, ward.institution_id, "bed.move", now=now, resident_id=None)
     target = rules.bed_move(BedStatus(bed.status), action)
     values: dict[str, object] = {"status": target, "updated_at": now}
     if target is BedStatus.FREE:

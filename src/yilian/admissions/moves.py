@@ -139,7 +139,9 @@ def _first_fitting(bed: Bed) -> object:
     )
 
 
-async def offer_bed(session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None) -> BedOffer:
+async def offer_bed(
+    session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None
+) -> tuple[BedOffer, AdmissionRequest]:
     """Offer a free bed to the first fitting entry of its ward's queue.
 
     The bed moves free → offered first (BedTaken if it is not free), then the first fitting
@@ -189,7 +191,7 @@ async def offer_bed(session: AsyncSession, bed_id: int, *, now: datetime, actor:
     answer_by = notify.local(offer.expires_at)
     detail = f"床位{bed.room}-{bed.label}，请于{answer_by}前答复"
     await notify.send(session, request, notify.OFFERED, now=now, detail=detail)
-    return offer
+    return offer, request
 
 
 async def offer_if_anyone(
@@ -199,7 +201,7 @@ async def offer_if_anyone(
     keeps the bed free when nobody fits); the offer's request id."""
     try:
         async with session.begin_nested():
-            offer = await offer_bed(session, bed_id, now=now, actor=actor)
+            _, request = await offer_bed(session, bed_id, now=now, actor=actor)
     except QueueEmpty:
         return None
-    return offer.request_id
+    return request.id

@@ -9,9 +9,10 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yilian.admissions import beds, service, stays, wards, words
+from yilian.admissions import beds, service, stats, stays, wards, words
 from yilian.admissions.rules import BedAction, Urgency
-from yilian.admissions.schemas import OfferAnswer, Source
+from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnswer, Source
+from yilian.auth import policy
 from yilian.auth.policy import Role
 from yilian.directory import service as directory
 from yilian.errors import Forbidden
@@ -21,6 +22,7 @@ from yilian.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Month = Annotated[str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 LIST_SIZE: Final = 50
 RESIDENT_CHOICES: Final = 50
 
@@ -50,13 +52,51 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
             if actor.institution_id is not None and actor.roles & {Role.ADMISSION_OFFICE, Role.SPECIALIST}
             else None
         )
-    context = {"page": page, "wards": found.items if found else [], **_words()}
+    context = {
+        "page": page,
+        "wards": found.items if found else [],
+        "stats_link": policy.may_open_admission_stats(actor),
+        **_words(),
+    }
     return render(request, "admissions/index.html", context)
 
 
+@router.get("/admissions/stats")
+async def stats_page(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    month: Month = None,
+    institution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """A hospital's month by department: a table and a chart of the waits by tag (this month unless
+    another is asked for; an admin chooses the hospital)."""
+    current = today.strftime("%Y-%m")
+    async with db.transaction() as session:  # audited, refusals too
+        found = await stats.stats_page(
+            session,
+            actor=actor,
+            institution_id=institution_id,
+            month=month or current,
+            current_month=current,
+            now=now,
+        )
+    return render(request, "admissions/stats.html", {"stats": found})
+
+
 @router.get("/admissions/wards/{ward_id}")
-async def board(request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
-    """The ward's queue in order, each place in words, and (for the admission office) its beds."""
+async def board(
+    request: Request,
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    saved: Annotated[bool, Query()] = False,
+) -> Response:
+    """The ward's queue in order, each place in words, and (for the admission office) its beds and
+    the queue's settings."""
     async with db.transaction() as session:
         ward = await wards.get_ward(session, ward_id=ward_id)
         queue = await wards.ward_queue(
@@ -64,8 +104,34 @@ async def board(request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, n
         )
         manages = actor.has(Role.ADMISSION_OFFICE) and actor.institution_id == ward.institution_id
         board = await beds.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
-    context = {"ward": ward, "queue": queue, "beds": board, "manages": manages, **_words()}
+    context = {
+        "ward": ward,
+        "queue": queue,
+        "beds": board,
+        "manages": manages,
+        "settable": policy.may_set_queue_settings(actor, ward.institution_id),
+        "limits": {"boost_days": MAX_BOOST_DAYS, "offer_hours": MAX_OFFER_HOURS},
+        "saved": saved,
+        **_words(),
+    }
     return render(request, "admissions/board.html", context)
+
+
+@router.post("/admissions/wards/{ward_id}/settings")
+async def change_settings(
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    boost_days: Annotated[int, Form(ge=0, le=MAX_BOOST_DAYS)],
+    offer_hours: Annotated[int, Form(ge=1, le=MAX_OFFER_HOURS)],
+) -> Response:
+    """The department's 社区签约 boost and the ward's offer time, from the board's form."""
+    async with db.transaction() as session:
+        await wards.change_settings(
+            session, ward_id=ward_id, boost_days=boost_days, offer_hours=offer_hours, actor=actor, now=now
+        )
+    return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1#settings", status_code=303)
 
 
 @router.post("/admissions/beds/{bed_id}/offer-next")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
 from yilian.directory.schemas import NON_BLANK
@@ -105,6 +106,50 @@ class WardOut(BaseModel):
     beds: int
     free_beds: int
     waiting: int
+
+
+MAX_BOOST_DAYS: Final = 14  # a head start of two weeks at most: the boost stays bounded (DESIGN §4)
+MAX_OFFER_HOURS: Final = 72
+
+
+def _integer_only(schema: dict[str, Any]) -> None:
+    """Publish an optional field as an integer that may be left out, not as one that may be null."""
+    schema.pop("default", None)
+    schema.update(next(branch for branch in schema.pop("anyOf") if branch.get("type") == "integer"))
+
+
+class WardSettingsIn(BaseModel):
+    """What the hospital's admission office may change: one field or both."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    boost_days: Annotated[int, Field(ge=0, le=MAX_BOOST_DAYS)] | None = Field(
+        default=None,
+        description="The department's 社区签约 boost in days: set for every ward of the ward's "
+        "department, and everybody queued there is re-placed at once",
+        json_schema_extra=_integer_only,
+    )
+    offer_hours: Annotated[int, Field(ge=1, le=MAX_OFFER_HOURS)] | None = Field(
+        default=None,
+        description="This ward's offer time: an offered bed not answered within it goes to the next "
+        "patient (offers made from now on)",
+        json_schema_extra=_integer_only,
+    )
+
+    @field_validator("boost_days", "offer_hours", mode="before")
+    @classmethod
+    def _json_integer(cls, value: object) -> object:
+        """What JSON Schema calls an integer (3 or 3.0), not null, a string or a boolean. Called only
+        for a field that is sent: a left-out one keeps its None."""
+        if value is None or isinstance(value, bool | str):
+            raise ValueError("give a whole number, or leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> WardSettingsIn:
+        if self.boost_days is None and self.offer_hours is None:
+            raise ValueError("give boost_days, offer_hours or both")
+        return self
 
 
 class QueueEntryOut(BaseModel):

@@ -55,7 +55,7 @@ async def create_request(
 ) -> RequestView:
     """电子住院申请单 by a specialist of the ward's hospital; the 社区签约 tag and its reason from the
     registered tag sources. AlreadyWaiting when the resident is in this ward's queue already."""
-    ward = await wards.ward_or_404(session, ward_id)
+    ward = await wards.ward_or_404(session, ward_id, joining=True)
     resident = await session.get(Resident, resident_id)
     if resident is None:
         raise NotFound(what=N_("Resident"), id=resident_id)

@@ -1,6 +1,6 @@
 """Admission statistics per department and month (seed 003 / DESIGN §2.8: admission waits by
 source): requests, admissions, median and 90th-percentile wait by tag, the places 社区签约
-patients gained, and the longest wait now."""
+patients gained, and the longest wait now; and what the statistics page shows around them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.admissions.rules import IN_QUEUE
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.directory.models import Department
+from yilian.directory.models import Consortium, Department, Institution
 
 DAY = 86400.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -124,3 +124,79 @@ async def month_stats(
         session, actor, "admission.stats", at=now, detail={"institution_id": institution_id, "month": month}
     )
     return result
+
+
+# --- the statistics page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsPage:
+    """One hospital's month, and the hospitals and months the page offers around it."""
+
+    institution_id: int | None  # None: no hospital has a ward yet
+    institution_name: str
+    hospitals: list[tuple[int, str]]  # to choose from (the admins'); the office sees its own only
+    month: str
+    previous_month: str
+    next_month: str | None  # None for the current month: the future has no numbers
+    rows: list[MonthStats]
+
+
+def shift_month(month: str, by: int) -> str:
+    """The month `by` months on: ("2026-01", -1) → "2025-12"."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+async def stats_page(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    institution_id: int | None,
+    month: str,
+    current_month: str,
+    now: datetime,
+) -> StatsPage:
+    """The page's hospital and its month (month_stats: Forbidden, audited, for anyone else). The
+    hospital is the one asked for, else the actor's own, else (an admin) the hospital leading its
+    consortium, else the first with wards; an admin may choose among the hospitals with wards."""
+    audit.require(policy.may_open_admission_stats(actor), actor, "admission.stats", at=now)
+    hospitals = await _hospitals_with_wards(session) if actor.roles & policy.ADMIN_ROLES else []
+    chosen = institution_id or await _default_hospital(session, actor, [h for h, _ in hospitals])
+    rows = (
+        await month_stats(session, institution_id=chosen, month=month, actor=actor, now=now)
+        if chosen is not None
+        else []
+    )
+    name = await session.scalar(select(Institution.name).where(Institution.id == chosen)) if chosen else None
+    return StatsPage(
+        institution_id=chosen,
+        institution_name=name or "",
+        hospitals=hospitals,
+        month=month,
+        previous_month=shift_month(month, -1),
+        next_month=shift_month(month, 1) if month < current_month else None,
+        rows=rows,
+    )
+
+
+async def _hospitals_with_wards(session: AsyncSession) -> list[tuple[int, str]]:
+    query = (
+        select(Institution.id, Institution.name)
+        .where(Institution.id.in_(select(Ward.institution_id)))
+        .order_by(Institution.tier.desc(), Institution.id)
+    )
+    return [(int(key), str(name)) for key, name in await session.execute(query)]
+
+
+async def _default_hospital(session: AsyncSession, actor: Actor, choices: list[int]) -> int | None:
+    if actor.institution_id is not None and (not choices or actor.institution_id in choices):
+        return actor.institution_id
+    if actor.consortium_id is not None:
+        lead = await session.scalar(
+            select(Consortium.lead_institution_id).where(Consortium.id == actor.consortium_id)
+        )
+        if lead in choices:
+            return lead
+    return choices[0] if choices else None

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import moves, notify, rules
-from yilian.admissions.beds import bed_or_404, hospital_of_bed, require_office
+from yilian.admissions import moves, notify, rules, wards
+from yilian.admissions.beds import bed_or_404, require_office
 from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidTransition,
@@ -52,7 +52,7 @@ async def transfer(
         return await _transfer_to_bed(session, request, bed_id, actor=actor, now=now, locale=locale)
     ward = await session.get(Ward, request.ward_id)
     assert ward is not None  # noqa: S101
-    partner = await session.get(Ward, ward_id) if ward_id is not None else None
+    partner = await wards.joinable_ward(session, ward_id) if ward_id is not None else None
     if partner is None or ward.partner_ward_id != partner.id:
         raise NotPartnerWard()
     left = await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
@@ -109,8 +109,8 @@ async def transfer(
 async def _transfer_to_bed(
     session: AsyncSession, request: AdmissionRequest, bed_id: int, *, actor: Actor, now: datetime, locale: str
 ) -> RequestView:
-    bed = await bed_or_404(session, bed_id)
-    if await hospital_of_bed(session, bed) != request.institution_id:
+    bed, ward = await bed_or_404(session, bed_id)
+    if ward.institution_id != request.institution_id:
         raise OtherHospital()
     if not rules.fits(bed.room_sex, request.sex):
         raise BedDoesNotFit()

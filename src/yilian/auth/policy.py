@@ -150,3 +150,23 @@ def may_follow_admission(actor: Actor, hospital_id: int, links: ResidentLinks) -
 def may_see_admission_stats(actor: Actor, hospital_id: int) -> bool:
     """Counts and waits, no records: the hospital's admission office, and the admins."""
     return may_manage_admissions(actor, hospital_id) or bool(actor.roles & ADMIN_ROLES)
+
+
+def may_set_queue_settings(actor: Actor, hospital_id: int) -> bool:
+    """A department's 社区签约 boost and a ward's offer time: the hospital's own admission office.
+
+    DESIGN §1 gives the admission queue to the admission office (住院处) of each hospital, as it
+    gives quota policies to the clinic office (which alone sets the kept shares). The consortium
+    office keeps members, activities, dashboards and exports: it may read a hospital's admission
+    numbers, not set its queue. The system administrator runs the platform, not a hospital. A
+    specialist requests admissions and sees the queue, but does not set its rules.
+    """
+    return may_manage_admissions(actor, hospital_id)
+
+
+def may_open_admission_stats(actor: Actor) -> bool:
+    """The statistics page: whoever may_see_admission_stats allows for some hospital (the admission
+    office its own, the admins any)."""
+    return (actor.has(Role.ADMISSION_OFFICE) and actor.institution_id is not None) or bool(
+        actor.roles & ADMIN_ROLES
+    )
