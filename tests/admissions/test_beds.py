@@ -136,6 +136,29 @@ async def test_transfer_within_the_hospital_and_to_the_partner_ward(api: Api, ap
     assert (await office.get(f"/api/v1/wards/{partner.id}/queue")).status_code == 403
 
 
+async def test_a_transfer_to_a_partner_ward_where_the_patient_waits_already_is_refused(
+    api: Api, app_db: Database
+) -> None:
+    partner = await make_ward(app_db, institution="上海市第八人民医院", beds=1)
+    ward = await make_ward(app_db, beds=1, partner_ward_id=partner.id)
+    (patient,) = await fill_queue(app_db, ward, [Waiting(2)])
+    async with app_db.transaction() as session:  # the same resident waits at the partner already
+        request = await session.get(AdmissionRequest, patient)
+        assert request is not None
+        waiting = AdmissionRequest(
+            **{c.key: getattr(request, c.key) for c in AdmissionRequest.__table__.c if c.key != "id"}
+        )
+        waiting.ward_id, waiting.institution_id = partner.id, partner.institution_id
+        session.add(waiting)
+    office = await api.as_("admission.sixth")
+    (bed,) = await ward_beds(app_db, ward)
+    await office.post(f"/api/v1/admission-requests/{patient}/admit", json={"bed_id": bed})
+    out = await office.post(f"/api/v1/admission-requests/{patient}/transfer", json={"ward_id": partner.id})
+    assert (out.status_code, out.json()["code"]) == (409, "already_waiting")
+    kept = (await office.get(f"/api/v1/admission-requests/{patient}")).json()
+    assert (kept["status"], kept["bed"]) == ("admitted", "90-1")  # nothing moved
+
+
 async def test_two_officers_assigning_one_free_bed_at_once_exactly_one_wins(
     api: Api, app_db: Database
 ) -> None:

@@ -39,7 +39,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    409: {"description": "`bed_taken`, `queue_empty`, `bed_does_not_fit` or `invalid_transition`"},
+    409: {
+        "description": "`bed_taken`, `queue_empty`, `bed_does_not_fit`, `invalid_transition`, or `already_waiting`"
+        " (a transfer to a partner ward where the patient waits already)"
+    },
 }
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import notify, rules
-from yilian.admissions.errors import BedTaken, InvalidTransition, QueueEmpty
+from yilian.admissions.errors import AlreadyWaiting, BedTaken, InvalidTransition, QueueEmpty
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatus
 from yilian.auth.policy import Actor
@@ -205,3 +206,22 @@ async def offer_if_anyone(
     except QueueEmpty:
         return None
     return request.id
+
+
+async def join_queue(session: AsyncSession, request: AdmissionRequest) -> AdmissionRequest:
+    """Insert a request into its ward's queue, or AlreadyWaiting when the partial unique index finds
+    the resident there already (a savepoint keeps the caller's transaction usable for the error)."""
+    try:
+        async with session.begin_nested():
+            session.add(request)
+            await session.flush()
+    except IntegrityError:
+        waiting = await session.scalar(
+            select(AdmissionRequest.id).where(
+                AdmissionRequest.ward_id == request.ward_id,
+                AdmissionRequest.resident_id == request.resident_id,
+                AdmissionRequest.status.in_(rules.IN_QUEUE),
+            )
+        )
+        raise AlreadyWaiting(id=waiting) from None
+    return request

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import moves, rules, tags, wards
-from yilian.admissions.errors import AlreadyWaiting
 from yilian.admissions.models import AdmissionRequest, BedOffer
 from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatus, Urgency
 from yilian.admissions.views import RequestView, view, views
@@ -70,7 +68,7 @@ async def create_request(
     tag = await tags.community_tag(
         session, resident_id=resident_id, hospital_id=ward.institution_id, today=today
     )
-    request = await _insert(
+    request = await moves.join_queue(
         session,
         AdmissionRequest(
             ward_id=ward.id,
@@ -108,24 +106,6 @@ async def create_request(
         detail={"request_id": request.id, "ward_id": ward.id, "community_signed": tag is not None},
     )
     return await view(session, request, actor=actor, locale=locale)
-
-
-async def _insert(session: AsyncSession, request: AdmissionRequest) -> AdmissionRequest:
-    """Insert, or AlreadyWaiting when the partial unique index finds the resident in the queue."""
-    try:
-        async with session.begin_nested():
-            session.add(request)
-            await session.flush()
-    except IntegrityError:
-        waiting = await session.scalar(
-            select(AdmissionRequest.id).where(
-                AdmissionRequest.ward_id == request.ward_id,
-                AdmissionRequest.resident_id == request.resident_id,
-                AdmissionRequest.status.in_(rules.IN_QUEUE),
-            )
-        )
-        raise AlreadyWaiting(id=waiting) from None
-    return request
 
 
 async def get_request(

@@ -83,8 +83,7 @@ async def transfer(
         status_at=now,
         transferred_from_id=request.id,
     )
-    session.add(moved)
-    await session.flush()
+    await moves.join_queue(session, moved)
     moves.event(
         session,
         action="create",
