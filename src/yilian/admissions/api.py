@@ -40,8 +40,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {
-        "description": "`bed_taken`, `queue_empty`, `bed_does_not_fit`, `invalid_transition`, or `already_waiting`"
-        " (a transfer to a partner ward where the patient waits already)"
+        "description": "`bed_taken`, `queue_empty`, `bed_does_not_fit`, `invalid_transition`, or"
+        " `already_waiting` (a transfer to a partner ward where the patient waits already)"
     },
 }
 
