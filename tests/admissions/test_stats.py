@@ -120,6 +120,7 @@ async def test_the_stats_page_shows_the_months_numbers_by_department(api: Api, a
 
 async def test_who_may_open_the_stats_page(api: Api, app_db: Database) -> None:
     eighth = await make_ward(app_db, institution="上海市第八人民医院", beds=1, department="心内科")
+    jinshan = await make_ward(app_db, institution="复旦大学附属金山医院", beds=1, department="心内科")
     for who in ("fd.tianlin", "sp.sixth", "clinic.sixth", "reg.sixth"):
         refused = await (await api.browser(who)).get("/admissions/stats")
         assert refused.status_code == 403, who
@@ -145,7 +146,15 @@ async def test_who_may_open_the_stats_page(api: Api, app_db: Database) -> None:
     assert f'<option value="{eighth.institution_id}">上海市第八人民医院</option>' in first.text
     chosen = await admin.get(f"/admissions/stats?institution_id={eighth.institution_id}")
     assert "<p>上海市第八人民医院 · 2026-11</p>" in chosen.text
-    assert (await (await api.browser("sysadmin")).get("/admissions/stats")).status_code == 200
+    # Another consortium's hospital is neither offered nor shown to 徐汇's office (API and page).
+    assert "复旦大学附属金山医院" not in first.text
+    outside = f"institution_id={jinshan.institution_id}"
+    assert (await admin.get(f"/admissions/stats?{outside}")).status_code == 403
+    bearer = await api.as_("admin.xuhui")
+    assert (await bearer.get(f"/api/v1/admission-stats?{outside}&month=2026-11")).status_code == 403
+    system = await api.browser("sysadmin")
+    assert (await system.get("/admissions/stats")).status_code == 200
+    assert (await system.get(f"/admissions/stats?{outside}")).status_code == 200
     async with app_db.read() as session:
         denied = sorted(
             (
@@ -156,7 +165,15 @@ async def test_who_may_open_the_stats_page(api: Api, app_db: Database) -> None:
                 )
             ).all()
         )
-    assert denied == ["admission.sixth", "clinic.sixth", "fd.tianlin", "reg.sixth", "sp.sixth"]
+    assert denied == [
+        "admin.xuhui",
+        "admin.xuhui",
+        "admission.sixth",
+        "clinic.sixth",
+        "fd.tianlin",
+        "reg.sixth",
+        "sp.sixth",
+    ]
 
 
 async def test_the_admissions_page_links_the_numbers_for_those_who_may_see_them(

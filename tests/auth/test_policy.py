@@ -105,7 +105,8 @@ def test_only_the_hospitals_admission_office_sets_its_queue(who: Actor, allowed:
         (actor(Role.ADMISSION_OFFICE, OTHER_CENTRE), True, False),  # its own numbers only
         (actor(Role.SPECIALIST, HOSPITAL), False, False),
         (actor(Role.FAMILY_DOCTOR, CENTRE), False, False),
-        (actor(Role.CONSORTIUM_ADMIN, None, 1), True, True),
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), True, True),  # the hospital is a member of 1
+        (actor(Role.CONSORTIUM_ADMIN, None, 2), True, False),  # another consortium's office
         (actor(Role.SYSTEM_ADMIN), True, True),
     ],
 )
@@ -113,4 +114,4 @@ def test_the_admission_numbers_page_opens_for_whom_the_numbers_are(
     who: Actor, opens: bool, sees_hospital: bool
 ) -> None:
     assert may_open_admission_stats(who) is opens
-    assert may_see_admission_stats(who, HOSPITAL) is sees_hospital
+    assert may_see_admission_stats(who, HOSPITAL, hospital_consortia={1, 3}) is sees_hospital

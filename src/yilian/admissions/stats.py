@@ -17,7 +17,7 @@ from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.admissions.rules import IN_QUEUE
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.directory.models import Consortium, Department, Institution
+from yilian.directory.models import Consortium, Department, Institution, Membership
 
 DAY = 86400.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -71,7 +71,14 @@ def places_gained(tagged: AdmissionRequest, others: list[AdmissionRequest], boos
 async def month_stats(
     session: AsyncSession, *, institution_id: int, month: str, actor: Actor, now: datetime
 ) -> list[MonthStats]:
-    audit.require(policy.may_see_admission_stats(actor, institution_id), actor, "admission.stats", at=now)
+    consortia = set(
+        await session.scalars(
+            select(Membership.consortium_id).where(Membership.institution_id == institution_id)
+        )
+    )
+    audit.require(
+        policy.may_see_admission_stats(actor, institution_id, consortia), actor, "admission.stats", at=now
+    )
     start, end = month_bounds(month)
     rows = (
         await session.execute(
@@ -162,7 +169,7 @@ async def stats_page(
     hospital is the one asked for, else the actor's own, else (an admin) the hospital leading its
     consortium, else the first with wards; an admin may choose among the hospitals with wards."""
     audit.require(policy.may_open_admission_stats(actor), actor, "admission.stats", at=now)
-    hospitals = await _hospitals_with_wards(session) if actor.roles & policy.ADMIN_ROLES else []
+    hospitals = await _hospitals_with_wards(session, actor) if actor.roles & policy.ADMIN_ROLES else []
     chosen = institution_id or await _default_hospital(session, actor, [h for h, _ in hospitals])
     rows = (
         await month_stats(session, institution_id=chosen, month=month, actor=actor, now=now)
@@ -181,12 +188,17 @@ async def stats_page(
     )
 
 
-async def _hospitals_with_wards(session: AsyncSession) -> list[tuple[int, str]]:
+async def _hospitals_with_wards(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:
+    """The hospitals an admin may choose: with wards, and members of its consortium (a consortium
+    office) or all (the system administrator)."""
     query = (
         select(Institution.id, Institution.name)
         .where(Institution.id.in_(select(Ward.institution_id)))
         .order_by(Institution.tier.desc(), Institution.id)
     )
+    if not actor.has(policy.Role.SYSTEM_ADMIN):
+        members = select(Membership.institution_id).where(Membership.consortium_id == actor.consortium_id)
+        query = query.where(Institution.id.in_(members))
     return [(int(key), str(name)) for key, name in await session.execute(query)]
 
 

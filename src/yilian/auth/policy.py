@@ -6,6 +6,7 @@ here; the API, the pages and the CLI therefore cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -147,9 +148,14 @@ def may_follow_admission(actor: Actor, hospital_id: int, links: ResidentLinks) -
     )
 
 
-def may_see_admission_stats(actor: Actor, hospital_id: int) -> bool:
-    """Counts and waits, no records: the hospital's admission office, and the admins."""
-    return may_manage_admissions(actor, hospital_id) or bool(actor.roles & ADMIN_ROLES)
+def may_see_admission_stats(actor: Actor, hospital_id: int, hospital_consortia: Collection[int]) -> bool:
+    """Counts and waits, no records: the hospital's admission office, the office of a consortium
+    the hospital is a member of (`hospital_consortia`), and the system administrator."""
+    return (
+        may_manage_admissions(actor, hospital_id)
+        or actor.has(Role.SYSTEM_ADMIN)
+        or (actor.has(Role.CONSORTIUM_ADMIN) and actor.consortium_id in hospital_consortia)
+    )
 
 
 def may_set_queue_settings(actor: Actor, hospital_id: int) -> bool:
