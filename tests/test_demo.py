@@ -14,6 +14,7 @@ from yilian import demo, demo_data
 from yilian.auth.models import User
 from yilian.auth.passwords import verify_password
 from yilian.auth.policy import Role
+from yilian.clock import local_today
 from yilian.db import Base, Database
 from yilian.directory import rules
 from yilian.directory.models import (
@@ -147,7 +148,7 @@ async def test_every_id_number_is_valid_and_agrees_with_the_resident(
 
 async def test_every_resident_is_signed_once_at_its_centre(db: Database, fixed_now: datetime) -> None:
     await load(db, fixed_now)
-    today = fixed_now.astimezone(demo.SHANGHAI).date()
+    today = local_today(fixed_now)
     async with db.read() as session:
         rows = list(
             await session.execute(

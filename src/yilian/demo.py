@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 import anyio
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth.models import User, UserRole
 from yilian.auth.passwords import hash_password
 from yilian.auth.policy import Role
+from yilian.clock import local_today
 from yilian.demo_admissions import load_admissions
 from yilian.demo_clinics import load_clinics
 from yilian.demo_data import (
@@ -50,7 +50,6 @@ from yilian.directory.models import (
 from yilian.directory.rules import CONSENT_VERSION, ContractStatus
 
 DEMO_PASSWORD: Final = "yilian-demo"  # noqa: S105 -- public by design: printed by `make run` (§6)
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 CONTRACT_DAYS: Final = 365  # a 家庭医生签约 runs one year (as directory.service signs them)
 
 
@@ -189,7 +188,7 @@ async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -
 
     # One contract per demo resident: those with any contract (even one since ended) are left alone.
     signed = await _existing_in(session, Contract.resident_id, list(people.values()), Contract.id)
-    today = now.astimezone(SHANGHAI).date()
+    today = local_today(now)
     plan_of = {people[p.id_number]: p for p in plans}
     report.contracts = await _ensure(
         session, signed, plan_of, lambda rid: _contract(rid, plan_of[rid], institutions, doctors, now, today)

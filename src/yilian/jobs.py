@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import yilian.models  # noqa: F401 — every table, so that the ORM can resolve the jobs' foreign keys
 from yilian.admissions import beds as admission_beds
-from yilian.clock import Clock
+from yilian.clock import Clock, local_today
 from yilian.db import Database
 from yilian.referrals import deadlines as referral_deadlines
 from yilian.scheduling import jobs as scheduling
@@ -61,7 +61,7 @@ async def _hold_lock(session: AsyncSession) -> bool:
 async def run_due(db: Database, *, now: datetime, zone: ZoneInfo) -> JobReport:
     """Everything that is due at `now`: generation, release, and this week's adjustment."""
     report = JobReport()
-    today = now.astimezone(zone).date()
+    today = local_today(now, zone)
     async with db.transaction() as session:
         if not await _hold_lock(session):
             return JobReport(ran=False)

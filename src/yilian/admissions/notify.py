@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Role
+from yilian.clock import SHANGHAI, local_today
 from yilian.directory.models import Contract, Institution, Resident
 from yilian.directory.rules import ContractStatus
 from yilian.notices import service as notices
-from yilian.referrals.dates import SHANGHAI, local_today
 
 # Notice kinds (stable: pages and clients may filter on them).
 OFFERED = "admission_offered"

@@ -17,10 +17,10 @@ from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.admissions.rules import IN_QUEUE
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
+from yilian.clock import SHANGHAI
 from yilian.directory.models import Consortium, Department, Institution, Membership
 
 DAY = 86400.0
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.clock import local_today
 from yilian.directory.models import Resident
 from yilian.errors import Forbidden, NotFound
 from yilian.i18n import N_
 from yilian.pagination import Page
 from yilian.referrals import rules
-from yilian.referrals.dates import local_today
 from yilian.referrals.errors import InvalidTaskMove
 from yilian.referrals.models import FollowUpItem, FollowUpTask, Referral
 from yilian.referrals.rules import TaskStatus

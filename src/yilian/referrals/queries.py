@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.clock import local_today
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
 from yilian.pagination import Page
@@ -66,7 +67,7 @@ async def came_through_up_referral(
     ).first()
     if row is None:
         return None
-    sent = row[2].astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() if row[2] else ""
+    sent = local_today(row[2]).isoformat() if row[2] else ""
     return f"上转 #{row[0]} 自 {row[1]} {sent}".strip()
 
 

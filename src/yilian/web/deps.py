@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BeforeValidator
 from yilian.auth import service as auth
 from yilian.auth.policy import Actor
 from yilian.auth.tokens import TokenCache
-from yilian.clock import Clock
+from yilian.clock import Clock, local_today
 from yilian.config import Settings
 from yilian.db import Database
 from yilian.errors import CsrfFailed, NotAuthenticated
@@ -102,7 +102,7 @@ async def now(request: Request) -> datetime:
 async def today(request: Request) -> date:
     """Today in the consortium's time zone (contracts and sessions are dated locally)."""
     app = state(request)
-    return app.clock().astimezone(app.settings.zone).date()
+    return local_today(app.clock(), app.settings.zone)
 
 
 async def locale(request: Request) -> str:
