@@ -1,8 +1,8 @@
 """Bearer tokens remembered in process, so an API call costs no sign-in lookup.
 
 A token's user and roles are read from the database once and kept for at most `ttl`
-seconds and never past the token's own expiry. Revoking a token (or changing a user's
-roles) takes effect in this process at once through `forget`, elsewhere within `ttl`.
+seconds and never past the token's own expiry: a user deactivated or given other roles is
+seen so within `ttl`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,3 @@ class TokenCache:
         self._entries.move_to_end(token)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-
-    def forget(self, user_id: int | None = None) -> None:
-        """Drop one user's tokens (all when None)."""
-        for token in [t for t, (_, _, a) in self._entries.items() if user_id in (None, a.user_id)]:
-            del self._entries[token]

@@ -33,7 +33,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=128,
+        max_length=idempotency.MAX_KEY,
         description="Retries with the same key return the first answer and book nothing more",
     ),
 ]

@@ -204,15 +204,18 @@ def pg_key_taken(error: BaseException) -> bool:
 Execute = Callable[[str, tuple[Any, ...]], Any]  # sqlite3's `execute`, or SQLAlchemy's `exec_driver_sql`
 
 
+ANSWERED = "SELECT 1 FROM idempotency_records WHERE user_id = {} AND key = {}"  # placeholders per driver
+
+
+def sqlite_answered(execute: Execute, user_id: int, key: str) -> bool:
+    """Has this user's Idempotency-Key been answered already?"""
+    return execute(ANSWERED.format("?", "?"), (user_id, key)).fetchone() is not None
+
+
 def sqlite_book(execute: Execute, r: BookingRequest) -> Outcome:
     """The same booking on SQLite, on the one writer (so nothing interleaves)."""
     a, now = r.actor, _stamp(r.now)
-    if (
-        r.key
-        and execute(
-            "SELECT 1 FROM idempotency_records WHERE user_id = ? AND key = ?", (a.user_id, r.key)
-        ).fetchone()
-    ):
+    if r.key and sqlite_answered(execute, a.user_id, r.key):
         return Outcome(body=None, fresh=False)
     found = execute(
         "SELECT c.institution_id, c.status, c.starts_at, c.community_opens_at, c.public_opens_at,"

@@ -12,20 +12,20 @@ other processes see the freed slot within the second.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable
 from datetime import date, datetime
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from yilian import idempotency
 from yilian.auth.policy import Actor
-from yilian.db import Database
+from yilian.db import Database, after_commit
 from yilian.errors import DomainError
-from yilian.idempotency import IdempotencyKeyReused, IdempotencyRecord
 from yilian.scheduling.booking import (
+    ANSWERED,
     PG_BOOK,
     BookingRequest,
     Duplicate,
@@ -35,6 +35,7 @@ from yilian.scheduling.booking import (
     pg_key_taken,
     pg_outcome,
     refusal,
+    sqlite_answered,
     sqlite_book,
 )
 from yilian.scheduling.errors import AlreadyBooked, SlotUnavailable
@@ -49,8 +50,16 @@ class SoldOut:
         self.clock = clock
         self._until: dict[tuple[str, int, str], float] = {}
 
+    def __bool__(self) -> bool:
+        """Anything remembered at all (else there is nothing to look up for a request)."""
+        return bool(self._until)
+
     def remember(self, database: str, session_id: int, pool: str) -> None:
-        self._until[(database, session_id, pool)] = self.clock() + SOLD_OUT_SECONDS
+        now = self.clock()
+        # Entries are read once a second at most: drop the stale ones rather than keep every
+        # session that ever sold out for the life of the process.
+        self._until = {entry: until for entry, until in self._until.items() if until > now}
+        self._until[(database, session_id, pool)] = now + SOLD_OUT_SECONDS
 
     def known(self, database: str, session_id: int, pool: str) -> bool:
         until = self._until.get((database, session_id, pool))
@@ -68,6 +77,16 @@ class SoldOut:
 
 
 sold_out = SoldOut()
+
+
+def forget_after_commit(session: AsyncSession, session_ids: set[int]) -> None:
+    """Slots of these clinic sessions are freed by this unit of work: once it commits, a booking
+    for them goes to the database again."""
+
+    async def forget() -> None:
+        sold_out.forget(session_ids)
+
+    after_commit(session, forget)
 
 
 async def book(
@@ -145,9 +164,6 @@ async def _run(db: Database, request: BookingRequest) -> Outcome:
     return pg_outcome(row)
 
 
-ANSWERED = "SELECT 1 FROM idempotency_records WHERE user_id = {} AND key = {}"
-
-
 async def _answered(db: Database, user_id: int, key: str) -> bool:
     if db.is_sqlite:
         found: bool = await db.batch_writer().submit(_sqlite_answered, user_id, key)
@@ -157,7 +173,7 @@ async def _answered(db: Database, user_id: int, key: str) -> bool:
 
 
 def _sqlite_answered(connection: sqlite3.Connection, user_id: int, key: str) -> bool:
-    return connection.execute(ANSWERED.format("?", "?"), (user_id, key)).fetchone() is not None
+    return sqlite_answered(connection.execute, user_id, key)
 
 
 def _sqlite_write(connection: sqlite3.Connection, request: BookingRequest) -> Outcome:
@@ -166,11 +182,6 @@ def _sqlite_write(connection: sqlite3.Connection, request: BookingRequest) -> Ou
 
 async def _replay(db: Database, request: BookingRequest) -> str:
     async with db.read() as session:
-        first = await session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == request.actor.user_id, IdempotencyRecord.key == request.key
-            )
+        return await idempotency.first_answer(
+            session, user_id=request.actor.user_id, key=request.key, fingerprint=request.fingerprint
         )
-    if first is None or first.request_hash != request.fingerprint or first.body is None:
-        raise IdempotencyKeyReused()
-    return json.dumps(first.body, ensure_ascii=False)

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.db import after_commit
 from yilian.scheduling import desk, rules
 from yilian.scheduling.models import (
     Appointment,
@@ -192,10 +191,7 @@ async def release_kept_slots(session: AsyncSession, *, now: datetime) -> dict[in
         session.add(SlotRelease(session_id=session_id, released_at=now, count=count))
         released[session_id] = count
 
-    async def forget_sold_out() -> None:  # the public pool of these sessions has grown
-        desk.sold_out.forget(set(released))
-
-    after_commit(session, forget_sold_out)
+    desk.forget_after_commit(session, set(released))  # the public pool of these sessions has grown
     return released
 
 

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
-from yilian.db import after_commit
 from yilian.directory import service as directory
 from yilian.directory.models import Practitioner
 from yilian.errors import NotFound
@@ -141,12 +140,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
     )
     if cancelled is None:
         raise InvalidTransition(status=appointment.status, action="cancelled")
-    freed = {appointment.session_id}
-
-    async def forget_sold_out() -> None:
-        desk.sold_out.forget(freed)
-
-    after_commit(session, forget_sold_out)
+    desk.forget_after_commit(session, {appointment.session_id})
     # Once a session's kept slots are released, a kept slot given back goes to the public too.
     pool_after = (
         case((Slot.kept.is_(True), Pool.PUBLIC), else_=Slot.pool) if clinic.released_at else Slot.pool
