@@ -156,3 +156,18 @@ async def test_a_bearer_request_that_also_rides_on_a_session_cookie_goes_to_the_
         "/api/v1/appointments", json=body, headers={"X-CSRF-Token": browser.cookies["yl_csrf"]}
     )
     assert (echoed.status_code, echoed.json()["code"]) == (409, "slot_unavailable")
+
+
+async def test_a_stopped_session_is_forgotten_so_a_booking_hears_it_is_closed(
+    api: Api, app_db: Database, clinic: ClinicSession
+) -> None:
+    patients = await sell_out(api, app_db, clinic)
+    registration = await api.as_("reg.sixth")
+    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    assert (await registration.post("/api/v1/appointments", json=body)).json()["code"] == "slot_unavailable"
+    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    office = await api.as_("clinic.sixth")
+    stopped = await office.post(f"/api/v1/clinic-sessions/{clinic.id}/stop", json={"reason": "专家外出会诊"})
+    assert stopped.status_code == 200, stopped.text
+    after = await registration.post("/api/v1/appointments", json=body)
+    assert (after.status_code, after.json()["code"]) == (409, "booking_closed")

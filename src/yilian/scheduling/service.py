@@ -197,6 +197,7 @@ async def stop_session(
         )
     ).all()
     await session.execute(update(Slot).where(Slot.session_id == session_id).values(status=SlotStatus.FREE))
+    desk.forget_after_commit(session, {session_id})  # a booking now hears booking_closed
     doctor = await session.get(Practitioner, clinic.practitioner_id)
     when = f"{clinic.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"
     title = f"停诊通知：{doctor.name if doctor else ''} {when}"
