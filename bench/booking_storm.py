@@ -60,7 +60,6 @@ class Options:
     seed: int = 4
     keep: bool = False  # keep the bench database and work directory
     # An experiment: serve this ASGI app factory ("module:function") the way `yilian serve` does.
-    server_factory: str | None = None
 
     @classmethod
     def quick(cls, **changes: Any) -> Options:
@@ -284,8 +283,7 @@ async def run_engine(
     db = Database(url)
     workers = options.workers if pgbench else 1
     try:
-        factory = options.server_factory
-        async with serve(url, workdir, workers=workers, factory=factory) as server:
+        async with serve(url, workdir, workers=workers) as server:
             tokens_ = await tokens(server, seeded.channels + seeded.family_doctors)
             for count in clients:
                 await reset(db)

@@ -23,8 +23,6 @@ from sqlalchemy.engine import make_url
 
 from yilian.demo import DEMO_PASSWORD
 
-HERE = Path(__file__).resolve().parent
-
 
 def machine() -> dict[str, Any]:
     model = next(
@@ -87,20 +85,11 @@ def _children(pid: int) -> list[int]:
 
 
 CLI = "from yilian.cli import main; main()"
-SERVE_FACTORY = (
-    "import sys, uvicorn; from yilian import logs; from yilian.config import Settings; "
-    "settings = Settings(); logs.configure(settings.log_level); "
-    "uvicorn.run(sys.argv[1], factory=True, host=settings.host, port=settings.port, "
-    "workers=int(sys.argv[2]), log_config=None, access_log=False, proxy_headers=True)"
-)
 
 
 @contextlib.asynccontextmanager
-async def serve(
-    url: str, workdir: Path, *, workers: int, factory: str | None = None
-) -> AsyncIterator[Server]:
-    """`yilian serve` on `url` (or an experiment's app factory, served alike), scheduler off,
-    127.0.0.1 only; stopped by its process id."""
+async def serve(url: str, workdir: Path, *, workers: int) -> AsyncIterator[Server]:
+    """`yilian serve` on `url`, scheduler off, 127.0.0.1 only; stopped by its process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -112,12 +101,8 @@ async def serve(
         "YILIAN_SECRET_KEY": secrets.token_urlsafe(32),
     }
     script = Path(sys.executable).with_name("yilian")
-    if factory:
-        command = [sys.executable, "-c", SERVE_FACTORY, factory, str(workers)]
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH")) if p)
-    else:
-        yilian = [str(script)] if script.exists() else [sys.executable, "-c", CLI]
-        command = [*yilian, "serve", "--workers", str(workers)]
+    yilian = [str(script)] if script.exists() else [sys.executable, "-c", CLI]
+    command = [*yilian, "serve", "--workers", str(workers)]
     log = (workdir / f"server-{port}.log").open("wb")
     process = subprocess.Popen(  # noqa: ASYNC220 — starting it does not block
         command,

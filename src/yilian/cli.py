@@ -169,12 +169,6 @@ def bench_booking_storm(
     pgbench: Annotated[str, typer.Option(help="pgbench executable")] = "/usr/lib/postgresql/15/bin/pgbench",
     output: Annotated[str | None, typer.Option(help="Also write the JSON to this file")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the bench database and work directory")] = False,
-    server_factory: Annotated[
-        str | None,
-        typer.Option(
-            help="Experiment: serve this app factory (module:function returning an ASGI app) instead"
-        ),
-    ] = None,
 ) -> None:
     """Reserved-slot booking at a release moment: the HTTP app against pgbench (issue 4)."""
     import json
@@ -190,7 +184,6 @@ def bench_booking_storm(
         "admin_url": admin_url,
         "pgbench": pgbench,
         "keep": keep,
-        "server_factory": server_factory,
     }
     if clients:
         changes["clients"] = [int(c) for c in clients.split(",") if c.strip()]

@@ -26,7 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from yilian.errors import DomainError
-from yilian.sqlite_batch import BatchWriter
+from yilian.sqlite_batch import PRAGMAS, BatchWriter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -185,13 +185,8 @@ def _sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:
         # Let us emit BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=10000",
-        ):
-            cursor.execute(pragma)
+        for pragma in (*PRAGMAS, "busy_timeout=10000"):  # as the booking batch writer's connection
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
