@@ -14,8 +14,8 @@ from yilian import jobs
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed
 from yilian.admissions.rules import Entry, Urgency
+from yilian.clock import SHANGHAI
 from yilian.db import Database
-from yilian.demo import SHANGHAI
 
 
 async def entries(db: Database, ids: list[int]) -> list[Entry]:
