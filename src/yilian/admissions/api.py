@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from yilian.admissions import beds, service, stats, stays, wards
 from yilian.admissions.queue import QueueItem
@@ -28,7 +28,7 @@ from yilian.admissions.schemas import (
     WardSettingsIn,
 )
 from yilian.directory.schemas import PageOut
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
@@ -46,18 +46,13 @@ MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _locale(request: Request) -> str:
-    locale: str = request.state.locale
-    return locale
-
-
 @router.post(
     "/admission-requests",
     status_code=status.HTTP_201_CREATED,
     responses={**ERRORS, 409: {"description": "`already_waiting`: the resident is in this ward's queue"}},
 )
 async def create_admission_request(
-    request: Request, body: AdmissionRequestIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+    locale: LocaleDep, body: AdmissionRequestIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> AdmissionRequestOut:
     """电子住院申请单 by a specialist of the ward's hospital. The 社区签约 tag is set by the system."""
     async with db.transaction() as session:
@@ -74,14 +69,14 @@ async def create_admission_request(
             actor=actor,
             now=now,
             today=today,
-            locale=_locale(request),
+            locale=locale,
         )
     return AdmissionRequestOut.model_validate(made)
 
 
 @router.get("/admission-requests")
 async def list_admission_requests(
-    request: Request,
+    locale: LocaleDep,
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
@@ -99,7 +94,7 @@ async def list_admission_requests(
             actor=actor,
             now=now,
             today=today,
-            locale=_locale(request),
+            locale=locale,
             resident_id=resident_id,
             ward_id=ward_id,
             status=status,
@@ -111,43 +106,43 @@ async def list_admission_requests(
 
 @router.get("/admission-requests/{request_id}", responses=ERRORS)
 async def get_admission_request(
-    request: Request, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+    locale: LocaleDep, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> AdmissionRequestOut:
     """One request: where it stands in the queue (in words), its tag and its history."""
     async with db.transaction() as session:
         found = await service.get_request(
-            session, request_id=request_id, actor=actor, now=now, today=today, locale=_locale(request)
+            session, request_id=request_id, actor=actor, now=now, today=today, locale=locale
         )
     return AdmissionRequestOut.model_validate(found)
 
 
 @router.post("/admission-requests/{request_id}/cancel", responses=MOVE_ERRORS)
 async def cancel_admission_request(
-    request: Request, request_id: PathId, body: CancelIn, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, request_id: PathId, body: CancelIn, actor: ActorDep, db: DbDep, now: NowDep
 ) -> AdmissionRequestOut:
     """The request leaves the queue and keeps its history."""
     async with db.transaction() as session:
         found = await service.cancel_request(
-            session, request_id=request_id, reason=body.reason, actor=actor, now=now, locale=_locale(request)
+            session, request_id=request_id, reason=body.reason, actor=actor, now=now, locale=locale
         )
     return AdmissionRequestOut.model_validate(found)
 
 
 @router.post("/admission-requests/{request_id}/admit", responses=MOVE_ERRORS)
 async def admit(
-    request: Request, request_id: PathId, body: AdmitIn, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, request_id: PathId, body: AdmitIn, actor: ActorDep, db: DbDep, now: NowDep
 ) -> AdmissionRequestOut:
     """Admit into a bed; 409 `bed_taken` when another officer took it first."""
     async with db.transaction() as session:
         found = await beds.admit(
-            session, request_id=request_id, bed_id=body.bed_id, actor=actor, now=now, locale=_locale(request)
+            session, request_id=request_id, bed_id=body.bed_id, actor=actor, now=now, locale=locale
         )
     return AdmissionRequestOut.model_validate(found)
 
 
 @router.post("/admission-requests/{request_id}/transfer", responses=MOVE_ERRORS)
 async def transfer(
-    request: Request, request_id: PathId, body: TransferIn, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, request_id: PathId, body: TransferIn, actor: ActorDep, db: DbDep, now: NowDep
 ) -> AdmissionRequestOut:
     """To another bed of the hospital, or to the partner ward's queue (the new request is returned)."""
     async with db.transaction() as session:
@@ -158,20 +153,18 @@ async def transfer(
             ward_id=body.ward_id if isinstance(body, TransferToWard) else None,
             actor=actor,
             now=now,
-            locale=_locale(request),
+            locale=locale,
         )
     return AdmissionRequestOut.model_validate(found)
 
 
 @router.post("/admission-requests/{request_id}/discharge", responses=MOVE_ERRORS)
 async def discharge(
-    request: Request, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, request_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
 ) -> AdmissionRequestOut:
     """Discharge; `down_referral_url` starts the down-referral to the family doctor in one step."""
     async with db.transaction() as session:
-        found = await stays.discharge(
-            session, request_id=request_id, actor=actor, now=now, locale=_locale(request)
-        )
+        found = await stays.discharge(session, request_id=request_id, actor=actor, now=now, locale=locale)
     return AdmissionRequestOut.model_validate(found)
 
 
@@ -218,12 +211,12 @@ async def change_ward_settings(
 
 @router.get("/wards/{ward_id}/queue", responses=ERRORS, response_model=list[QueueEntryOut])
 async def ward_queue(
-    request: Request, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
 ) -> list[QueueItem]:
     """The ward's queue in order, each entry with `position` and its `explanation` in words."""
     async with db.transaction() as session:  # audited
         # Read into QueueEntryOut by FastAPI in one pass (a queue is hundreds of entries).
-        return await wards.ward_queue(session, ward_id=ward_id, actor=actor, now=now, locale=_locale(request))
+        return await wards.ward_queue(session, ward_id=ward_id, actor=actor, now=now, locale=locale)
 
 
 @router.get("/wards/{ward_id}/beds", responses=ERRORS)
@@ -236,11 +229,11 @@ async def ward_beds(ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) ->
 
 @router.post("/beds/{bed_id}/offer-next", responses=MOVE_ERRORS)
 async def offer_next(
-    request: Request, bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+    locale: LocaleDep, bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
 ) -> AdmissionRequestOut:
     """Offer a free bed to the first fitting patient of the queue (the request offered)."""
     async with db.transaction() as session:
-        found = await beds.offer_next(session, bed_id=bed_id, actor=actor, now=now, locale=_locale(request))
+        found = await beds.offer_next(session, bed_id=bed_id, actor=actor, now=now, locale=locale)
     return AdmissionRequestOut.model_validate(found)
 
 
@@ -258,7 +251,7 @@ async def move_bed(
 
 @router.post("/bed-offers/{offer_id}/{answer}", responses=MOVE_ERRORS)
 async def answer_offer(
-    request: Request,
+    locale: LocaleDep,
     offer_id: PathId,
     answer: OfferAnswer,
     actor: ActorDep,
@@ -273,7 +266,7 @@ async def answer_offer(
             accept=answer is OfferAnswer.ACCEPT,
             actor=actor,
             now=now,
-            locale=_locale(request),
+            locale=locale,
         )
     return AdmissionRequestOut.model_validate(found)
 
