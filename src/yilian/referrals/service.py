@@ -165,7 +165,7 @@ async def create_referral(
         FollowUpItem(referral_id=referral.id, what=i.what, every_days=i.every_days, until=i.until)
         for i in data.plan
     )
-    _event(session, referral, "create", None, Status.DRAFT, actor=actor, now=now)
+    event(session, referral, "create", None, Status.DRAFT, actor=actor, now=now)
     audit.record(
         session,
         actor,
@@ -184,7 +184,7 @@ async def create_referral(
 # --- moves -------------------------------------------------------------------------------------
 
 
-def _event(
+def event(
     session: AsyncSession,
     referral: Referral,
     action: str,
@@ -195,6 +195,7 @@ def _event(
     now: datetime,
     note: str = "",
 ) -> None:
+    """One line of the referral's history; no actor: the system (the deadline job)."""
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -235,7 +236,7 @@ async def move(
         )
     if moved is None or after is None:
         raise InvalidTransition(status=before.value, action=action.value)
-    _event(session, referral, action.value, before, after, actor=actor, now=now, note=note)
+    event(session, referral, action.value, before, after, actor=actor, now=now, note=note)
     return after
 
 
