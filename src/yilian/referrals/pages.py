@@ -30,10 +30,6 @@ OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 BOXES: Final = ("new", "overdue", "mine", "sent", "received", "open", "closed")
 
 
-def _blank(value: str) -> str | None:
-    return value.strip() or None
-
-
 def _pair(value: str) -> tuple[int, int | None]:
     """ "12:34" → institution 12, department 34; "12:" → institution 12, no department."""
     institution, _, department = value.partition(":")

@@ -205,7 +205,9 @@ ANSWER_WITHIN: Final = {
     Urgency.URGENT: timedelta(hours=24),
     Urgency.ROUTINE: timedelta(hours=72),
 }
+# Unanswered this long past its deadline (and escalated meanwhile): expired, and the referrer told.
 EXPIRE_AFTER_DUE: Final = timedelta(days=7)
+# A scheduled patient not marked arrived this long after the appointment goes back to the referrer.
 NO_SHOW_GRACE: Final = timedelta(hours=24)
 
 
@@ -217,16 +219,6 @@ def answer_due(urgency: Urgency, sent_at: datetime) -> datetime:
 
 def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
     return status in AWAITING_ANSWER and due is not None and now >= due
-
-
-def expires_at(due: datetime) -> datetime:
-    """Unanswered a week past its deadline (and escalated meanwhile): expired, and the referrer told."""
-    return due + EXPIRE_AFTER_DUE
-
-
-def no_show_at(scheduled_at: datetime) -> datetime:
-    """A scheduled patient not marked arrived a day after the appointment goes back to the referrer."""
-    return scheduled_at + NO_SHOW_GRACE
 
 
 # --- follow-up plans ---------------------------------------------------------------------------
