@@ -209,8 +209,6 @@ async def get_referral(
 
 # --- worklists -------------------------------------------------------------------------------------
 
-BOXES = ("new", "overdue", "mine", "sent", "received", "open", "closed")
-
 
 def _involved(actor: Actor, tier: int | None) -> ColumnElement[bool]:
     """Referrals the actor stands on a side of: its institution at either end, in its acting role."""
@@ -291,7 +289,7 @@ async def list_referrals(
         for r, resident in rows
     ]
     counts = {}
-    for name in BOXES:
+    for name in rules.BOXES:
         counts[name] = (
             await session.scalar(
                 select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))

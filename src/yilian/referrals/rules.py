@@ -62,6 +62,10 @@ PUBLIC_ACTIONS: Final = (
 )
 
 
+# The worklists a user sees its referrals in (referrals.queries says what each one holds).
+BOXES: Final = ("new", "overdue", "mine", "sent", "received", "open", "closed")
+
+
 class Side(StrEnum):
     REFERRER = "referrer"
     RECEIVER = "receiver"
@@ -263,10 +267,11 @@ SIGNATURES: Final = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"%PDF-", "application/pdf"),
 )
+# The names each type may have; the first is the one a download is given.
 EXTENSIONS: Final = {
-    "image/jpeg": frozenset({".jpg", ".jpeg"}),
-    "image/png": frozenset({".png"}),
-    "application/pdf": frozenset({".pdf"}),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
 }
 
 
