@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.factories import institution
 from tests.fixtures_app import Api, SettableClock
-from tests.referrals.conftest import EIGHTH, act, refer_up
+from tests.referrals.conftest import EIGHTH, KANGJIAN, act, refer_up, up_body
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
 from yilian.db import Database
@@ -99,6 +99,29 @@ async def test_redirect_hands_it_to_another_institution(api: Api, app_db: Databa
     # No longer 六院's: it sees it no more.
     assert (await specialist.get(f"/api/v1/referrals/{referral['id']}")).status_code == 403
     assert "referral_redirected" in await notice_kinds("fd.tianlin", api)
+
+
+async def test_an_up_referral_goes_to_a_higher_tier(api: Api, app_db: Database) -> None:
+    community = await institution(app_db, KANGJIAN)  # a centre, as 田林 is
+    doctor = await api.as_("fd.tianlin")
+    body = await up_body(app_db, target_institution_id=community.id, target_department_id=None)
+    refused = await doctor.post("/api/v1/referrals", json=body)
+    assert (refused.status_code, refused.json()["code"]) == (422, "bad_referral_target")
+
+
+async def test_a_redirect_names_another_department_or_institution(api: Api, app_db: Database) -> None:
+    referral = await refer_up(api, app_db)
+    specialist = await api.as_("sp.sixth")
+    same = await act(
+        specialist,
+        referral["id"],
+        "redirect",
+        target_institution_id=referral["target_institution_id"],
+        target_department_id=referral["target_department_id"],
+        note="转本科室",
+    )
+    assert (same.status_code, same.json()["code"]) == (422, "bad_referral_target")
+    assert (await specialist.get(f"/api/v1/referrals/{referral['id']}")).json()["status"] == "submitted"
 
 
 async def test_outsiders_are_refused_and_the_attempt_audited(api: Api, app_db: Database) -> None:
