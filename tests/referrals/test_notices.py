@@ -63,3 +63,11 @@ def test_every_status_and_move_has_its_words() -> None:
     assert set(words.STATUS) == {s.value for s in Status}
     assert set(words.ACTION) == {a.value for a in Action} | {"attach"}
     assert set(words.TASK) == {t.value for t in TaskStatus}
+
+
+async def test_cancelling_a_draft_tells_nobody(api: Api, app_db: Database) -> None:
+    draft = await refer_up(api, app_db, submit=False)
+    before = await newest(app_db)
+    cancelled = await act(await api.as_("fd.tianlin"), draft["id"], "cancel")
+    assert cancelled.json()["status"] == "cancelled", cancelled.text
+    assert await told_since(app_db, before) == []  # the receiving side never saw it

@@ -8,8 +8,8 @@ import asyncio
 from sqlalchemy import func, select
 
 from tests.factories import institution
-from tests.fixtures_app import Api
-from tests.referrals.conftest import EIGHTH, act, refer_up
+from tests.fixtures_app import Api, SettableClock
+from tests.referrals.conftest import EIGHTH, KANGJIAN, act, refer_up, up_body
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
 from yilian.db import Database
@@ -101,6 +101,29 @@ async def test_redirect_hands_it_to_another_institution(api: Api, app_db: Databa
     assert "referral_redirected" in await notice_kinds("fd.tianlin", api)
 
 
+async def test_an_up_referral_goes_to_a_higher_tier(api: Api, app_db: Database) -> None:
+    community = await institution(app_db, KANGJIAN)  # a centre, as 田林 is
+    doctor = await api.as_("fd.tianlin")
+    body = await up_body(app_db, target_institution_id=community.id, target_department_id=None)
+    refused = await doctor.post("/api/v1/referrals", json=body)
+    assert (refused.status_code, refused.json()["code"]) == (422, "bad_referral_target")
+
+
+async def test_a_redirect_names_another_department_or_institution(api: Api, app_db: Database) -> None:
+    referral = await refer_up(api, app_db)
+    specialist = await api.as_("sp.sixth")
+    same = await act(
+        specialist,
+        referral["id"],
+        "redirect",
+        target_institution_id=referral["target_institution_id"],
+        target_department_id=referral["target_department_id"],
+        note="转本科室",
+    )
+    assert (same.status_code, same.json()["code"]) == (422, "bad_referral_target")
+    assert (await specialist.get(f"/api/v1/referrals/{referral['id']}")).json()["status"] == "submitted"
+
+
 async def test_outsiders_are_refused_and_the_attempt_audited(api: Api, app_db: Database) -> None:
     referral = await refer_up(api, app_db)
     for outsider in ("fd.kangjian", "clinic.sixth", "admin.xuhui"):
@@ -117,6 +140,18 @@ async def test_outsiders_are_refused_and_the_attempt_audited(api: Api, app_db: D
     # The referral's list is each side's own: 康健 does not see 田林's.
     kangjian = await api.as_("fd.kangjian")
     assert (await kangjian.get("/api/v1/referrals")).json()["total"] == 0
+
+
+async def test_the_monthly_numbers_follow_the_app_clock(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    doctor = await api.as_("fd.tianlin")
+    assert (await doctor.get("/api/v1/referral-stats/monthly")).status_code == 403
+    async with app_db.read() as session:
+        at = await session.scalar(
+            select(AuditEvent.at).where(AuditEvent.action == "referral.stats", AuditEvent.outcome == "denied")
+        )
+    assert at == clock.now
 
 
 async def test_a_family_doctor_refers_up_only_its_signed_residents(api: Api, app_db: Database) -> None:

@@ -3,9 +3,10 @@ exists exactly when its change does); the live push to open pages comes with the
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import User, UserRole
@@ -16,6 +17,15 @@ from yilian.i18n import N_
 from yilian.notices.broker import broker
 from yilian.notices.models import Notice
 from yilian.pagination import Page, fetch_page
+
+
+def users_with_role(role: Role, institution_ids: Collection[int]) -> Select[int]:
+    """The ids of every active user with `role` at any of the institutions."""
+    return (
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.institution_id.in_(institution_ids), UserRole.role == role, User.is_active.is_(True))
+    )
 
 
 async def notify_role_at(
@@ -32,13 +42,7 @@ async def notify_role_at(
     """One notice for every active user with `role` at any of the institutions; how many."""
     if not institution_ids:
         return 0
-    recipients = (
-        await session.scalars(
-            select(User.id)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(User.institution_id.in_(institution_ids), UserRole.role == role, User.is_active.is_(True))
-        )
-    ).all()
+    recipients = (await session.scalars(users_with_role(role, institution_ids))).all()
     return await notify_users(
         session, user_ids=list(recipients), kind=kind, title=title, body=body, link=link, now=now
     )
@@ -82,10 +86,7 @@ async def list_notices(
     if unread_only:
         query = query.where(Notice.read_at.is_(None))
     page = await fetch_page(session, query.order_by(Notice.id.desc()), limit=limit, offset=offset)
-    unread = await session.scalar(
-        select(func.count()).where(Notice.user_id == actor.user_id, Notice.read_at.is_(None))
-    )
-    return page, unread or 0
+    return page, await unread_count(session, user_id=actor.user_id)
 
 
 async def mark_read(session: AsyncSession, *, notice_id: int, actor: Actor, now: datetime) -> Notice:

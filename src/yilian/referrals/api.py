@@ -38,28 +38,10 @@ MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ActionName(StrEnum):
-    """The public moves (the deadline job's `expire` and `return` are not among them)."""
-
-    SUBMIT = "submit"
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    REDIRECT = "redirect"
-    SCHEDULE = "schedule"
-    ARRIVE = "arrive"
-    REPORT = "report"
-    CLOSE = "close"
-    CANCEL = "cancel"
-
-
-class Box(StrEnum):
-    NEW = "new"
-    OVERDUE = "overdue"
-    MINE = "mine"
-    SENT = "sent"
-    RECEIVED = "received"
-    OPEN = "open"
-    CLOSED = "closed"
+# Both from the rules' vocabularies (mypy cannot see the members of an enum built from a tuple).
+ActionName = StrEnum("ActionName", {a.name: a.value for a in rules.PUBLIC_ACTIONS})  # type: ignore[misc]
+ActionName.__doc__ = "The public moves (the deadline job's `expire` and `return` are not among them)."
+Box = StrEnum("Box", {box.upper(): box for box in rules.BOXES})  # type: ignore[misc]
 
 
 class TaskState(StrEnum):
@@ -232,9 +214,9 @@ async def download_attachment(
             session, referral_id=referral_id, attachment_id=attachment_id, actor=actor, now=now
         )
         content, kind, name = row.content, row.content_type, row.filename
-    extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[kind]
+    extension = rules.EXTENSIONS[kind][0]
     disposition = (
-        f"attachment; filename=\"attachment-{attachment_id}.{extension}\"; filename*=UTF-8''{quote(name)}"
+        f"attachment; filename=\"attachment-{attachment_id}{extension}\"; filename*=UTF-8''{quote(name)}"
     )
     return Response(
         content,

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth import audit
 from yilian.referrals import notify, rules
 from yilian.referrals.errors import InvalidTransition
-from yilian.referrals.models import Referral, ReferralEvent
+from yilian.referrals.models import Referral
 from yilian.referrals.rules import Action, Side, Status
-from yilian.referrals.service import move
+from yilian.referrals.service import event, move
 
 
 @dataclass
@@ -51,17 +51,16 @@ async def escalate_overdue(session: AsyncSession, *, now: datetime) -> int:
     for referral_id in flagged:
         referral = await session.get(Referral, referral_id, populate_existing=True)
         assert referral is not None  # noqa: S101 — just updated
-        session.add(
-            ReferralEvent(
-                referral_id=referral.id,
-                action="escalate",
-                from_status=referral.status,
-                to_status=referral.status,
-                actor_user_id=None,
-                actor_name="系统",
-                at=now,
-                note="超过应答时限，已上报科主任",
-            )
+        status = Status(referral.status)
+        event(
+            session,
+            referral,
+            "escalate",
+            status,
+            status,
+            actor=None,
+            now=now,
+            note="超过应答时限，已上报科主任",
         )
         await notify.send(
             session, referral, notify.OVERDUE, await notify.department_heads(session, referral), now=now

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth.models import User, UserRole
+from yilian.auth.models import User
 from yilian.auth.policy import Role
 from yilian.directory.models import Institution, Practitioner, Resident
 from yilian.directory.rules import Title
@@ -54,11 +54,7 @@ async def _tier(session: AsyncSession, institution_id: int) -> int:
 
 async def _acting_users(session: AsyncSession, institution_id: int) -> Select[int]:
     role = rules.acting_role(await _tier(session, institution_id))
-    return (
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.institution_id == institution_id, UserRole.role == role, User.is_active.is_(True))
-    )
+    return notices.users_with_role(role, {institution_id})
 
 
 async def receivers(session: AsyncSession, referral: Referral) -> list[int]:
@@ -90,15 +86,7 @@ async def department_heads(session: AsyncSession, referral: Referral) -> list[in
     found = list((await session.scalars(chiefs)).all())
     if found:
         return found
-    office = (
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            User.institution_id == referral.target_institution_id,
-            UserRole.role == Role.CLINIC_OFFICE,
-            User.is_active.is_(True),
-        )
-    )
+    office = notices.users_with_role(Role.CLINIC_OFFICE, {referral.target_institution_id})
     return list((await session.scalars(office)).all()) or list((await session.scalars(everyone)).all())
 
 

@@ -27,11 +27,6 @@ Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=500)]
 Lines = Annotated[list[str], Form()]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-BOXES: Final = ("new", "overdue", "mine", "sent", "received", "open", "closed")
-
-
-def _blank(value: str) -> str | None:
-    return value.strip() or None
 
 
 def _pair(value: str) -> tuple[int, int | None]:
@@ -68,7 +63,7 @@ async def worklist(
     offset: Offset = 0,
 ) -> Response:
     """The actor's referrals, by box (new, overdue, mine, sent, received, open, closed) with counts."""
-    chosen_box = box if box in BOXES else None
+    chosen_box = box if box in rules.BOXES else None
     chosen_direction = Direction(direction) if direction in ("up", "down") else None
     chosen_status = Status(status) if status in {s.value for s in Status} else None
     async with db.transaction() as session:  # the list is audited
@@ -92,7 +87,7 @@ async def worklist(
         "offset": offset,
         "limit": PAGE_SIZE,
         "statuses": [s.value for s in Status],
-        "boxes": BOXES,
+        "boxes": rules.BOXES,
     }
     return render(request, "referrals/list.html", context)
 

@@ -20,7 +20,7 @@ from yilian.directory.models import Department, Institution, Membership, Practit
 from yilian.pagination import Page
 from yilian.referrals import discharges, followup, rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
-from yilian.referrals.rules import Direction, Side, Status
+from yilian.referrals.rules import Direction, Status
 from yilian.referrals.service import get_for_update, side_of
 
 ANSWERED_UP = (Status.ACCEPTED, Status.SCHEDULED, Status.ARRIVED, Status.REPORTED, Status.CLOSED)
@@ -69,20 +69,6 @@ async def came_through_up_referral(
         return None
     sent = local_today(row[2]).isoformat() if row[2] else ""
     return f"上转 #{row[0]} 自 {row[1]} {sent}".strip()
-
-
-async def up_referred_resident_ids(session: AsyncSession, *, institution_id: int) -> set[int]:
-    """Residents with an accepted (or later) up-referral to this hospital."""
-    found = await session.scalars(
-        select(Referral.resident_id)
-        .where(
-            Referral.target_institution_id == institution_id,
-            Referral.direction == Direction.UP,
-            Referral.status.in_(ANSWERED_UP),
-        )
-        .distinct()
-    )
-    return set(found.all())
 
 
 async def down_referral_seen_by(
@@ -223,8 +209,6 @@ async def get_referral(
 
 # --- worklists -------------------------------------------------------------------------------------
 
-BOXES = ("new", "overdue", "mine", "sent", "received", "open", "closed")
-
 
 def _involved(actor: Actor, tier: int | None) -> ColumnElement[bool]:
     """Referrals the actor stands on a side of: its institution at either end, in its acting role."""
@@ -305,7 +289,7 @@ async def list_referrals(
         for r, resident in rows
     ]
     counts = {}
-    for name in BOXES:
+    for name in rules.BOXES:
         counts[name] = (
             await session.scalar(
                 select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))
@@ -330,7 +314,7 @@ async def monthly_counts(
         bool(actor.roles & {Role.CONSORTIUM_ADMIN, Role.SYSTEM_ADMIN}),
         actor,
         "referral.stats",
-        at=datetime.now(zone),
+        at=now,
     )
     query = select(Referral.direction, Referral.submitted_at, Referral.closed_at, Referral.status).where(
         Referral.submitted_at.is_not(None)
@@ -355,11 +339,9 @@ async def monthly_counts(
 
 
 __all__ = [
-    "Side",
     "came_through_up_referral",
     "down_referral_seen_by",
     "get_referral",
     "list_referrals",
     "monthly_counts",
-    "up_referred_resident_ids",
 ]

@@ -62,6 +62,10 @@ PUBLIC_ACTIONS: Final = (
 )
 
 
+# The worklists a user sees its referrals in (referrals.queries says what each one holds).
+BOXES: Final = ("new", "overdue", "mine", "sent", "received", "open", "closed")
+
+
 class Side(StrEnum):
     REFERRER = "referrer"
     RECEIVER = "receiver"
@@ -205,7 +209,9 @@ ANSWER_WITHIN: Final = {
     Urgency.URGENT: timedelta(hours=24),
     Urgency.ROUTINE: timedelta(hours=72),
 }
+# Unanswered this long past its deadline (and escalated meanwhile): expired, and the referrer told.
 EXPIRE_AFTER_DUE: Final = timedelta(days=7)
+# A scheduled patient not marked arrived this long after the appointment goes back to the referrer.
 NO_SHOW_GRACE: Final = timedelta(hours=24)
 
 
@@ -217,16 +223,6 @@ def answer_due(urgency: Urgency, sent_at: datetime) -> datetime:
 
 def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
     return status in AWAITING_ANSWER and due is not None and now >= due
-
-
-def expires_at(due: datetime) -> datetime:
-    """Unanswered a week past its deadline (and escalated meanwhile): expired, and the referrer told."""
-    return due + EXPIRE_AFTER_DUE
-
-
-def no_show_at(scheduled_at: datetime) -> datetime:
-    """A scheduled patient not marked arrived a day after the appointment goes back to the referrer."""
-    return scheduled_at + NO_SHOW_GRACE
 
 
 # --- follow-up plans ---------------------------------------------------------------------------
@@ -271,10 +267,11 @@ SIGNATURES: Final = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"%PDF-", "application/pdf"),
 )
+# The names each type may have; the first is the one a download is given.
 EXTENSIONS: Final = {
-    "image/jpeg": frozenset({".jpg", ".jpeg"}),
-    "image/png": frozenset({".png"}),
-    "application/pdf": frozenset({".pdf"}),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/pdf": (".pdf",),
 }
 
 

@@ -18,7 +18,7 @@ from yilian.auth.policy import Actor
 from yilian.directory import service as directory
 from yilian.directory.models import Contract, Department, Institution, Practitioner
 from yilian.directory.rules import ContractStatus
-from yilian.errors import Forbidden, NotFound
+from yilian.errors import NotFound
 from yilian.i18n import N_
 from yilian.referrals import discharges, followup, notify, rules
 from yilian.referrals.errors import BadTarget, InvalidTransition, MissingDetail, NotSignedHere
@@ -55,11 +55,6 @@ async def parties(session: AsyncSession, referral: Referral) -> Parties:
 
 async def side_of(session: AsyncSession, referral: Referral, actor: Actor) -> Side | None:
     return rules.side_of(actor.roles, actor.institution_id, await parties(session, referral))
-
-
-def _refuse(actor: Actor, action: str, *, now: datetime, resident_id: int) -> Forbidden:
-    row = audit.event(actor, action, at=now, resident_id=resident_id, outcome="denied")
-    return audit.keep_on_refusal(Forbidden(), row)  # type: ignore[return-value]
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -100,8 +95,14 @@ async def create_referral(
     says so (see referrals.discharges). 403 for a role that does not refer for its institution.
     """
     origin = await session.get(Institution, actor.institution_id) if actor.institution_id else None
-    if origin is None or rules.acting_role(origin.tier) not in actor.roles:
-        raise _refuse(actor, "referral.create", now=now, resident_id=data.resident_id)
+    audit.require(
+        origin is not None and rules.acting_role(origin.tier) in actor.roles,
+        actor,
+        "referral.create",
+        at=now,
+        resident_id=data.resident_id,
+    )
+    assert origin is not None  # noqa: S101 — require refused otherwise
     # Reading the resident for the form is a read of the record: checked by policy and audited.
     await directory.get_resident(session, resident_id=data.resident_id, actor=actor, now=now, today=today)
     if data.direction is Direction.UP and origin.tier == 1:
@@ -114,10 +115,10 @@ async def create_referral(
             )
         )
         if signed is None:
-            refusal = audit.event(
-                actor, "referral.create", at=now, resident_id=data.resident_id, outcome="denied"
+            raise audit.keep_on_refusal(
+                NotSignedHere(),
+                audit.event(actor, "referral.create", at=now, resident_id=data.resident_id, outcome="denied"),
             )
-            raise audit.keep_on_refusal(NotSignedHere(), refusal)
     if data.plan and data.direction is Direction.UP:
         raise BadTarget(why=N_("a follow-up plan belongs to a down-referral"))
     if any(not today < item.until <= today + rules.MAX_PLAN_SPAN for item in data.plan):
@@ -164,7 +165,7 @@ async def create_referral(
         FollowUpItem(referral_id=referral.id, what=i.what, every_days=i.every_days, until=i.until)
         for i in data.plan
     )
-    _event(session, referral, "create", None, Status.DRAFT, actor=actor, now=now)
+    event(session, referral, "create", None, Status.DRAFT, actor=actor, now=now)
     audit.record(
         session,
         actor,
@@ -183,7 +184,7 @@ async def create_referral(
 # --- moves -------------------------------------------------------------------------------------
 
 
-def _event(
+def event(
     session: AsyncSession,
     referral: Referral,
     action: str,
@@ -194,6 +195,7 @@ def _event(
     now: datetime,
     note: str = "",
 ) -> None:
+    """One line of the referral's history; no actor: the system (the deadline job)."""
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -234,7 +236,7 @@ async def move(
         )
     if moved is None or after is None:
         raise InvalidTransition(status=before.value, action=action.value)
-    _event(session, referral, action.value, before, after, actor=actor, now=now, note=note)
+    event(session, referral, action.value, before, after, actor=actor, now=now, note=note)
     return after
 
 
@@ -246,13 +248,11 @@ async def act(
     referral = await get_for_update(session, referral_id)
     side = await side_of(session, referral, actor)
     name = f"referral.{action.value}"
-    if side is None:
-        raise _refuse(actor, name, now=now, resident_id=referral.resident_id)
+    audit.require(side is not None, actor, name, at=now, resident_id=referral.resident_id)
     mover = rules.mover(Direction(referral.direction), Status(referral.status), action)
     if mover is None or mover is Side.SYSTEM:
         raise InvalidTransition(status=referral.status, action=action.value)
-    if mover is not side:
-        raise _refuse(actor, name, now=now, resident_id=referral.resident_id)
+    audit.require(mover is side, actor, name, at=now, resident_id=referral.resident_id)
     await MOVES[action](session, referral, body, actor, now)
     audit.record(
         session, actor, name, at=now, resident_id=referral.resident_id, detail={"referral_id": referral.id}
