@@ -30,14 +30,14 @@ from sqlalchemy.engine import make_url
 
 from bench.loadgen import percentile
 from bench.storm_server import machine, postgres_database
-from yilian import demo
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import Urgency
 from yilian.app import create_app
 from yilian.config import Settings
-from yilian.db import Database
-from yilian.demo_data import SIXTH
+from yilian.core.db import Database
+from yilian.demo import loader as demo
+from yilian.demo.directory import SIXTH
 from yilian.directory.models import Department, Institution, Resident
 from yilian.migrations.runner import upgrade
 

@@ -36,7 +36,7 @@ from bench.loadgen import CpuMeter
 from bench.storm_seed import Seeded, reset, seed, verify
 from bench.storm_server import Server, background_load, machine, postgres_database, serve, tokens
 from yilian.config import Settings
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.migrations.runner import upgrade
 
 HERE = Path(__file__).resolve().parent

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian import demo
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Role
-from yilian.db import Database
-from yilian.demo_data import SIXTH, XUHUI_CENTRES
+from yilian.core.db import Database
+from yilian.demo import loader as demo
+from yilian.demo.directory import SIXTH, XUHUI_CENTRES
 from yilian.directory.models import Contract, Department, Institution, Practitioner, Resident
 from yilian.directory.rules import CONSENT_VERSION, ContractStatus
 from yilian.scheduling import jobs

@@ -21,7 +21,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy.engine import make_url
 
-from yilian.demo import DEMO_PASSWORD
+from yilian.demo.loader import DEMO_PASSWORD
 
 
 def machine() -> dict[str, Any]:

@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 from yilian.config import Settings
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.migrations.runner import upgrade
 
 # App-level fixtures (app, api, clock) and the suite-wide log scan, on top of the databases here.
@@ -62,7 +62,7 @@ async def build(url: str, flavour: Flavour, var_dir: Path) -> None:
     """Migrate a fresh database to head and, for the demo flavour, load the demo data."""
     await asyncio.to_thread(upgrade, make_settings(url, var_dir))
     if flavour is Flavour.DEMO:
-        from yilian import demo
+        from yilian.demo import loader as demo
 
         database = Database(url)
         try:

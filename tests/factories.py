@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory import rules
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 

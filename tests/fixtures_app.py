@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from yilian.app import create_app
 from yilian.config import Settings
-from yilian.db import Database
-from yilian.demo import DEMO_PASSWORD
+from yilian.core.db import Database
+from yilian.demo.loader import DEMO_PASSWORD
 
 BASE_URL = "https://testserver"  # the session cookie is Secure
 

@@ -22,7 +22,7 @@ from tests.notices.test_events import stream_status
 from tests.referrals.conftest import matrix_objects as referral_objects
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.policy import Role
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.notices import service as notices
 
 ANON = "anonymous"

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian import demo, demo_data
 from yilian.auth.models import User
 from yilian.auth.passwords import verify_password
 from yilian.auth.policy import Role
-from yilian.clock import local_today
-from yilian.db import Base, Database
+from yilian.core.clock import local_today
+from yilian.core.db import Database
+from yilian.core.tables import Base
+from yilian.demo import directory as demo_data
+from yilian.demo import loader as demo
 from yilian.directory import rules
 from yilian.directory.models import (
     Consortium,

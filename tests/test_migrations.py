@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tests.conftest import FIXED_NOW
 from yilian.auth.models import AuditEvent, User
 from yilian.config import Settings
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 from yilian.migrations.runner import downgrade, upgrade
-from yilian.models import Base
+from yilian.migrations.tables import Base
 from yilian.referrals.models import Referral, ReferralEvent
 
 T = TypeVar("T")

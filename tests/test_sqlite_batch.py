@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from yilian.sqlite_batch import BatchWriter
+from yilian.core.sqlite_writer import BatchWriter
 
 
 def insert(db: sqlite3.Connection, value: int) -> int:

@@ -15,28 +15,35 @@ from prometheus_client import CollectorRegistry
 
 from yilian import __version__
 from yilian.admissions import api as admissions_api
+from yilian.admissions import jobs as admissions_jobs
 from yilian.admissions import pages as admissions_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.service import LoginPolicy
-from yilian.clock import Clock, system_clock
 from yilian.config import Settings
-from yilian.db import Database
+from yilian.core.clock import Clock, system_clock
+from yilian.core.db import Database
+from yilian.core.jobs import Job, run_forever
+from yilian.core.logs import install_record_masking
 from yilian.directory import api as directory_api
 from yilian.directory import pages as directory_pages
-from yilian.jobs import run_forever
-from yilian.logs import install_record_masking
 from yilian.notices import api as notices_api
 from yilian.referrals import api as referrals_api
+from yilian.referrals import jobs as referrals_jobs
 from yilian.referrals import pages as referrals_pages
 from yilian.scheduling import api as scheduling_api
+from yilian.scheduling import jobs as scheduling_jobs
 from yilian.scheduling import pages as scheduling_pages
-from yilian.web import docs, errors, health, home, openapi
+from yilian.scheduling.sold_out import SoldOutShortCircuit
+from yilian.web import docs, errors, health, openapi
 from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
 from yilian.web.middleware import MetricsMiddleware, WebMiddleware
-from yilian.web.sold_out import SoldOutShortCircuit
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+# Every domain's periodic jobs, in the order they run (generation before release, say).
+JOBS: tuple[Job, ...] = (*scheduling_jobs.JOBS, *referrals_jobs.JOBS, *admissions_jobs.JOBS)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
@@ -49,7 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler = (
-            asyncio.create_task(run_forever(db, clock=clock, zone=settings.zone))
+            asyncio.create_task(run_forever(db, JOBS, clock=clock, zone=settings.zone))
             if settings.run_scheduler
             else None
         )
@@ -99,7 +106,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         scheduling_pages.router,
         referrals_pages.router,
         admissions_pages.router,
-        home.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

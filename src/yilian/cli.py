@@ -31,7 +31,7 @@ def serve(
     """Serve the pages and the API."""
     import uvicorn
 
-    from yilian import logs
+    from yilian.core import logs
 
     settings = Settings()
     logs.configure(settings.log_level)
@@ -70,9 +70,9 @@ def demo_load(
     residents: Annotated[int, typer.Option(help="How many synthetic residents")] = 2000,
 ) -> None:
     """Load the demo consortia, people and accounts (idempotent: a second run changes nothing)."""
-    from yilian import demo
-    from yilian.clock import system_clock
-    from yilian.db import Database
+    from yilian.core.clock import system_clock
+    from yilian.core.db import Database
+    from yilian.demo import loader as demo
 
     async def run() -> demo.LoadReport:
         db = Database(Settings().database_url)
@@ -89,7 +89,7 @@ def demo_load(
 @demo_app.command("accounts")
 def demo_accounts() -> None:
     """Print the demo accounts (DESIGN §6)."""
-    from yilian import demo
+    from yilian.demo import loader as demo
 
     print(demo.accounts_table())
 
@@ -108,9 +108,10 @@ def jobs_run(
     """Run every job that is due now, once (for cron; idempotent, one runner at a time)."""
     from datetime import UTC, datetime
 
-    from yilian import jobs
-    from yilian.clock import system_clock
-    from yilian.db import Database
+    from yilian.app import JOBS
+    from yilian.core import jobs
+    from yilian.core.clock import system_clock
+    from yilian.core.db import Database
 
     settings = Settings()
     if at is None:
@@ -125,7 +126,7 @@ def jobs_run(
     async def run() -> jobs.JobReport:
         db = Database(settings.database_url)
         try:
-            return await jobs.run_due(db, now=now, zone=settings.zone)
+            return await jobs.run_due(db, JOBS, now=now, zone=settings.zone)
         finally:
             await db.dispose()
 

@@ -14,7 +14,7 @@ from tests.factories import id_number
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import RequestStatus, Urgency
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Department, Institution, Resident
 
 SIXTH, EIGHTH = "上海市第六人民医院", "上海市第八人民医院"

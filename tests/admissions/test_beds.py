@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from tests.admissions.conftest import BedSpec, Waiting, fill_queue, make_ward, ward_beds
 from tests.fixtures_app import Api, SettableClock
-from yilian import jobs
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed
 from yilian.admissions.rules import Entry, Urgency
-from yilian.clock import SHANGHAI
-from yilian.db import Database
+from yilian.app import JOBS
+from yilian.core import jobs
+from yilian.core.clock import SHANGHAI
+from yilian.core.db import Database
 
 
 async def entries(db: Database, ids: list[int]) -> list[Entry]:
@@ -96,18 +97,18 @@ async def test_an_offer_not_answered_in_time_goes_to_the_next_patient(
     office = await api.as_("admission.sixth")
     await office.post(f"/api/v1/beds/{bed}/offer-next")
     clock.advance(hours=3, minutes=59)
-    await jobs.run_due(app_db, now=clock.now, zone=SHANGHAI)
+    await jobs.run_due(app_db, JOBS, now=clock.now, zone=SHANGHAI)
     assert (await office.get(f"/api/v1/admission-requests/{first}")).json()["status"] == "offered"
     clock.advance(minutes=1)
-    report = await jobs.run_due(app_db, now=clock.now, zone=SHANGHAI)
-    assert report.offers_expired == 1
+    report = await jobs.run_due(app_db, JOBS, now=clock.now, zone=SHANGHAI)
+    assert report.done["admissions.expire_offers"] == {"offers expired": 1}
     office = await api.as_("admission.sixth", fresh=True)
     timed_out = (await office.get(f"/api/v1/admission-requests/{first}")).json()
     assert (timed_out["status"], timed_out["position"]) == ("waiting", 1)
     assert timed_out["events"][-1]["action"] == "expire"
     assert (await office.get(f"/api/v1/admission-requests/{second}")).json()["status"] == "offered"
-    again = await jobs.run_due(app_db, now=clock.now, zone=SHANGHAI)
-    assert again.offers_expired == 0  # idempotent
+    again = await jobs.run_due(app_db, JOBS, now=clock.now, zone=SHANGHAI)
+    assert again.done["admissions.expire_offers"] == {"offers expired": 0}  # idempotent
 
 
 async def test_transfer_within_the_hospital_and_to_the_partner_ward(api: Api, app_db: Database) -> None:

@@ -24,7 +24,7 @@ from yilian.admissions.models import AdmissionRequest
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Role
 from yilian.auth.service import actor_of
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.notices.broker import broker
 from yilian.notices.models import Notice
 

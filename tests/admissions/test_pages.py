@@ -10,8 +10,8 @@ from sqlalchemy import select
 from tests.admissions.conftest import make_ward
 from tests.fixtures_app import Api
 from yilian.admissions.models import Ward
-from yilian.db import Database
-from yilian.demo_admissions import SIXTH_WARD
+from yilian.core.db import Database
+from yilian.demo.admissions import SIXTH_WARD
 
 
 async def demo_ward(db: Database) -> int:

@@ -13,7 +13,7 @@ from tests.factories import resident_body, signed_resident
 from tests.fixtures_app import Api, SettableClock
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 
 TIANLIN = "田林社区卫生服务中心"
 

@@ -21,7 +21,7 @@ from yilian.admissions import wards
 from yilian.admissions.models import AdmissionRequest, BedOffer, Ward
 from yilian.auth import service as auth_service
 from yilian.auth.models import AuditEvent, User
-from yilian.db import Database
+from yilian.core.db import Database
 
 
 async def effective_at(db: Database, request_id: int) -> datetime:

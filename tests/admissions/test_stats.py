@@ -10,7 +10,7 @@ from tests.admissions.conftest import Waiting, fill_queue, make_ward, ward_beds
 from tests.fixtures_app import Api, SettableClock
 from yilian.admissions.stats import percentile, shift_month
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 
 
 def test_percentile_is_nearest_rank() -> None:

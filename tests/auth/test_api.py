@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.fixtures_app import Api, SettableClock
 from yilian.auth.models import AuditEvent, User
-from yilian.db import Database
+from yilian.core.db import Database
 
 
 async def sign_in_rows(db: Database, username: str) -> list[AuditEvent]:

@@ -184,8 +184,8 @@ def a_signed_resident(doctor: Client) -> dict[str, Any]:
 
 def adjust_shares(server: LiveServer, week_start: date) -> None:
     """The weekly adjustment for `week_start`, on the live server's database (as the job does it)."""
-    import yilian.models  # noqa: F401 — every table, so that the ORM resolves the foreign keys
-    from yilian.db import Database
+    import yilian.migrations.tables  # noqa: F401 — every table, so that the ORM resolves the foreign keys
+    from yilian.core.db import Database
     from yilian.scheduling import jobs
 
     async def run() -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import LiveServer, personal_data_in
-from yilian.directory.rules import mask_id_number, mask_phone
+from yilian.core.masking import mask_id_number, mask_phone
 
 
 def test_searching_by_id_number_and_mobile_leaves_them_masked_in_the_log(

@@ -11,7 +11,7 @@ from tests.factories import family_doctor_of, institution, resident_body, signed
 from tests.fixtures_app import Api
 from yilian.admissions.models import AdmissionRequest
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Contract, Resident
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.fixtures_app import Api
 from tests.referrals.conftest import act, refer_up
 from yilian.auth.models import User
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.notices.broker import broker
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Department, Practitioner
 from yilian.referrals.models import Referral
 from yilian.referrals.rules import Direction, Status

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.fixtures_app import Api
 from tests.referrals.conftest import PDF, PNG, refer_up
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.referrals import rules
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(100)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from tests.fixtures_app import Api, SettableClock
 from tests.referrals.conftest import act, refer_up
-from yilian import jobs
-from yilian.db import Database
+from yilian.app import JOBS
+from yilian.core import jobs
+from yilian.core.db import Database
 from yilian.referrals.models import ReferralEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,8 +23,11 @@ async def kinds(api: Api, user: str) -> list[str]:
     return [n["kind"] for n in (await client.get("/api/v1/notices")).json()["items"]]
 
 
-async def run_jobs(db: Database, clock: SettableClock) -> jobs.JobReport:
-    return await jobs.run_due(db, now=clock(), zone=SHANGHAI)
+async def run_jobs(db: Database, clock: SettableClock) -> jobs.Counts:
+    """The deadline job's counts (escalated, expired, returned) from a run of every job."""
+    report = await jobs.run_due(db, JOBS, now=clock(), zone=SHANGHAI)
+    assert not report.failed
+    return report.done["referrals.deadlines"]
 
 
 async def test_an_emergency_unanswered_for_30_minutes_is_escalated_once(
@@ -31,10 +35,10 @@ async def test_an_emergency_unanswered_for_30_minutes_is_escalated_once(
 ) -> None:
     referral = await refer_up(api, app_db, urgency="emergency")
     clock.advance(minutes=29)
-    assert (await run_jobs(app_db, clock)).referrals.escalated == 0
+    assert (await run_jobs(app_db, clock))["escalated"] == 0
     clock.advance(minutes=1)
-    assert (await run_jobs(app_db, clock)).referrals.escalated == 1
-    assert (await run_jobs(app_db, clock)).referrals.escalated == 0  # once
+    assert (await run_jobs(app_db, clock))["escalated"] == 1
+    assert (await run_jobs(app_db, clock))["escalated"] == 0  # once
     # sp.sixth is the chief physician (主任医师) of the department referred to.
     assert "referral_overdue" in await kinds(api, "sp.sixth")
     specialist = await api.as_("sp.sixth", fresh=True)
@@ -51,12 +55,12 @@ async def test_routine_waits_72_hours_and_expires_a_week_later(
 ) -> None:
     referral = await refer_up(api, app_db, urgency="routine")
     clock.advance(hours=71)
-    assert (await run_jobs(app_db, clock)).referrals.escalated == 0
+    assert (await run_jobs(app_db, clock))["escalated"] == 0
     clock.advance(hours=1)
-    assert (await run_jobs(app_db, clock)).referrals.escalated == 1
+    assert (await run_jobs(app_db, clock))["escalated"] == 1
     clock.advance(days=7)
     report = await run_jobs(app_db, clock)
-    assert report.referrals.expired == 1
+    assert report["expired"] == 1
     doctor = await api.as_("fd.tianlin", fresh=True)
     assert (await doctor.get(f"/api/v1/referrals/{referral['id']}")).json()["status"] == "expired"
     assert "referral_expired" in await kinds(api, "fd.tianlin")
@@ -70,7 +74,7 @@ async def test_an_answered_referral_is_not_escalated(
     assert (await act(specialist, referral["id"], "accept")).status_code == 200
     clock.advance(days=30)
     report = await run_jobs(app_db, clock)
-    assert (report.referrals.escalated, report.referrals.expired) == (0, 0)
+    assert (report["escalated"], report["expired"]) == (0, 0)
 
 
 async def test_a_patient_who_did_not_come_goes_back_to_the_referrer(
@@ -84,9 +88,9 @@ async def test_a_patient_who_did_not_come_goes_back_to_the_referrer(
     )
     assert scheduled.json()["status"] == "scheduled"
     clock.advance(days=2, hours=23)
-    assert (await run_jobs(app_db, clock)).referrals.returned == 0
+    assert (await run_jobs(app_db, clock))["returned"] == 0
     clock.advance(hours=2)
-    assert (await run_jobs(app_db, clock)).referrals.returned == 1
+    assert (await run_jobs(app_db, clock))["returned"] == 1
     doctor = await api.as_("fd.tianlin", fresh=True)
     back = (await doctor.get(f"/api/v1/referrals/{referral['id']}")).json()
     assert back["status"] == "accepted"

@@ -16,7 +16,7 @@ from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
 from tests.referrals.conftest import TIANLIN, act
 from yilian.admissions.rules import RequestStatus
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.referrals.models import Referral
 
 

@@ -12,7 +12,7 @@ from tests.factories import institution
 from tests.fixtures_app import Api, SettableClock
 from tests.referrals.conftest import SIXTH, TIANLIN, act, refer_up
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 
 
 async def refer_down(api: Api, app_db: Database, resident_id: int) -> dict[str, Any]:

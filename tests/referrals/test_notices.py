@@ -8,7 +8,7 @@ from tests.admissions.test_notices import newest, told_since
 from tests.fixtures_app import Api
 from tests.referrals.conftest import act, refer_up
 from tests.referrals.test_down import refer_down
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.referrals import words
 from yilian.referrals.rules import Action, Status, TaskStatus
 

@@ -6,7 +6,7 @@ from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
 from tests.referrals.conftest import PNG, SIXTH, TIANLIN, sixth_department
 from tests.scheduling.conftest import make_clinic
-from yilian.db import Database
+from yilian.core.db import Database
 
 
 async def test_the_loop_through_the_pages(api: Api, app_db: Database) -> None:

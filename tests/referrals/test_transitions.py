@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import institution
 from tests.fixtures_app import Api
 from tests.referrals.conftest import EIGHTH, KANGJIAN, act, insert_referral
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.referrals import rules
 from yilian.referrals.models import Referral, ReferralEvent
 from yilian.referrals.rules import PUBLIC_ACTIONS, Direction, Side, Status

@@ -12,7 +12,7 @@ from tests.fixtures_app import Api, SettableClock
 from tests.referrals.conftest import EIGHTH, KANGJIAN, act, refer_up, up_body
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.referrals.models import ReferralEvent
 from yilian.scheduling.models import Appointment
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from yilian.auth.models import User
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Practitioner
 from yilian.scheduling import jobs
 from yilian.scheduling.models import ClinicSession, ClinicTemplate

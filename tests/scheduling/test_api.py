@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.factories import signed_resident
 from tests.fixtures_app import Api
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.scheduling.models import ClinicSession
 
 TIANLIN = "田林社区卫生服务中心"

@@ -14,7 +14,7 @@ from tests.fixtures_app import Api, SettableClock
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.service import actor_of
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.directory.models import Resident
 from yilian.scheduling import desk, jobs, rules
 from yilian.scheduling.booking import PG_BOOK, booking_request, pg_arguments

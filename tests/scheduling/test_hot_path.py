@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from tests.fixtures_app import Api
 from tests.scheduling.test_booking import walk_in_patients
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.scheduling import desk
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 

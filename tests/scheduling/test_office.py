@@ -12,11 +12,10 @@ from tests.scheduling.conftest import SHANGHAI, make_clinic
 from yilian.auth import service as auth_service
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.policy import Actor
-from yilian.db import Database
+from yilian.core.db import Database
+from yilian.core.errors import DomainError, Forbidden, InvalidTransition
 from yilian.directory.models import Contract, Institution, Practitioner
-from yilian.errors import DomainError, Forbidden
 from yilian.scheduling import attendance, jobs, office, reports, service
-from yilian.scheduling.errors import InvalidTransition
 from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy, SlotRelease
 
 TIANLIN = "田林社区卫生服务中心"
@@ -300,7 +299,7 @@ async def test_check_in_and_no_show_move_a_booked_appointment_once(demo_db: Data
         with pytest.raises(InvalidTransition) as twice:
             async with demo_db.transaction() as session:
                 await move(session, appointment_id=ids[0], actor=clerk, now=started)
-        assert "checked_in" in str(twice.value.problem("en")["detail"])
+        assert "Checked in" in str(twice.value.problem("en")["detail"])
     async with demo_db.transaction() as session:
         assert (
             await attendance.mark_no_show(session, appointment_id=ids[1], actor=clerk, now=started)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api, SettableClock
 from yilian.auth.models import AuditEvent
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.scheduling import jobs
 from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy, ShareAdjustment
 

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from tests.scheduling.conftest import SHANGHAI
 from yilian.auth import service as auth_service
 from yilian.auth.models import User
-from yilian.db import Database
+from yilian.core.db import Database
+from yilian.core.errors import DomainError
 from yilian.directory.models import Contract, Institution, Resident
-from yilian.errors import DomainError
 from yilian.scheduling import jobs, service
 from yilian.scheduling.models import Appointment, ClinicSession, ClinicTemplate, QuotaPolicy, Slot
 

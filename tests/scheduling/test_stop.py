@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.fixtures_app import Api
 from tests.scheduling.test_booking import residents_of, walk_in_patients
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.scheduling.models import ClinicSession
 
 

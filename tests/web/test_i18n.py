@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from yilian.i18n import LOCALE_DIR, LOCALES, gettext
+from yilian.core.i18n import LOCALE_DIR, LOCALES, gettext
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po"

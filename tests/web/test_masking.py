@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories import signed_resident
 from tests.fixtures_app import Api, unmasked
-from yilian.db import Database
-from yilian.directory.rules import mask_id_number, mask_phone
-from yilian.logs import MaskingFormatter, install_record_masking
+from yilian.core.db import Database
+from yilian.core.logs import MaskingFormatter, install_record_masking
+from yilian.core.masking import mask_id_number, mask_phone
 
 NUMBER = "310104199001011234"
 

@@ -27,7 +27,7 @@ from yilian.admissions.schemas import (
     WardOut,
     WardSettingsIn,
 )
-from yilian.directory.schemas import PageOut
+from yilian.core.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])

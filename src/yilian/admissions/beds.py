@@ -16,7 +16,7 @@ from yilian.admissions import moves, notify, rules
 from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidBedMove,
-    InvalidTransition,
+    InvalidRequestMove,
     OtherHospital,
 )
 from yilian.admissions.models import AdmissionRequest, Bed, BedOffer, Ward
@@ -24,9 +24,9 @@ from yilian.admissions.rules import Action, BedAction, BedStatus, OfferStatus, R
 from yilian.admissions.views import RequestView, view
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
 from yilian.directory.models import Resident
-from yilian.errors import NotFound
-from yilian.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ async def _close_offer(
         .returning(BedOffer.id)
     )
     if closed is None:
-        raise InvalidTransition(status=request.status, action=Action.ACCEPT)
+        raise InvalidRequestMove(status=request.status, action=Action.ACCEPT)
 
 
 async def _release_and_reoffer(
@@ -227,7 +227,7 @@ async def admit(
                 now=now,
             )
     except IntegrityError:  # the patient took another bed meanwhile
-        raise InvalidTransition(status=RequestStatus.ADMITTED, action=Action.ADMIT) from None
+        raise InvalidRequestMove(status=RequestStatus.ADMITTED, action=Action.ADMIT) from None
     await moves.move_request(
         session,
         request,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from yilian.admissions import words
-from yilian.errors import Conflict, Unprocessable
-from yilian.i18n import N_
+from yilian.core.errors import Conflict, InvalidTransition, Unprocessable
+from yilian.core.i18n import N_
 
 
 class AlreadyWaiting(Conflict):
@@ -31,26 +31,14 @@ class BedDoesNotFit(Conflict):
     message = N_("This bed's room is kept for patients of the other sex.")
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-    title = N_("Not possible now")
-    message = N_("This admission request is %(status)s: it cannot %(action)s now.")
-    translated_params = ("status", "action")
-
-    def __init__(self, *, status: str, action: str) -> None:
-        super().__init__(
-            status=words.REQUEST_STATUS.get(status, status), action=words.ACTION.get(action, action)
-        )
+class InvalidRequestMove(InvalidTransition):
+    record = N_("admission request")
+    status_words, action_words = words.REQUEST_STATUS, words.ACTION
 
 
-class InvalidBedMove(Conflict):
-    code = "invalid_transition"
-    title = N_("Not possible now")
-    message = N_("This bed is %(status)s: it cannot %(action)s now.")
-    translated_params = ("status", "action")
-
-    def __init__(self, *, status: str, action: str) -> None:
-        super().__init__(status=words.BED_STATUS.get(status, status), action=words.ACTION.get(action, action))
+class InvalidBedMove(InvalidTransition):
+    record = N_("bed")
+    status_words, action_words = words.BED_STATUS, words.ACTION
 
 
 class OtherHospital(Unprocessable):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
 
 # The statuses of a request still in the queue (rules.IN_QUEUE), as the partial indexes say them.
 IN_QUEUE = text("status IN ('waiting', 'offered', 'accepted')")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import notify, rules
-from yilian.admissions.errors import AlreadyWaiting, BedTaken, InvalidTransition, QueueEmpty
+from yilian.admissions.errors import AlreadyWaiting, BedTaken, InvalidRequestMove, QueueEmpty
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatus
 from yilian.auth.policy import Actor
@@ -56,7 +56,7 @@ async def move_request(
     note: str = "",
     **values: object,
 ) -> RequestStatus:
-    """Move the request by the transition table, guarded in the UPDATE; InvalidTransition if it
+    """Move the request by the transition table, guarded in the UPDATE; InvalidRequestMove if it
     is not (any more) in a status the action starts from."""
     target = rules.target_of(action)
     moved = await session.scalar(
@@ -67,7 +67,7 @@ async def move_request(
     )
     if moved is None:
         await session.refresh(request)
-        raise InvalidTransition(status=request.status, action=action)
+        raise InvalidRequestMove(status=request.status, action=action)
     event(
         session,
         action=action,

@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Role
-from yilian.clock import SHANGHAI, local_today
+from yilian.core.clock import SHANGHAI, local_today
 from yilian.directory.models import Contract, Institution, Resident
-from yilian.directory.rules import ContractStatus
 from yilian.notices import service as notices
 
 # Notice kinds (stable: pages and clients may filter on them).
@@ -36,8 +35,7 @@ async def family_doctors(session: AsyncSession, *, resident_id: int, now: dateti
     """The active family-doctor accounts of the centre holding the resident's active contract."""
     centre = select(Contract.institution_id).where(
         Contract.resident_id == resident_id,
-        Contract.status == ContractStatus.ACTIVE,
-        Contract.expires_on >= local_today(now),
+        Contract.current_on(local_today(now)),
     )
     found = await session.scalars(
         select(User.id)

@@ -14,8 +14,8 @@ from yilian.admissions.rules import BedAction, Urgency
 from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnswer, Source
 from yilian.auth import policy
 from yilian.auth.policy import Role
+from yilian.core.errors import Forbidden
 from yilian.directory import service as directory
-from yilian.errors import Forbidden
 from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
 from yilian.web.templating import render
 

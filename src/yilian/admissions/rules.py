@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Final, NamedTuple
 
-from yilian.i18n import N_, gettext
+from yilian.core.i18n import N_, gettext
 
 DEFAULT_BOOST_DAYS: Final = 3  # seed 003 / DESIGN §4: 3 days unless the department sets another
 DEFAULT_OFFER_HOURS: Final = 4  # a bed offered and not answered goes to the next patient after this

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
-from yilian.directory.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK
 
 Id = Field(ge=1, le=2**31 - 1)
 

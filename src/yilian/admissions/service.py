@@ -18,12 +18,11 @@ from yilian.admissions.rules import Action, BedStatus, OfferStatus, RequestStatu
 from yilian.admissions.views import RequestView, view, views
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
 from yilian.directory import service as directory
 from yilian.directory.models import Contract, Resident
-from yilian.directory.rules import ContractStatus
-from yilian.errors import NotFound
-from yilian.i18n import N_
-from yilian.pagination import Page, fetch_page
 
 
 @directory.register_business
@@ -175,8 +174,7 @@ def _visible_to(actor: Actor, today: date) -> ColumnElement[bool]:
     if actor.has(policy.Role.FAMILY_DOCTOR):
         signed = select(Contract.resident_id).where(
             Contract.institution_id == actor.institution_id,
-            Contract.status == ContractStatus.ACTIVE,
-            Contract.expires_on >= today,
+            Contract.current_on(today),
         )
         return AdmissionRequest.resident_id.in_(signed)
     if policy.may_see_queue(actor, actor.institution_id):

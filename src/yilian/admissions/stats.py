@@ -17,7 +17,7 @@ from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.admissions.rules import IN_QUEUE
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.clock import SHANGHAI
+from yilian.core.clock import SHANGHAI
 from yilian.directory.models import Consortium, Department, Institution, Membership
 
 DAY = 86400.0

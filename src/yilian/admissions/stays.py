@@ -12,7 +12,7 @@ from yilian.admissions import moves, notify, rules, wards
 from yilian.admissions.beds import bed_or_404, require_office
 from yilian.admissions.errors import (
     BedDoesNotFit,
-    InvalidTransition,
+    InvalidRequestMove,
     NotPartnerWard,
     OtherHospital,
 )
@@ -21,10 +21,10 @@ from yilian.admissions.rules import Action, BedStatus, RequestStatus
 from yilian.admissions.views import RequestView, view
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution
-from yilian.errors import NotFound
-from yilian.i18n import N_
 from yilian.referrals import discharges as referral_discharges
 from yilian.referrals import queries as referrals
 
@@ -114,7 +114,7 @@ async def _transfer_to_bed(
     if not rules.fits(bed.room_sex, request.sex):
         raise BedDoesNotFit()
     if request.status != RequestStatus.ADMITTED:
-        raise InvalidTransition(status=request.status, action=Action.TRANSFER)
+        raise InvalidRequestMove(status=request.status, action=Action.TRANSFER)
     left = await moves.free_bed(session, request_id=request.id, to=BedStatus.CLEANING, now=now)
     await moves.take_bed(
         session, bed_id, expected=BedStatus.FREE, to=BedStatus.OCCUPIED, request_id=request.id, now=now

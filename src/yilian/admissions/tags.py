@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.directory.models import Consortium, Contract, Institution, Membership, Practitioner
-from yilian.directory.rules import ContractStatus
 from yilian.referrals import queries as referrals
 
 
@@ -67,8 +66,7 @@ async def contract_at_member_centre(
             .join(Consortium, Consortium.id == Membership.consortium_id)
             .where(
                 Contract.resident_id == resident_id,
-                Contract.status == ContractStatus.ACTIVE,
-                Contract.expires_on >= today,
+                Contract.current_on(today),
                 Consortium.lead_institution_id == hospital_id,
             )
             .limit(1)

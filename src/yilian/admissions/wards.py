@@ -14,11 +14,11 @@ from yilian.admissions.queue import QueueItem, queue_items
 from yilian.admissions.rules import IN_QUEUE, BedStatus, RequestStatus
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.db import days_before
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
+from yilian.core.tables import days_before
 from yilian.directory.models import Department, Institution
-from yilian.errors import NotFound
-from yilian.i18n import N_
-from yilian.pagination import Page, fetch_page
 
 
 @dataclass(frozen=True)

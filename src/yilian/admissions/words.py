@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from yilian.i18n import N_
+from yilian.core.i18n import N_
 
 REQUEST_STATUS: Final = {
     "waiting": N_("waiting for a bed"),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 
 from yilian.auth import service
 from yilian.auth.schemas import AuditEventOut, MeOut, TokenOut
-from yilian.directory.schemas import PageOut
+from yilian.core.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, IsoDateTime, Limit, NowDep, Offset, client_addr, state
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import AuditEvent
 from yilian.auth.policy import Actor
-from yilian.errors import DomainError, Forbidden
+from yilian.core.errors import DomainError, Forbidden
 
 
 def event(

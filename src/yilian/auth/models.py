@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yilian.auth.policy import Role
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
 
 
 class User(Base):

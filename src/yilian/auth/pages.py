@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yilian.auth import service
-from yilian.errors import AccountLocked, InvalidCredentials
+from yilian.auth.errors import AccountLocked, InvalidCredentials
 from yilian.web.deps import (
     SESSION_COOKIE,
     ActorDep,

@@ -14,13 +14,14 @@ from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
+from yilian.auth.errors import AccountLocked, InvalidCredentials
 from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User
 from yilian.auth.passwords import verify_password
 from yilian.auth.policy import Actor
-from yilian.db import UTCDateTime
+from yilian.core.errors import NotAuthenticated
+from yilian.core.paging import Page, fetch_page
+from yilian.core.tables import UTCDateTime
 from yilian.directory.models import Membership
-from yilian.errors import AccountLocked, InvalidCredentials, NotAuthenticated
-from yilian.pagination import Page, fetch_page
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from yilian.core.schemas import PageOut
 from yilian.directory import service
 from yilian.directory.models import Consortium
 from yilian.directory.schemas import (
@@ -15,7 +16,6 @@ from yilian.directory.schemas import (
     DepartmentOut,
     InstitutionOut,
     MemberOut,
-    PageOut,
     PractitionerOut,
     ResidentIn,
     ResidentOut,

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
+from yilian.directory.rules import ContractStatus
 
 
 class Institution(Base):
@@ -113,3 +127,9 @@ class Contract(Base):
     expires_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))  # rules.ContractStatus
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def current_on(cls, today: date) -> ColumnElement[bool]:
+        """The SQL twin of rules.contract_is_current: the contract holds on `today`, the consortium's
+        calendar day (tests/directory/test_contracts.py holds the two equal on both engines)."""
+        return and_(cls.status == ContractStatus.ACTIVE, cls.expires_on >= today)

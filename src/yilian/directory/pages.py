@@ -9,12 +9,24 @@ from typing import Annotated, Final, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from yilian.core.errors import DomainError
 from yilian.directory import rules, service, summary
-from yilian.errors import ConsentMissing, DomainError
-from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep
+from yilian.directory.errors import ConsentMissing
+from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, OptionalActorDep, PathId, TodayDep
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home(request: Request, actor: OptionalActorDep, db: DbDep, today: TodayDep) -> Response:
+    """The signed-in home page: where the user works and what it looks after, by role."""
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    async with db.read() as session:
+        found = await summary.home_summary(session, actor=actor, today=today)
+    return render(request, "home/index.html", {"home": found})
+
 
 PAGE_SIZE: Final = 20
 CONSORTIA_LIMIT: Final = 200

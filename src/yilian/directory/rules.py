@@ -12,7 +12,7 @@ from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Final
 
-from yilian.i18n import N_
+from yilian.core.i18n import N_
 
 
 class ConsortiumKind(StrEnum):
@@ -62,10 +62,6 @@ ID_SHAPE: Final = re.compile(r"^\d{17}[\dX]$")
 MOBILE_SHAPE: Final = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_SHAPE: Final = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
-# What the log filter and the masking test look for: anything shaped like an ID or a mobile.
-ID_NUMBER_IN_TEXT: Final = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
-MOBILE_IN_TEXT: Final = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-
 
 class InvalidIdNumberError(ValueError):
     pass
@@ -107,24 +103,6 @@ def normalise_phone(value: str) -> str:
     if not (MOBILE_SHAPE.match(phone) or LANDLINE_SHAPE.match(phone)):
         raise ValueError("not a mainland mobile (11 digits from 13–19) or landline number")
     return phone
-
-
-def mask_id_number(number: str) -> str:
-    """310104********1234: area and last four kept, birth date and sequence hidden."""
-    return f"{number[:6]}{'*' * 8}{number[-4:]}" if len(number) == 18 else "*" * len(number)
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234."""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
-
-
-def mask_text(text: str) -> str:
-    """Hide every ID-number-shaped and mobile-shaped run in free text (log lines, URLs)."""
-    text = ID_NUMBER_IN_TEXT.sub(lambda m: f"{m[1]}********{m[3][-4:]}", text)
-    return MOBILE_IN_TEXT.sub(lambda m: f"{m[1]}****{m[3]}", text)
 
 
 def contract_is_current(status: str, expires_on: date, today: date) -> bool:

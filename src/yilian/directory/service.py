@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, cast, false, or_, select, union_all, update
+from sqlalchemy import Select, String, cast, false, not_, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor, ResidentLinks
+from yilian.core import masking
+from yilian.core.errors import NotFound, Unprocessable
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
 from yilian.directory import rules
+from yilian.directory.errors import ContractExists, DuplicateIdNumber, InvalidIdNumber, InvalidPhone
 from yilian.directory.models import (
     Consortium,
     Contract,
@@ -24,17 +29,8 @@ from yilian.directory.models import (
     Practitioner,
     Resident,
 )
-from yilian.errors import ContractExists, DuplicateIdNumber, InvalidIdNumber, NotFound, Unprocessable
-from yilian.i18n import N_
-from yilian.pagination import Page, fetch_page
 
 M = TypeVar("M")
-
-
-class InvalidPhone(Unprocessable):
-    code = "invalid_phone"
-    title = N_("Invalid phone number")
-    message = N_("The phone number is not a mainland mobile or landline number.")
 
 
 # --- the open directory --------------------------------------------------------------------
@@ -188,8 +184,8 @@ def _view(
         name=resident.name,
         sex=resident.sex,
         birth_date=resident.birth_date,
-        id_number=resident.id_number if reveal else rules.mask_id_number(resident.id_number),
-        phone=(resident.phone if reveal else rules.mask_phone(resident.phone)) if resident.phone else None,
+        id_number=resident.id_number if reveal else masking.mask_id_number(resident.id_number),
+        phone=(resident.phone if reveal else masking.mask_phone(resident.phone)) if resident.phone else None,
         address=resident.address,
         consent_version=resident.consent_version,
         consent_at=resident.consent_at,
@@ -204,7 +200,7 @@ def _current_contracts(today: date) -> Select[Contract, Practitioner, Institutio
         select(Contract, Practitioner, Institution)
         .join(Practitioner, Practitioner.id == Contract.practitioner_id)
         .join(Institution, Institution.id == Contract.institution_id)
-        .where(Contract.status == rules.ContractStatus.ACTIVE, Contract.expires_on >= today)
+        .where(Contract.current_on(today))
     )
 
 
@@ -276,7 +272,7 @@ def _visible_to(actor: Actor, today: date) -> Any:
     signed_here = (
         select(Contract.resident_id)
         .where(Contract.institution_id == actor.institution_id)
-        .where(Contract.status == rules.ContractStatus.ACTIVE, Contract.expires_on >= today)
+        .where(Contract.current_on(today))
     )
     return or_(
         visible, Resident.id.in_(signed_here), Resident.registered_by_institution_id == actor.institution_id
@@ -299,7 +295,7 @@ async def list_residents(
         actor,
         "resident.list",
         at=now,
-        detail={"q": rules.mask_text(q) if q else None, "resident_ids": [r.id for r in page.items]},
+        detail={"q": masking.mask_text(q) if q else None, "resident_ids": [r.id for r in page.items]},
     )
     return Page(items=[_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
 
@@ -403,7 +399,7 @@ async def sign_contract(
     await session.execute(
         update(Contract)
         .where(Contract.resident_id == resident_id, Contract.status == rules.ContractStatus.ACTIVE)
-        .where(Contract.expires_on < today)
+        .where(not_(Contract.current_on(today)))
         .values(status=rules.ContractStatus.ENDED)
     )
     row = Contract(

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth import audit, policy
 from yilian.auth import service as auth_service
 from yilian.auth.policy import Actor, Role
-from yilian.directory import rules, service
+from yilian.core.paging import Page
+from yilian.directory import service
 from yilian.directory.models import (
     Consortium,
     Contract,
@@ -27,7 +28,6 @@ from yilian.directory.models import (
     Membership,
     Practitioner,
 )
-from yilian.pagination import Page
 
 STAFF_LIMIT = 500  # an institution's staff on one page; the largest demo hospital has far fewer
 
@@ -111,9 +111,7 @@ async def _count_signed(
     institution_id: int | None = None,
     practitioner_id: int | None = None,
 ) -> int:
-    query = select(func.count(Contract.id)).where(
-        Contract.status == rules.ContractStatus.ACTIVE, Contract.expires_on >= today
-    )
+    query = select(func.count(Contract.id)).where(Contract.current_on(today))
     if institution_id is not None:
         query = query.where(Contract.institution_id == institution_id)
     if practitioner_id is not None:

@@ -17,12 +17,12 @@ from sqlalchemy import event, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import yilian.models
-from yilian.db import UTCDateTime
+import yilian.migrations.tables
+from yilian.core.tables import UTCDateTime
 from yilian.migrations.runner import ensure_sqlite_directory
 
 config = context.config
-target_metadata = yilian.models.Base.metadata
+target_metadata = yilian.migrations.tables.Base.metadata
 
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)

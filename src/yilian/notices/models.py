@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
 
 
 class Notice(Base):

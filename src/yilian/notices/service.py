@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Actor, Role
-from yilian.db import after_commit
-from yilian.errors import NotFound
-from yilian.i18n import N_
+from yilian.core.db import after_commit
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
 from yilian.notices.broker import broker
 from yilian.notices.models import Notice
-from yilian.pagination import Page, fetch_page
 
 
 def users_with_role(role: Role, institution_ids: Collection[int]) -> Select[int]:

@@ -13,7 +13,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
-from yilian.db import Database
+from yilian.core.db import Database
 from yilian.notices import service
 from yilian.notices.broker import broker
 from yilian.notices.models import Notice

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor
-from yilian.errors import NotFound
-from yilian.i18n import N_
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
 from yilian.referrals import rules, service
-from yilian.referrals.errors import AttachmentRefused, AttachmentTooLarge, InvalidTransition
+from yilian.referrals.errors import AttachmentRefused, AttachmentTooLarge, InvalidReferralMove
 from yilian.referrals.models import ReferralAttachment
 from yilian.referrals.rules import FINAL, Status
 
@@ -49,7 +49,7 @@ async def add_attachment(
     side = await service.side_of(session, referral, actor)
     audit.require(side is not None, actor, "referral.attach", at=now, resident_id=referral.resident_id)
     if Status(referral.status) in FINAL:
-        raise InvalidTransition(status=referral.status, action="attach")
+        raise InvalidReferralMove(status=referral.status, action="attach")
     name = _clean_name(filename)
     why = rules.attachment_refusal(name, declared_type, content)
     if why == "too_large":

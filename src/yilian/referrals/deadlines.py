@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
+from yilian.core.errors import InvalidTransition
 from yilian.referrals import notify, rules
-from yilian.referrals.errors import InvalidTransition
 from yilian.referrals.models import Referral
 from yilian.referrals.rules import Action, Side, Status
 from yilian.referrals.service import event, move

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from yilian.errors import Conflict, DomainError, Unprocessable
-from yilian.i18n import N_
+from yilian.core.errors import Conflict, DomainError, InvalidTransition, Unprocessable
+from yilian.core.i18n import N_
 from yilian.referrals import words
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-    title = N_("Not possible now")
-    message = N_("This referral is “%(status)s”: “%(action)s” is not possible now.")
-    translated_params = ("status", "action")
-
-    def __init__(self, *, status: str, action: str) -> None:
-        super().__init__(status=words.STATUS.get(status, status), action=words.ACTION.get(action, action))
+class InvalidReferralMove(InvalidTransition):
+    record = N_("referral")
+    status_words, action_words = words.STATUS, words.ACTION
 
 
-class InvalidTaskMove(Conflict):
-    code = "invalid_transition"
-    title = N_("Not possible now")
-    message = N_("This follow-up task is “%(status)s”: it cannot be marked “%(action)s” now.")
-    translated_params = ("status", "action")
-
-    def __init__(self, *, status: str, action: str) -> None:
-        super().__init__(status=words.TASK.get(status, status), action=words.TASK.get(action, action))
-
-
-class NotSignedHere(Unprocessable):
-    code = "not_signed_resident"
-    title = N_("Not a signed resident")
-    message = N_("A family doctor refers up only residents with an active contract at the centre.")
+class InvalidTaskMove(InvalidTransition):
+    record = N_("follow-up task")
+    status_words = action_words = words.TASK
 
 
 class BadTarget(Unprocessable):

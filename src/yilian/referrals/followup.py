@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
-from yilian.clock import local_today
+from yilian.core.clock import local_today
+from yilian.core.errors import Forbidden, NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page
 from yilian.directory.models import Resident
-from yilian.errors import Forbidden, NotFound
-from yilian.i18n import N_
-from yilian.pagination import Page
 from yilian.referrals import rules
 from yilian.referrals.errors import InvalidTaskMove
 from yilian.referrals.models import FollowUpItem, FollowUpTask, Referral

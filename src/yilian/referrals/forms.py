@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from yilian.errors import Unprocessable
-from yilian.i18n import N_
+from yilian.core.errors import Unprocessable
+from yilian.core.i18n import N_
 from yilian.referrals import icd10
 from yilian.referrals.schemas import Diagnosis, Medication, PlanItemIn
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
 
 # A down-referral that continues a discharge and has not been withdrawn (referrals.discharges).
 FROM_ADMISSION = text("admission_request_id IS NOT NULL AND status <> 'cancelled'")

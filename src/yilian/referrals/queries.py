@@ -14,10 +14,10 @@ from sqlalchemy.orm import aliased
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
-from yilian.clock import local_today
+from yilian.core.clock import local_today
+from yilian.core.paging import Page
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
-from yilian.pagination import Page
 from yilian.referrals import discharges, followup, rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
 from yilian.referrals.rules import Direction, Status

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
-from yilian.directory.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK
 from yilian.referrals.rules import Action, Direction, Service, Status, Urgency
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
 from yilian.directory import service as directory
+from yilian.directory.errors import NotSignedResident
 from yilian.directory.models import Contract, Department, Institution, Practitioner
-from yilian.directory.rules import ContractStatus
-from yilian.errors import NotFound
-from yilian.i18n import N_
 from yilian.referrals import discharges, followup, notify, rules
-from yilian.referrals.errors import BadTarget, InvalidTransition, MissingDetail, NotSignedHere
+from yilian.referrals.errors import BadTarget, InvalidReferralMove, MissingDetail
 from yilian.referrals.models import FollowUpItem, Referral, ReferralEvent
 from yilian.referrals.rules import Action, Direction, Parties, Side, Status
 from yilian.referrals.schemas import ActionIn, ReferralIn
@@ -90,7 +90,7 @@ async def create_referral(
 ) -> Referral:
     """A draft referral (submitted at once with `data.submit`) from the actor's institution.
 
-    Up from a centre: only a resident signed there (NotSignedHere). Down: a resident the
+    Up from a centre: only a resident signed there (NotSignedResident). Down: a resident the
     hospital has business with, continuing one of its discharges if `data.admission_request_id`
     says so (see referrals.discharges). 403 for a role that does not refer for its institution.
     """
@@ -110,13 +110,12 @@ async def create_referral(
             select(Contract.id).where(
                 Contract.resident_id == data.resident_id,
                 Contract.institution_id == origin.id,
-                Contract.status == ContractStatus.ACTIVE,
-                Contract.expires_on >= today,
+                Contract.current_on(today),
             )
         )
         if signed is None:
             raise audit.keep_on_refusal(
-                NotSignedHere(),
+                NotSignedResident(),
                 audit.event(actor, "referral.create", at=now, resident_id=data.resident_id, outcome="denied"),
             )
     if data.plan and data.direction is Direction.UP:
@@ -221,7 +220,7 @@ async def move(
     note: str = "",
     **values: Any,
 ) -> Status:
-    """The compare-and-swap: from the status we read to the table's next one, or InvalidTransition
+    """The compare-and-swap: from the status we read to the table's next one, or InvalidReferralMove
     (someone else moved it first, or the table has no such move) with nothing changed."""
     before = Status(referral.status)
     after = rules.next_status(Direction(referral.direction), before, action, side)
@@ -235,7 +234,7 @@ async def move(
             .execution_options(synchronize_session="fetch")
         )
     if moved is None or after is None:
-        raise InvalidTransition(status=before.value, action=action.value)
+        raise InvalidReferralMove(status=before.value, action=action.value)
     event(session, referral, action.value, before, after, actor=actor, now=now, note=note)
     return after
 
@@ -251,7 +250,7 @@ async def act(
     audit.require(side is not None, actor, name, at=now, resident_id=referral.resident_id)
     mover = rules.mover(Direction(referral.direction), Status(referral.status), action)
     if mover is None or mover is Side.SYSTEM:
-        raise InvalidTransition(status=referral.status, action=action.value)
+        raise InvalidReferralMove(status=referral.status, action=action.value)
     audit.require(mover is side, actor, name, at=now, resident_id=referral.resident_id)
     await MOVES[action](session, referral, body, actor, now)
     audit.record(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from yilian.i18n import N_
+from yilian.core.i18n import N_
 
 STATUS: Final = {
     "draft": N_("Draft"),

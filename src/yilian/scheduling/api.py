@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 
-from yilian import idempotency
-from yilian.directory.schemas import PageOut
+from yilian.core import idempotency
+from yilian.core.schemas import PageOut
 from yilian.scheduling import desk, queries, service
 from yilian.scheduling.schemas import (
     AppointmentIn,

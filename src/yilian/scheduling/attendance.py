@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor
-from yilian.errors import Conflict, NotFound
-from yilian.i18n import N_
+from yilian.core.errors import Conflict, NotFound
+from yilian.core.i18n import N_
 from yilian.scheduling import queries
-from yilian.scheduling.errors import InvalidTransition
+from yilian.scheduling.errors import InvalidAppointmentMove
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
@@ -102,7 +102,7 @@ async def _attendance(
         status = (
             await session.scalar(select(Appointment.status).where(Appointment.id == appointment_id)) or status
         )
-        verb = "checked in" if outcome is AppointmentStatus.CHECKED_IN else "marked as a no-show"
-        raise InvalidTransition(status=status, action=verb)
+        verb = "check_in" if outcome is AppointmentStatus.CHECKED_IN else "no_show"
+        raise InvalidAppointmentMove(status=status, action=verb)
     audit.record(session, actor, action, at=now, resident_id=resident_id)
     return outcome.value

@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
-from yilian.errors import DomainError, Forbidden, NotFound
-from yilian.i18n import N_
+from yilian.core.errors import DomainError, Forbidden, NotFound
+from yilian.core.i18n import N_
+from yilian.directory.errors import NotSignedResident
 from yilian.scheduling import rules
-from yilian.scheduling.errors import BookingClosed, NotSignedResident, SlotUnavailable
+from yilian.scheduling.errors import BookingClosed, SlotUnavailable
 from yilian.scheduling.rules import Pool
 
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores an instant in SQLite

@@ -5,7 +5,7 @@ plain asyncpg connection, on SQLite through the batching writer thread. What a b
 request costs the server is measured in docs/performance.md (issue 4's storm).
 
 A (session, pool) the database found full is remembered for a second, and bookings for it
-are refused without asking again (web/sold_out.py answers them before the framework).
+are refused without asking again (sold_out.py answers them before the framework).
 Whoever frees a slot in this process (a cancellation, the release job) forgets it at once;
 other processes see the freed slot within the second.
 """
@@ -20,10 +20,10 @@ from datetime import date, datetime
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian import idempotency
 from yilian.auth.policy import Actor
-from yilian.db import Database, after_commit
-from yilian.errors import DomainError
+from yilian.core import idempotency
+from yilian.core.db import Database, after_commit
+from yilian.core.errors import DomainError
 from yilian.scheduling.booking import (
     ANSWERED,
     PG_BOOK,

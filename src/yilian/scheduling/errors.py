@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from yilian.errors import Conflict, DomainError, Forbidden, Unprocessable
-from yilian.i18n import N_
+from typing import Final
+
+from yilian.core.errors import Conflict, DomainError, InvalidTransition, Unprocessable
+from yilian.core.i18n import N_
 
 
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
     title = N_("No slot left")
     message = N_("No free slot is left in this session for this booking channel.")
-
-
-class NotSignedResident(Forbidden):
-    code = "not_signed_resident"
-    title = N_("Not a signed resident")
-    message = N_("Kept community slots are only for residents with an active contract at your centre.")
 
 
 class AlreadyBooked(Conflict):
@@ -37,10 +33,30 @@ class CancelClosed(Conflict):
     message = N_("Appointments can be cancelled until %(until)s.")
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-    title = N_("Not possible now")
-    message = N_("This appointment is %(status)s; it cannot be %(action)s.")
+STATUS_WORDS: Final = {
+    "booked": N_("Booked"),
+    "cancelled": N_("Cancelled"),
+    "checked_in": N_("Checked in"),
+    "no_show": N_("Did not come"),
+    "open": N_("Open"),
+    "stopped": N_("Stopped"),
+}
+ACTION_WORDS: Final = {
+    "cancel": N_("Cancel"),
+    "check_in": N_("Check in"),
+    "no_show": N_("Did not come"),
+    "stop": N_("Stop the session"),
+}
+
+
+class InvalidAppointmentMove(InvalidTransition):
+    record = N_("appointment")
+    status_words, action_words = STATUS_WORDS, ACTION_WORDS
+
+
+class InvalidSessionMove(InvalidTransition):
+    record = N_("clinic session")
+    status_words, action_words = STATUS_WORDS, ACTION_WORDS
 
 
 class PatientMismatch(Unprocessable):
@@ -54,8 +70,8 @@ __all__ = [
     "BookingClosed",
     "CancelClosed",
     "DomainError",
-    "InvalidTransition",
-    "NotSignedResident",
+    "InvalidAppointmentMove",
+    "InvalidSessionMove",
     "PatientMismatch",
     "SlotUnavailable",
 ]

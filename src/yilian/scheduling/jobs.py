@@ -3,6 +3,8 @@
 - generate_sessions: sessions and numbered slots from the weekly templates, some weeks ahead
 - release_kept_slots: at the release time, unused kept slots become public (once per session)
 - adjust_shares: weekly, each practitioner's kept share moves within its bounds by use
+
+JOBS lists them for the runner (yilian.core.jobs), each in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yilian.core.jobs import Counts, Job, Tick
 from yilian.scheduling import desk, rules
 from yilian.scheduling.models import (
     Appointment,
@@ -294,3 +297,26 @@ async def _own_policy(
     session.add(own)
     await session.flush()
     return own
+
+
+async def _generate(session: AsyncSession, tick: Tick) -> Counts:
+    return {"sessions made": await generate_sessions(session, today=tick.today, zone=tick.zone)}
+
+
+async def _release(session: AsyncSession, tick: Tick) -> Counts:
+    released = await release_kept_slots(session, now=tick.now)
+    return {"kept slots released": sum(released.values()), "sessions": len(released)}
+
+
+async def _adjust(session: AsyncSession, tick: Tick) -> Counts:
+    monday = rules.week_start(tick.today)
+    if await session.scalar(select(func.count()).where(ShareAdjustment.week_start == monday)):
+        return {"share adjustments": 0}
+    return {"share adjustments": len(await adjust_shares(session, week_start=monday, now=tick.now))}
+
+
+JOBS = (
+    Job("scheduling.generate_sessions", _generate),
+    Job("scheduling.release_kept_slots", _release),
+    Job("scheduling.adjust_shares", _adjust),
+)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yilian.db import Base, UTCDateTime
+from yilian.core.tables import Base, UTCDateTime
 
 LIVE = text("status <> 'cancelled'")
 

@@ -20,15 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.core.errors import NotFound, Unprocessable
+from yilian.core.i18n import N_
 from yilian.directory.models import Department, Institution, Practitioner
-from yilian.errors import NotFound, Unprocessable
-from yilian.i18n import N_
 from yilian.scheduling import queries, rules
 from yilian.scheduling.models import (
     ClinicTemplate,
     QuotaPolicy,
 )
-from yilian.scheduling.reports import AdjustmentLine, WeekUse, adjustment_report, monday_of, weekly_use
+from yilian.scheduling.reports import AdjustmentLine, WeekUse, adjustment_report, weekly_use
 
 REPORT_WEEKS = 4  # the adjustment report shows the last four weekly runs
 USE_WEEKS = 8  # the chart: eight weeks back ...
@@ -300,7 +300,7 @@ async def clinic_overview(
     if institution is None:
         raise NotFound(what=N_("Institution"), id=institution_id)
     templates = await list_templates(session, institution_id=institution_id)
-    monday = monday_of(today)
+    monday = rules.week_start(today)
     sessions = await queries.list_sessions(
         session,
         actor=actor,

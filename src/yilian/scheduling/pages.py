@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yilian.auth.policy import Actor
-from yilian.db import Database
-from yilian.errors import DomainError
+from yilian.core.db import Database
+from yilian.core.errors import DomainError
 from yilian.scheduling import attendance, office, queries, service
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
 from yilian.web.templating import render

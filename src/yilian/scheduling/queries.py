@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
 from yilian.directory.service import ResidentView
-from yilian.errors import NotFound
-from yilian.i18n import N_
-from yilian.pagination import Page
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SlotStatus
 

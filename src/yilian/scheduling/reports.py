@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.directory.models import Department, Practitioner
+from yilian.scheduling import rules
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
@@ -98,10 +99,6 @@ class WeekUse:
     no_shows: int
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 async def weekly_use(
     session: AsyncSession,
     *,
@@ -114,7 +111,7 @@ async def weekly_use(
     """Per week, oldest first: the `weeks` weeks up to and including this one, and `ahead` weeks
     after it. One aggregate query per source (sessions, appointments, releases), grouped by day
     in the database and summed into weeks here."""
-    first = monday_of(today) - timedelta(weeks=weeks - 1)
+    first = rules.week_start(today) - timedelta(weeks=weeks - 1)
     starts = [first + timedelta(weeks=i) for i in range(weeks + ahead)]
     end = starts[-1] + timedelta(weeks=1) if starts else first
     where = [
@@ -149,12 +146,12 @@ async def weekly_use(
     )
     totals: dict[date, list[int]] = {start: [0, 0, 0, 0, 0] for start in starts}
     for day, kept in offered:
-        totals[monday_of(day)][0] += int(kept or 0)
+        totals[rules.week_start(day)][0] += int(kept or 0)
     for day, kept_booked, public_booked, no_shows in booked:
-        week = totals[monday_of(day)]
+        week = totals[rules.week_start(day)]
         week[1] += int(kept_booked or 0)
         week[3] += int(public_booked or 0)
         week[4] += int(no_shows or 0)
     for day, count in released:
-        totals[monday_of(day)][2] += int(count or 0)
+        totals[rules.week_start(day)][2] += int(count or 0)
     return [WeekUse(start, *totals[start]) for start in starts]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final, Protocol, TypeVar
 
-from yilian.i18n import N_
+from yilian.core.i18n import N_
 
 BASIS: Final = 10_000
 DEFAULT_SHARE: Final = 2_000  # 20%: 30 slots → 6 kept (seed 003)
@@ -57,6 +57,11 @@ class AppointmentStatus(StrEnum):
     CANCELLED = "cancelled"
     CHECKED_IN = "checked_in"
     NO_SHOW = "no_show"
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week: share adjustments and the weekly use count by it."""
+    return day - timedelta(days=day.weekday())
 
 
 def kept_count(slot_count: int, share: int) -> int:

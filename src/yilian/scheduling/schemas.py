@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yilian.directory.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 

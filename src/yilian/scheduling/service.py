@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.directory.models import Practitioner
-from yilian.errors import NotFound
-from yilian.i18n import N_
 from yilian.notices import service as notices
 from yilian.scheduling import booking, desk
-from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidTransition
+from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidAppointmentMove, InvalidSessionMove
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
 
@@ -139,7 +139,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
         .returning(Appointment.slot_id)
     )
     if cancelled is None:
-        raise InvalidTransition(status=appointment.status, action="cancelled")
+        raise InvalidAppointmentMove(status=appointment.status, action="cancel")
     desk.forget_after_commit(session, {appointment.session_id})
     # Once a session's kept slots are released, a kept slot given back goes to the public too.
     pool_after = (
@@ -187,7 +187,7 @@ async def stop_session(
         .returning(ClinicSession.id)
     )
     if stopped is None:
-        raise InvalidTransition(status=clinic.status, action="stopped")
+        raise InvalidSessionMove(status=clinic.status, action="stop")
     cancelled = (
         await session.execute(
             update(Appointment)

@@ -16,10 +16,10 @@ from pydantic import AwareDatetime, BeforeValidator
 from yilian.auth import service as auth
 from yilian.auth.policy import Actor
 from yilian.auth.tokens import TokenCache
-from yilian.clock import Clock, local_today
 from yilian.config import Settings
-from yilian.db import Database
-from yilian.errors import CsrfFailed, NotAuthenticated
+from yilian.core.clock import Clock, local_today
+from yilian.core.db import Database
+from yilian.core.errors import CsrfFailed, NotAuthenticated
 
 SESSION_COOKIE: Final = "yl_session"
 CSRF_HEADER: Final = "x-csrf-token"

@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from yilian.errors import DomainError, NotAuthenticated
-from yilian.i18n import N_, gettext
+from yilian.core.errors import DomainError, NotAuthenticated
+from yilian.core.i18n import N_, gettext
 from yilian.web.templating import render
 
 log = logging.getLogger(__name__)

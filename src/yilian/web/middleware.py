@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yilian.i18n import negotiate
+from yilian.core.i18n import negotiate
 
 access_log = logging.getLogger("yilian.access")
 CSRF_COOKIE: Final = "yl_csrf"

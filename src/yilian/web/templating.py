@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from yilian.i18n import gettext, translations
+from yilian.core.i18n import gettext, translations
 from yilian.web.deps import state
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

@@ -2,7 +2,8 @@
 
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
-from yilian.db import Base
+from yilian.core.idempotency import IdempotencyRecord
+from yilian.core.tables import Base
 from yilian.directory.models import (
     Consortium,
     Contract,
@@ -12,7 +13,6 @@ from yilian.directory.models import (
     Practitioner,
     Resident,
 )
-from yilian.idempotency import IdempotencyRecord
 from yilian.notices.models import Notice
 from yilian.referrals.models import (
     FollowUpItem,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from yilian.i18n import N_, gettext
+from yilian.core.i18n import N_, gettext
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,18 +55,6 @@ class NotAuthenticated(DomainError):
     message = N_("Please sign in first.")
 
 
-class InvalidCredentials(DomainError):
-    code, status = "invalid_credentials", 401
-    title = N_("Sign-in failed")
-    message = N_("The username or password is wrong.")
-
-
-class AccountLocked(DomainError):
-    code, status = "account_locked", 423
-    title = N_("Account locked")
-    message = N_("Too many failed sign-ins: the account is locked until %(until)s.")
-
-
 class CsrfFailed(DomainError):
     code, status = "csrf_failed", 403
     title = N_("Form expired")
@@ -91,31 +79,29 @@ class Conflict(DomainError):
     title = N_("Conflict")
 
 
-class DuplicateIdNumber(Conflict):
-    code = "duplicate_id_number"
-    title = N_("Resident already registered")
-    message = N_("A resident with this ID number is already registered.")
+class InvalidTransition(Conflict):
+    """A move that the record's transition table does not allow from its status now.
 
+    One class for every record (catch this one); each domain names the record and how its
+    statuses and actions read (`record`, `status_words`, `action_words`) in a subclass.
+    """
 
-class ContractExists(Conflict):
-    code = "contract_exists"
-    title = N_("Already signed")
-    message = N_("This resident already has an active family-doctor contract.")
+    code = "invalid_transition"
+    title = N_("Not possible now")
+    message = N_("This %(record)s is “%(status)s”: “%(action)s” is not possible now.")
+    translated_params = ("record", "status", "action")
+    record: ClassVar[str] = N_("record")
+    status_words: ClassVar[Mapping[str, str]] = {}
+    action_words: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, *, status: str, action: str) -> None:
+        super().__init__(
+            record=self.record,
+            status=self.status_words.get(status, status),
+            action=self.action_words.get(action, action),
+        )
 
 
 class Unprocessable(DomainError):
     code, status = "unprocessable", 422
     title = N_("Invalid request")
-
-
-class InvalidIdNumber(Unprocessable):
-    code = "invalid_id_number"
-    title = N_("Invalid resident ID number")
-    message = N_("The resident ID number is not valid: %(reason)s.")
-    translated_params = ("reason",)
-
-
-class ConsentMissing(Unprocessable):
-    code = "consent_missing"
-    title = N_("Consent missing")
-    message = N_("The resident's consent to process health data must be recorded first.")

@@ -16,9 +16,9 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yilian.db import Base, UTCDateTime
-from yilian.errors import Unprocessable
-from yilian.i18n import N_
+from yilian.core.errors import Unprocessable
+from yilian.core.i18n import N_
+from yilian.core.tables import Base, UTCDateTime
 
 MAX_KEY = 128  # characters of an Idempotency-Key
 

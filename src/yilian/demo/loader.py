@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth.models import User, UserRole
 from yilian.auth.passwords import hash_password
 from yilian.auth.policy import Role
-from yilian.clock import local_today
-from yilian.demo_admissions import load_admissions
-from yilian.demo_clinics import load_clinics
-from yilian.demo_data import (
+from yilian.core.clock import local_today
+from yilian.demo.admissions import load_admissions
+from yilian.demo.clinics import load_clinics
+from yilian.demo.directory import (
     CONSORTIA,
     DEPARTMENTS,
     INSTITUTIONS,

@@ -16,7 +16,7 @@ from yilian.admissions import rules, tags
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import BedStatus, RequestStatus, Urgency
 from yilian.auth.models import User
-from yilian.demo_data import EIGHTH, SIXTH, TIANLIN
+from yilian.demo.directory import EIGHTH, SIXTH, TIANLIN
 from yilian.directory.models import Consortium, Contract, Department, Institution, Membership, Resident
 
 SIXTH_WARD: Final = "骨科一病区"

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from yilian.directory.rules import mask_text
+from yilian.core.masking import mask_text
 
 _installed = False
 _plain = logging.Formatter()

@@ -8,7 +8,7 @@ from typing import Final
 
 from babel.support import NullTranslations, Translations
 
-LOCALE_DIR: Final = Path(__file__).parent / "web" / "locale"
+LOCALE_DIR: Final = Path(__file__).parent.parent / "web" / "locale"
 DEFAULT_LOCALE: Final = "zh_Hans"
 LOCALES: Final = ("zh_Hans", "en")
 

@@ -18,8 +18,8 @@ from typing import Final
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yilian import idempotency
-from yilian.errors import Forbidden
+from yilian.core import idempotency
+from yilian.core.errors import Forbidden
 from yilian.scheduling import booking, desk
 from yilian.scheduling.errors import SlotUnavailable
 from yilian.scheduling.schemas import AppointmentIn

@@ -1,0 +1,3 @@
+"""Referrals: who may refer, answer and follow up."""
+
+from __future__ import annotations

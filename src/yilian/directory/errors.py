@@ -1,0 +1,46 @@
+"""Directory refusals, each with a stable code."""
+
+from __future__ import annotations
+
+from yilian.core.errors import Conflict, Forbidden, Unprocessable
+from yilian.core.i18n import N_
+
+
+class DuplicateIdNumber(Conflict):
+    code = "duplicate_id_number"
+    title = N_("Resident already registered")
+    message = N_("A resident with this ID number is already registered.")
+
+
+class ContractExists(Conflict):
+    code = "contract_exists"
+    title = N_("Already signed")
+    message = N_("This resident already has an active family-doctor contract.")
+
+
+class InvalidIdNumber(Unprocessable):
+    code = "invalid_id_number"
+    title = N_("Invalid resident ID number")
+    message = N_("The resident ID number is not valid: %(reason)s.")
+    translated_params = ("reason",)
+
+
+class ConsentMissing(Unprocessable):
+    code = "consent_missing"
+    title = N_("Consent missing")
+    message = N_("The resident's consent to process health data must be recorded first.")
+
+
+class InvalidPhone(Unprocessable):
+    code = "invalid_phone"
+    title = N_("Invalid phone number")
+    message = N_("The phone number is not a mainland mobile or landline number.")
+
+
+class NotSignedResident(Forbidden):
+    """403 wherever it is refused (booking a kept slot, referring up): the contract is the care
+    relationship that entitles a family doctor to act for the resident, and it is missing."""
+
+    code = "not_signed_resident"
+    title = N_("Not a signed resident")
+    message = N_("Only residents with an active family-doctor contract at your centre.")
