@@ -56,7 +56,7 @@ async def test_a_refused_move_names_the_status_and_the_button_in_words(api: Api,
     assert (await doctor.post(f"/api/v1/follow-up-tasks/{task}/done")).status_code == 200
     twice = await doctor.post(f"/api/v1/follow-up-tasks/{task}/missed")
     assert (twice.status_code, twice.json()["code"]) == (409, "invalid_transition")
-    assert twice.json()["detail"] == "该随访任务当前为“已完成”，现在不能标记为“未完成”。"
+    assert twice.json()["detail"] == "该随访任务当前状态为“已完成”，现在不能执行“未完成”。"
 
 
 def test_every_status_and_move_has_its_words() -> None:
