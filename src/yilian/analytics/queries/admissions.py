@@ -64,14 +64,7 @@ async def month_stats(
         policy.may_see_admission_stats(actor, institution_id, consortia), actor, "admission.stats", at=now
     )
     start, end = month_bounds(month)
-    rows = (
-        await session.execute(
-            select(AdmissionRequest, Ward.boost_days, Department.name)
-            .join(Ward, Ward.id == AdmissionRequest.ward_id)
-            .join(Department, Department.id == AdmissionRequest.department_id)
-            .where(AdmissionRequest.institution_id == institution_id, AdmissionRequest.requested_at < end)
-        )
-    ).all()
+    rows = await _requests_before(session, institution_id, end)
     names = {r.department_id: name for r, _, name in rows}
     by_ward: dict[int, list[AdmissionRequest]] = defaultdict(list)
     boosts: dict[int, int] = {}
@@ -115,6 +108,19 @@ async def month_stats(
         session, actor, "admission.stats", at=now, detail={"institution_id": institution_id, "month": month}
     )
     return result
+
+
+async def _requests_before(
+    session: AsyncSession, institution_id: int, end: datetime
+) -> list[tuple[AdmissionRequest, int, str]]:
+    """The hospital's requests made before `end`, each with its ward's boost and department's name."""
+    rows = await session.execute(
+        select(AdmissionRequest, Ward.boost_days, Department.name)
+        .join(Ward, Ward.id == AdmissionRequest.ward_id)
+        .join(Department, Department.id == AdmissionRequest.department_id)
+        .where(AdmissionRequest.institution_id == institution_id, AdmissionRequest.requested_at < end)
+    )
+    return [(request, int(boost), str(name)) for request, boost, name in rows]
 
 
 # --- the statistics page ---------------------------------------------------------------------------
