@@ -366,24 +366,6 @@ BOOKING_PAGE_CASES = [
         variant="own",
         call=submit("/appointments/{own_page_appointment}/cancel"),
     ),
-    page("/clinic", frozenset({"clinic.sixth"})),
-    page(
-        "/clinic/policies/{practitioner_id}",
-        frozenset({"clinic.sixth"}),
-        variant="own",
-        call=submit(
-            "/clinic/policies/{expert_id}", lambda o: {"share": "20", "min_share": "10", "max_share": "20"}
-        ),
-    ),
-    page(
-        "/clinic/policies/{practitioner_id}",
-        frozenset(),
-        variant="other",
-        call=submit(
-            "/clinic/policies/{stranger_expert}",
-            lambda o: {"share": "20", "min_share": "10", "max_share": "20"},
-        ),
-    ),
     page(
         "/clinic/sessions/{session_id}", frozenset({"clinic.sixth"}), target="/clinic/sessions/{page_session}"
     ),
@@ -492,7 +474,6 @@ REFERRAL_CASES = [
         frozenset({"fd.tianlin"}),
         ok=201,
     ),
-    Case("GET", "/api/v1/referral-stats/monthly", get("/api/v1/referral-stats/monthly"), ADMINS),
     Case("GET", "/api/v1/icd10", get("/api/v1/icd10?q=I10"), SIGNED_IN),
     Case("GET", "/api/v1/events", events("/api/v1/events"), SIGNED_IN),  # each its own notices
 ]
@@ -511,7 +492,6 @@ def submit_file(path: str) -> Call:
 
 REFERRAL_PAGE_CASES = [
     page("/referrals", SIGNED_IN),  # each its own worklist (empty for most)
-    page("/referrals/stats", ADMINS),
     page("/referrals/new", SIGNED_IN),  # the form; creating is checked on POST
     page(
         "/referrals",
@@ -636,17 +616,10 @@ ADMISSION_CASES = [
         post("/api/v1/bed-offers/{offer}/accept"),
         SIXTH_ADMISSIONS,
     ),
-    Case(
-        "GET",
-        "/api/v1/admission-stats",
-        get("/api/v1/admission-stats?institution_id={hospital}&month=2026-11"),
-        SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"},
-    ),
 ]
 ADMISSION_PAGE_CASES = [
     page("/admissions", SIGNED_IN),  # each sees the requests it follows (none for most)
     page("/admissions/wards/{ward_id}", SIXTH_STAFF, target="/admissions/wards/{ward}"),
-    page("/admissions/stats", SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"}),  # the office: its own hospital
     page(
         "/admissions/requests/{request_id}",
         SIXTH_STAFF | {"fd.tianlin"},
@@ -735,6 +708,35 @@ ADMISSION_PAGE_CASES = [
         call=submit("/admissions/requests/{page_cancel}/cancel", lambda o: {"reason": "已转他院"}),
     ),
 ]
+ANALYTICS_CASES = [
+    page("/clinic", frozenset({"clinic.sixth"})),
+    page(
+        "/clinic/policies/{practitioner_id}",
+        frozenset({"clinic.sixth"}),
+        variant="own",
+        call=submit(
+            "/clinic/policies/{expert_id}", lambda o: {"share": "20", "min_share": "10", "max_share": "20"}
+        ),
+    ),
+    page(
+        "/clinic/policies/{practitioner_id}",
+        frozenset(),
+        variant="other",
+        call=submit(
+            "/clinic/policies/{stranger_expert}",
+            lambda o: {"share": "20", "min_share": "10", "max_share": "20"},
+        ),
+    ),
+    Case(
+        "GET",
+        "/api/v1/admission-stats",
+        get("/api/v1/admission-stats?institution_id={hospital}&month=2026-11"),
+        SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"},
+    ),
+    page("/admissions/stats", SIXTH_ADMISSIONS | {"admin.xuhui", "sysadmin"}),  # the office: its own hospital
+    Case("GET", "/api/v1/referral-stats/monthly", get("/api/v1/referral-stats/monthly"), ADMINS),
+    page("/referrals/stats", ADMINS),
+]
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -745,6 +747,7 @@ CASES = (
     + REFERRAL_PAGE_CASES
     + ADMISSION_CASES
     + ADMISSION_PAGE_CASES
+    + ANALYTICS_CASES
 )
 
 

@@ -17,6 +17,8 @@ from yilian import __version__
 from yilian.admissions import api as admissions_api
 from yilian.admissions import jobs as admissions_jobs
 from yilian.admissions import pages as admissions_pages
+from yilian.analytics import api as analytics_api
+from yilian.analytics import pages as analytics_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.service import LoginPolicy
@@ -101,8 +103,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         notices_api.router,
         referrals_api.router,
         admissions_api.router,
+        analytics_api.router,
         auth_pages.router,
         directory_pages.router,
+        # before referrals' and admissions' pages: /referrals/stats is not /referrals/{referral_id}
+        analytics_pages.router,
         scheduling_pages.router,
         referrals_pages.router,
         admissions_pages.router,

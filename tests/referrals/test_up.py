@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from tests.factories import institution
-from tests.fixtures_app import Api, SettableClock
+from tests.fixtures_app import Api
 from tests.referrals.conftest import EIGHTH, KANGJIAN, act, refer_up, up_body
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
@@ -140,18 +140,6 @@ async def test_outsiders_are_refused_and_the_attempt_audited(api: Api, app_db: D
     # The referral's list is each side's own: 康健 does not see 田林's.
     kangjian = await api.as_("fd.kangjian")
     assert (await kangjian.get("/api/v1/referrals")).json()["total"] == 0
-
-
-async def test_the_monthly_numbers_follow_the_app_clock(
-    api: Api, app_db: Database, clock: SettableClock
-) -> None:
-    doctor = await api.as_("fd.tianlin")
-    assert (await doctor.get("/api/v1/referral-stats/monthly")).status_code == 403
-    async with app_db.read() as session:
-        at = await session.scalar(
-            select(AuditEvent.at).where(AuditEvent.action == "referral.stats", AuditEvent.outcome == "denied")
-        )
-    assert at == clock.now
 
 
 async def test_a_family_doctor_refers_up_only_its_signed_residents(api: Api, app_db: Database) -> None:

@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.scheduling.conftest import SHANGHAI, make_clinic
+from yilian.analytics.queries import clinics
 from yilian.auth import service as auth_service
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
-from yilian.core.errors import DomainError, Forbidden, InvalidTransition
+from yilian.core.errors import Forbidden, InvalidTransition
 from yilian.directory.models import Contract, Institution, Practitioner
-from yilian.scheduling import attendance, jobs, office, reports, service
-from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy, SlotRelease
+from yilian.scheduling import attendance, jobs, office, service
+from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy
 
 TIANLIN = "田林社区卫生服务中心"
 FIRST_WEEK = date(2027, 3, 1)  # a Monday well after the demo's sessions: four weeks of our own
@@ -96,13 +97,13 @@ async def four_weeks_fully_booked(db: Database) -> tuple[int, list[ClinicSession
     return sessions[0].practitioner_id, sessions
 
 
-async def adjust(db: Database) -> list[reports.AdjustmentLine]:
+async def adjust(db: Database) -> list[clinics.AdjustmentLine]:
     async with db.transaction() as session:
         await jobs.adjust_shares(session, week_start=REPORT_WEEK, now=datetime.now(SHANGHAI))
     async with db.read() as session:
         sixth = await session.scalar(select(Institution.id).where(Institution.name == "上海市第六人民医院"))
         assert sixth is not None
-        return await reports.adjustment_report(session, institution_id=sixth, weeks=4)
+        return await clinics.adjustment_report(session, institution_id=sixth, weeks=4)
 
 
 @pytest.mark.parametrize(
@@ -203,77 +204,6 @@ async def test_a_pinned_share_is_left_alone_by_the_weekly_adjustment(demo_db: Da
     assert (policy.share, policy.pinned) == (1500, True)
 
 
-async def test_weekly_use_counts_equal_the_rows(demo_db: Database) -> None:
-    """Kept offered, kept booked, released, public booked and no-shows per week match the tables."""
-    cast = await actors(demo_db, "fd.tianlin", "reg.sixth", "clinic.sixth")
-    expert, sessions = await four_weeks_fully_booked(demo_db)
-    first = sessions[0]
-    # Week 1: one kept appointment cancelled, one public booking, a release, a no-show, a check-in.
-    async with demo_db.transaction() as session:
-        kept = (
-            await session.scalars(
-                select(Appointment.id).where(Appointment.session_id == first.id).order_by(Appointment.id)
-            )
-        ).all()
-        await service.cancel(
-            session, appointment_id=kept[0], actor=cast["fd.tianlin"], now=first.starts_at - timedelta(days=2)
-        )
-    async with demo_db.transaction() as session:
-        walk_in = (await signed_at_tianlin(demo_db, 7, until=REPORT_WEEK))[6]
-        await service.book(
-            session,
-            session_id=first.id,
-            resident_id=walk_in,
-            slot_number=None,
-            actor=cast["reg.sixth"],
-            now=first.public_opens_at,
-            today=first.date,
-        )
-    async with demo_db.transaction() as session:
-        released = await jobs.release_kept_slots(session, now=first.release_at)
-    assert released[first.id] == 1  # the cancelled kept slot
-    started = first.starts_at + timedelta(minutes=5)
-    async with demo_db.transaction() as session:
-        await attendance.mark_no_show(
-            session, appointment_id=kept[1], actor=cast["clinic.sixth"], now=started
-        )
-        await attendance.check_in(session, appointment_id=kept[2], actor=cast["clinic.sixth"], now=started)
-
-    async with demo_db.read() as session:
-        sixth = first.institution_id
-        use = await reports.weekly_use(
-            session, institution_id=sixth, weeks=5, today=REPORT_WEEK, practitioner_id=expert
-        )
-        everyone = await reports.weekly_use(session, institution_id=sixth, weeks=5, today=REPORT_WEEK)
-        rows = await session.execute(
-            select(ClinicSession.date, Appointment.pool, Appointment.status)
-            .join(ClinicSession, ClinicSession.id == Appointment.session_id)
-            .where(ClinicSession.institution_id == sixth, ClinicSession.date >= FIRST_WEEK)
-        )
-        appointments = rows.all()
-        releases = await session.scalar(
-            select(func.sum(SlotRelease.count))
-            .join(ClinicSession, ClinicSession.id == SlotRelease.session_id)
-            .where(ClinicSession.institution_id == sixth, ClinicSession.date >= FIRST_WEEK)
-        )
-    assert [w.week_start for w in use] == [FIRST_WEEK + timedelta(weeks=i) for i in range(5)]
-    assert [(w.kept_offered, w.kept_booked, w.released, w.public_booked, w.no_shows) for w in use] == [
-        (6, 5, 1, 1, 1),
-        (6, 6, 0, 0, 0),
-        (6, 6, 0, 0, 0),
-        (6, 6, 0, 0, 0),
-        (0, 0, 0, 0, 0),  # the report's week: nothing made yet
-    ]
-    assert sum(w.kept_booked for w in everyone) == sum(
-        1 for _, pool, status in appointments if pool == "community" and status != "cancelled"
-    )
-    assert sum(w.public_booked for w in everyone) == sum(
-        1 for _, pool, status in appointments if pool == "public" and status != "cancelled"
-    )
-    assert sum(w.no_shows for w in everyone) == sum(1 for *_, status in appointments if status == "no_show")
-    assert sum(w.released for w in everyone) == releases
-
-
 async def test_check_in_and_no_show_move_a_booked_appointment_once(demo_db: Database) -> None:
     cast = await actors(demo_db, "fd.tianlin", "clinic.sixth", "sp.sixth")
     clinic = await make_clinic(demo_db, day=FIRST_WEEK)
@@ -329,19 +259,3 @@ async def test_list_templates_carries_each_experts_effective_policy(demo_db: Dat
     assert (ours.policy.share, ours.policy.pinned, ours.policy.own, ours.kept_count) == (1000, True, True, 3)
     rows = office.policies_of(templates)
     assert len(rows) == len({t.practitioner_id for t in templates})
-
-
-async def test_the_overview_is_the_clinic_offices_only(demo_db: Database) -> None:
-    cast = await actors(demo_db, "clinic.sixth", "fd.tianlin", "reg.sixth")
-    now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
-    async with demo_db.transaction() as session:
-        overview = await office.clinic_overview(
-            session, actor=cast["clinic.sixth"], now=now, today=now.date()
-        )
-    assert overview.institution.name == "上海市第六人民医院"
-    assert len(overview.use) == office.USE_WEEKS + office.USE_AHEAD
-    for name in ("fd.tianlin", "reg.sixth"):
-        with pytest.raises(DomainError) as refused:
-            async with demo_db.transaction() as session:
-                await office.clinic_overview(session, actor=cast[name], now=now, today=now.date())
-        assert refused.value.status == 403

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from yilian.admissions import beds, service, stats, stays, wards
+from yilian.admissions import beds, service, stays, wards
 from yilian.admissions.queue import QueueItem
 from yilian.admissions.rules import RequestStatus
 from yilian.admissions.schemas import (
@@ -18,7 +18,6 @@ from yilian.admissions.schemas import (
     BedMoveIn,
     BedOut,
     CancelIn,
-    MonthStatsOut,
     OfferAnswer,
     QueueEntryOut,
     TransferIn,
@@ -32,7 +31,6 @@ from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, P
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
-Month = Annotated[str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},
     404: {"description": "Not found"},
@@ -269,15 +267,3 @@ async def answer_offer(
             locale=locale,
         )
     return AdmissionRequestOut.model_validate(found)
-
-
-@router.get("/admission-stats", responses=ERRORS)
-async def admission_stats(
-    actor: ActorDep, db: DbDep, now: NowDep, institution_id: Id, month: Month
-) -> list[MonthStatsOut]:
-    """Per department of a hospital, for a month: requests, admissions, waits by tag, places gained."""
-    async with db.transaction() as session:  # a refusal is audited
-        rows = await stats.month_stats(
-            session, institution_id=institution_id, month=month, actor=actor, now=now
-        )
-    return [MonthStatsOut.model_validate(r) for r in rows]

@@ -9,7 +9,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yilian.admissions import beds, service, stats, stays, wards, words
+from yilian.admissions import beds, service, stays, wards, words
 from yilian.admissions.rules import BedAction, Urgency
 from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnswer, Source
 from yilian.auth import policy
@@ -22,7 +22,6 @@ from yilian.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
-Month = Annotated[str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 LIST_SIZE: Final = 50
 RESIDENT_CHOICES: Final = 50
 
@@ -59,31 +58,6 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
         **_words(),
     }
     return render(request, "admissions/index.html", context)
-
-
-@router.get("/admissions/stats")
-async def stats_page(
-    request: Request,
-    actor: ActorDep,
-    db: DbDep,
-    now: NowDep,
-    today: TodayDep,
-    month: Month = None,
-    institution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> Response:
-    """A hospital's month by department: a table and a chart of the waits by tag (this month unless
-    another is asked for; an admin chooses the hospital)."""
-    current = today.strftime("%Y-%m")
-    async with db.transaction() as session:  # audited, refusals too
-        found = await stats.stats_page(
-            session,
-            actor=actor,
-            institution_id=institution_id,
-            month=month or current,
-            current_month=current,
-            now=now,
-        )
-    return render(request, "admissions/stats.html", {"stats": found})
 
 
 @router.get("/admissions/wards/{ward_id}")

@@ -237,19 +237,3 @@ class BedMoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: BedAction
-
-
-class MonthStatsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    department_id: int
-    department_name: str
-    month: str
-    requests: int
-    admitted: int
-    median_wait_days_signed: float | None
-    p90_wait_days_signed: float | None
-    median_wait_days_other: float | None
-    p90_wait_days_other: float | None
-    places_gained: int = Field(description="Places gained by 社区签约 patients in the queue")
-    longest_wait_days_now: float | None

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ from yilian.referrals.schemas import (
     TaskOut,
     TaskPageOut,
 )
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
@@ -75,13 +75,6 @@ class TaskReferralIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     summary: str = Field(default="", max_length=5000)
     diagnoses: list[Diagnosis] = Field(default_factory=list, max_length=20)
-
-
-class MonthOut(BaseModel):
-    month: str
-    up: int
-    down: int
-    closed: int
 
 
 class CodeOut(BaseModel):
@@ -293,16 +286,6 @@ async def finish_follow_up_task(
         )
         views = await followup.tasks_of_referral(session, task.referral_id, today)
     return TaskOut.model_validate(next(v for v in views if v.id == task_id))
-
-
-@router.get("/referral-stats/monthly", responses={403: {"description": "Admins only"}})
-async def monthly_counts(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> list[MonthOut]:
-    """Up, down and closed referrals per month in the admin's consortium."""
-    async with db.transaction() as session:
-        months = await queries.monthly_counts(
-            session, actor=actor, now=now, zone=state(request).settings.zone
-        )
-    return [MonthOut.model_validate(m) for m in months]
 
 
 @router.get("/icd10")

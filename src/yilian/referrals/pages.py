@@ -92,16 +92,6 @@ async def worklist(
     return render(request, "referrals/list.html", context)
 
 
-@router.get("/referrals/stats")
-async def stats(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
-    """Up, down and closed referrals per month, for the consortium admin."""
-    async with db.transaction() as session:
-        months = await queries.monthly_counts(
-            session, actor=actor, now=now, zone=state(request).settings.zone
-        )
-    return render(request, "referrals/stats.html", {"months": months})
-
-
 # --- the form ------------------------------------------------------------------------------------
 
 

@@ -3,21 +3,19 @@ numbers, and what other capabilities ask (did this patient come through an up-re
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from yilian.auth import audit
-from yilian.auth.policy import Actor, Role
+from yilian.auth.policy import Actor
 from yilian.core.clock import local_today
 from yilian.core.paging import Page
 from yilian.directory import service as directory
-from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
+from yilian.directory.models import Department, Institution, Practitioner, Resident
 from yilian.referrals import discharges, followup, rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
 from yilian.referrals.rules import Direction, Status
@@ -302,46 +300,9 @@ async def list_referrals(
     return Page(items=items, total=total), counts
 
 
-# --- the consortium's numbers ----------------------------------------------------------------------
-
-
-async def monthly_counts(
-    session: AsyncSession, *, actor: Actor, now: datetime, zone: ZoneInfo
-) -> list[dict[str, Any]]:
-    """Up, down and closed referrals per month among the consortium's members (the consortium
-    admin's; everyone's for the system admin). Numbers only, no records."""
-    audit.require(
-        bool(actor.roles & {Role.CONSORTIUM_ADMIN, Role.SYSTEM_ADMIN}),
-        actor,
-        "referral.stats",
-        at=now,
-    )
-    query = select(Referral.direction, Referral.submitted_at, Referral.closed_at, Referral.status).where(
-        Referral.submitted_at.is_not(None)
-    )
-    if not actor.has(Role.SYSTEM_ADMIN):
-        members = select(Membership.institution_id).where(
-            Membership.consortium_id == (actor.consortium_id or -1)
-        )
-        query = query.where(
-            or_(Referral.origin_institution_id.in_(members), Referral.target_institution_id.in_(members))
-        )
-    counts: dict[str, Counter[str]] = {}
-    for direction, submitted, closed, status in await session.execute(query):
-        if submitted is not None:
-            counts.setdefault(submitted.astimezone(zone).strftime("%Y-%m"), Counter())[direction] += 1
-        if closed is not None and status == Status.CLOSED:
-            counts.setdefault(closed.astimezone(zone).strftime("%Y-%m"), Counter())["closed"] += 1
-    return [
-        {"month": month, "up": c["up"], "down": c["down"], "closed": c["closed"]}
-        for month, c in sorted(counts.items())
-    ]
-
-
 __all__ = [
     "came_through_up_referral",
     "down_referral_seen_by",
     "get_referral",
     "list_referrals",
-    "monthly_counts",
 ]

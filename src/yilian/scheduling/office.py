@@ -1,9 +1,8 @@
-"""What the clinic office (门诊部) needs: its templates and quota policies, and the page's one
-call that gathers them with the reports (scheduling.reports) of its own hospital.
+"""What the clinic office (门诊部) needs: its templates and quota policies (its page, with the
+numbers, is analytics.queries.clinics.clinic_overview).
 
 Service layer (no web). Writes are the hospital's own clinic office's only, checked here and
-audited; the reads take the institution to report on, and `clinic_overview` (the page's one
-call) checks that the actor is that hospital's clinic office first.
+audited; the reads take the institution to report on.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -22,18 +21,12 @@ from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
 from yilian.core.errors import NotFound, Unprocessable
 from yilian.core.i18n import N_
-from yilian.directory.models import Department, Institution, Practitioner
-from yilian.scheduling import queries, rules
+from yilian.directory.models import Department, Practitioner
+from yilian.scheduling import rules
 from yilian.scheduling.models import (
     ClinicTemplate,
     QuotaPolicy,
 )
-from yilian.scheduling.reports import AdjustmentLine, WeekUse, adjustment_report, weekly_use
-
-REPORT_WEEKS = 4  # the adjustment report shows the last four weekly runs
-USE_WEEKS = 8  # the chart: eight weeks back ...
-USE_AHEAD = 3  # ... and the weeks already scheduled ahead (the default horizon)
-SESSIONS_LIMIT = 500  # one week of a large hospital's sessions on one page
 
 
 class InvalidShare(Unprocessable):
@@ -273,51 +266,3 @@ async def set_policy(
         detail={"practitioner_id": practitioner_id, **{k: v for k, v in values.items() if k != "updated_at"}},
     )
     return PolicyView(share=share, min_share=min_share, max_share=max_share, pinned=pinned, own=True)
-
-
-# --- the page's one call ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClinicOverview:
-    institution: Institution
-    templates: list[TemplateView]
-    policies: list[PractitionerPolicy]
-    week_start: date
-    sessions: list[queries.SessionView]  # this week's
-    report: list[AdjustmentLine]
-    use: list[WeekUse]
-
-
-async def clinic_overview(
-    session: AsyncSession, *, actor: Actor, now: datetime, today: date
-) -> ClinicOverview:
-    """Everything the clinic office's page shows about its own hospital; Forbidden (audited) to others."""
-    institution_id = actor.institution_id if actor.has(Role.CLINIC_OFFICE) else None
-    audit.require(institution_id is not None, actor, "clinic.view", at=now)
-    assert institution_id is not None  # noqa: S101 — required just above
-    institution = await session.get(Institution, institution_id)
-    if institution is None:
-        raise NotFound(what=N_("Institution"), id=institution_id)
-    templates = await list_templates(session, institution_id=institution_id)
-    monday = rules.week_start(today)
-    sessions = await queries.list_sessions(
-        session,
-        actor=actor,
-        institution_id=institution_id,
-        date_from=monday,
-        date_to=monday + timedelta(days=6),
-        limit=SESSIONS_LIMIT,
-        offset=0,
-    )
-    return ClinicOverview(
-        institution=institution,
-        templates=templates,
-        policies=policies_of(templates),
-        week_start=monday,
-        sessions=sessions.items,
-        report=await adjustment_report(session, institution_id=institution_id, weeks=REPORT_WEEKS),
-        use=await weekly_use(
-            session, institution_id=institution_id, weeks=USE_WEEKS, today=today, ahead=USE_AHEAD
-        ),
-    )

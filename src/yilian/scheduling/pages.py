@@ -1,11 +1,10 @@
 """Reserved-slot pages: a family doctor books an expert's kept slot for a signed resident and keeps
-the centre's appointments; the clinic office sees its templates, policies, sessions, the weekly
-adjustment report and the use of the kept slots. Parse, call one service, render."""
+the centre's appointments; the clinic office checks in a session's patients and stops a session
+(its own page, with the numbers, is analytics.pages). Parse, call one service, render."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Query, Request
@@ -14,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.scheduling import attendance, office, queries, service
+from yilian.scheduling import attendance, queries, service
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
 from yilian.web.templating import render
 
@@ -29,7 +28,6 @@ BOOKING_REFUSALS: Final = frozenset(
 )
 Search = Annotated[str | None, Query(max_length=64)]
 FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
-Percent = Annotated[Decimal, Form(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -176,65 +174,6 @@ async def _appointment_row(
 
 
 # --- clinic office ----------------------------------------------------------------------------------------
-
-
-@router.get("/clinic")
-async def clinic(
-    request: Request,
-    actor: ActorDep,
-    db: DbDep,
-    now: NowDep,
-    today: TodayDep,
-    saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> Response:
-    """The hospital's clinics at a glance, for its clinic office."""
-    async with db.transaction() as session:  # a refusal is audited
-        overview = await office.clinic_overview(session, actor=actor, now=now, today=today)
-    context = {"overview": overview, "today": today, "error": None, "saved": saved}
-    return render(request, "scheduling/clinic.html", context)
-
-
-@router.post("/clinic/policies/{practitioner_id}")
-async def set_policy(
-    request: Request,
-    practitioner_id: PathId,
-    actor: ActorDep,
-    db: DbDep,
-    now: NowDep,
-    today: TodayDep,
-    share: Percent,
-    min_share: Percent,
-    max_share: Percent,
-    pinned: Annotated[bool, Form()] = False,
-) -> Response:
-    """Set a practitioner's kept share and bounds (in per cent on the form), or pin it."""
-    try:
-        async with db.transaction() as session:
-            await office.set_policy(
-                session,
-                practitioner_id=practitioner_id,
-                share=_basis_points(share),
-                min_share=_basis_points(min_share),
-                max_share=_basis_points(max_share),
-                pinned=pinned,
-                actor=actor,
-                now=now,
-            )
-    except office.InvalidShare as error:
-        async with db.transaction() as session:
-            overview = await office.clinic_overview(session, actor=actor, now=now, today=today)
-        context = {
-            "overview": overview,
-            "today": today,
-            "error": error.problem(request.state.locale),
-            "saved": practitioner_id,
-        }
-        return render(request, "scheduling/clinic.html", context, status_code=error.status)
-    return RedirectResponse(f"/clinic?saved={practitioner_id}#policy-{practitioner_id}", status_code=303)
-
-
-def _basis_points(percent: Decimal) -> int:
-    return int(percent * 100)
 
 
 @router.get("/clinic/sessions/{session_id}")

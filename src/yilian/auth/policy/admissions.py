@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from yilian.auth.policy.actors import ADMIN_ROLES, Actor, ResidentLinks, Role
+from yilian.auth.policy.actors import Actor, ResidentLinks, Role
 from yilian.auth.policy.residents import may_view_resident
 
 
@@ -43,16 +41,6 @@ def may_follow_admission(actor: Actor, hospital_id: int, links: ResidentLinks) -
     )
 
 
-def may_see_admission_stats(actor: Actor, hospital_id: int, hospital_consortia: Collection[int]) -> bool:
-    """Counts and waits, no records: the hospital's admission office, the office of a consortium
-    the hospital is a member of (`hospital_consortia`), and the system administrator."""
-    return (
-        may_manage_admissions(actor, hospital_id)
-        or actor.has(Role.SYSTEM_ADMIN)
-        or (actor.has(Role.CONSORTIUM_ADMIN) and actor.consortium_id in hospital_consortia)
-    )
-
-
 def may_set_queue_settings(actor: Actor, hospital_id: int) -> bool:
     """A department's 社区签约 boost and a ward's offer time: the hospital's own admission office.
 
@@ -63,11 +51,3 @@ def may_set_queue_settings(actor: Actor, hospital_id: int) -> bool:
     specialist requests admissions and sees the queue, but does not set its rules.
     """
     return may_manage_admissions(actor, hospital_id)
-
-
-def may_open_admission_stats(actor: Actor) -> bool:
-    """The statistics page: whoever may_see_admission_stats allows for some hospital (the admission
-    office its own, the admins any)."""
-    return (actor.has(Role.ADMISSION_OFFICE) and actor.institution_id is not None) or bool(
-        actor.roles & ADMIN_ROLES
-    )

@@ -1,22 +1,17 @@
-"""Statistics per department and month: requests, admissions, waits by tag, places gained."""
+"""Admission statistics per department and month: requests, admissions, waits by tag, places
+gained; the API and the statistics page (analytics.queries.admissions)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from tests.admissions.conftest import Waiting, fill_queue, make_ward, ward_beds
 from tests.fixtures_app import Api, SettableClock
-from yilian.admissions.stats import percentile, shift_month
 from yilian.auth.models import AuditEvent
 from yilian.core.db import Database
-
-
-def test_percentile_is_nearest_rank() -> None:
-    assert percentile([], 0.5) is None
-    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
-    assert percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
 
 
 async def test_month_stats(api: Api, app_db: Database, clock: SettableClock) -> None:
@@ -54,10 +49,23 @@ async def test_month_stats(api: Api, app_db: Database, clock: SettableClock) -> 
     assert bad.status_code == 422
 
 
-def test_shift_month_crosses_years() -> None:
-    assert shift_month("2026-01", -1) == "2025-12"
-    assert shift_month("2026-12", 1) == "2027-01"
-    assert shift_month("2026-11", 0) == "2026-11"
+async def test_a_request_at_half_past_midnight_in_shanghai_counts_in_the_new_month(
+    api: Api, app_db: Database
+) -> None:
+    """2026-11-30T16:30Z is 00:30 on 1 December in Shanghai: December's request, not November's."""
+    ward = await make_ward(app_db, beds=1, department="内分泌科")
+    await fill_queue(app_db, ward, [Waiting(0)], now=datetime(2026, 11, 30, 16, 30, tzinfo=UTC))
+    office = await api.as_("admission.sixth")
+
+    async def requests_in(month: str) -> int:
+        rows = (
+            await office.get(
+                "/api/v1/admission-stats", params={"institution_id": ward.institution_id, "month": month}
+            )
+        ).json()
+        return sum(r["requests"] for r in rows if r["department_id"] == ward.department_id)
+
+    assert (await requests_in("2026-11"), await requests_in("2026-12")) == (0, 1)
 
 
 def cells(html: str, department_id: int) -> dict[str, str]:

@@ -4,20 +4,18 @@ patients gained, and the longest wait now; and what the statistics page shows ar
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.admissions.rules import IN_QUEUE
+from yilian.analytics.rules import month_bounds, percentile, shift_month
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.core.clock import SHANGHAI
 from yilian.directory.models import Consortium, Department, Institution, Membership
 
 DAY = 86400.0
@@ -38,22 +36,6 @@ class MonthStats:
     longest_wait_days_now: float | None
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    """The nearest-rank percentile (share in 0..1) of the values; None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 1)
-
-
-def month_bounds(month: str, zone: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
-    """The month's first and next month's first instant, in UTC (months are local)."""
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=zone)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def places_gained(tagged: AdmissionRequest, others: list[AdmissionRequest], boost_days: int) -> int:
     """Untagged patients of the same ward and class who applied before this tagged patient (less than
     the boost before) and were still waiting when it was admitted: the places it gained."""
@@ -71,6 +53,8 @@ def places_gained(tagged: AdmissionRequest, others: list[AdmissionRequest], boos
 async def month_stats(
     session: AsyncSession, *, institution_id: int, month: str, actor: Actor, now: datetime
 ) -> list[MonthStats]:
+    """The hospital's month (local calendar month) by department, audited; Forbidden (audited) to
+    whoever may_see_admission_stats refuses."""
     consortia = set(
         await session.scalars(
             select(Membership.consortium_id).where(Membership.institution_id == institution_id)
@@ -80,14 +64,7 @@ async def month_stats(
         policy.may_see_admission_stats(actor, institution_id, consortia), actor, "admission.stats", at=now
     )
     start, end = month_bounds(month)
-    rows = (
-        await session.execute(
-            select(AdmissionRequest, Ward.boost_days, Department.name)
-            .join(Ward, Ward.id == AdmissionRequest.ward_id)
-            .join(Department, Department.id == AdmissionRequest.department_id)
-            .where(AdmissionRequest.institution_id == institution_id, AdmissionRequest.requested_at < end)
-        )
-    ).all()
+    rows = await _requests_before(session, institution_id, end)
     names = {r.department_id: name for r, _, name in rows}
     by_ward: dict[int, list[AdmissionRequest]] = defaultdict(list)
     boosts: dict[int, int] = {}
@@ -133,6 +110,19 @@ async def month_stats(
     return result
 
 
+async def _requests_before(
+    session: AsyncSession, institution_id: int, end: datetime
+) -> list[tuple[AdmissionRequest, int, str]]:
+    """The hospital's requests made before `end`, each with its ward's boost and department's name."""
+    rows = await session.execute(
+        select(AdmissionRequest, Ward.boost_days, Department.name)
+        .join(Ward, Ward.id == AdmissionRequest.ward_id)
+        .join(Department, Department.id == AdmissionRequest.department_id)
+        .where(AdmissionRequest.institution_id == institution_id, AdmissionRequest.requested_at < end)
+    )
+    return [(request, int(boost), str(name)) for request, boost, name in rows]
+
+
 # --- the statistics page ---------------------------------------------------------------------------
 
 
@@ -149,13 +139,6 @@ class StatsPage:
     rows: list[MonthStats]
 
 
-def shift_month(month: str, by: int) -> str:
-    """The month `by` months on: ("2026-01", -1) → "2025-12"."""
-    year, number = (int(part) for part in month.split("-"))
-    index = year * 12 + number - 1 + by
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 async def stats_page(
     session: AsyncSession,
     *,
@@ -169,7 +152,7 @@ async def stats_page(
     hospital is the one asked for, else the actor's own, else (an admin) the hospital leading its
     consortium, else the first with wards; an admin may choose among the hospitals with wards."""
     audit.require(policy.may_open_admission_stats(actor), actor, "admission.stats", at=now)
-    hospitals = await _hospitals_with_wards(session, actor) if actor.roles & policy.ADMIN_ROLES else []
+    hospitals = await _hospitals_with_wards(session, actor) if policy.may_choose_hospital(actor) else []
     chosen = institution_id or await _default_hospital(session, actor, [h for h, _ in hospitals])
     rows = (
         await month_stats(session, institution_id=chosen, month=month, actor=actor, now=now)
@@ -196,7 +179,7 @@ async def _hospitals_with_wards(session: AsyncSession, actor: Actor) -> list[tup
         .where(Institution.id.in_(select(Ward.institution_id)))
         .order_by(Institution.tier.desc(), Institution.id)
     )
-    if not actor.has(policy.Role.SYSTEM_ADMIN):
+    if not policy.may_see_every_consortium(actor):
         members = select(Membership.institution_id).where(Membership.consortium_id == actor.consortium_id)
         query = query.where(Institution.id.in_(members))
     return [(int(key), str(name)) for key, name in await session.execute(query)]

@@ -1,16 +1,22 @@
-"""The clinic office's reports: the weekly adjustment report and the use of the kept slots week
-by week (service layer, one aggregate query per measure)."""
+"""The clinic office's numbers: the weekly adjustment report and the use of the kept slots week
+by week (one aggregate query per measure), and its page's one call that gathers them with its
+hospital's templates, policies and this week's sessions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.directory.models import Department, Practitioner
-from yilian.scheduling import rules
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.directory.models import Department, Institution, Practitioner
+from yilian.scheduling import office, rules
+from yilian.scheduling import queries as scheduling
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
@@ -18,6 +24,11 @@ from yilian.scheduling.models import (
     SlotRelease,
 )
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus
+
+REPORT_WEEKS = 4  # the adjustment report shows the last four weekly runs
+USE_WEEKS = 8  # the chart: eight weeks back ...
+USE_AHEAD = 3  # ... and the weeks already scheduled ahead (the default horizon)
+SESSIONS_LIMIT = 500  # one week of a large hospital's sessions on one page
 
 # --- the adjustment report ------------------------------------------------------------------------
 
@@ -155,3 +166,51 @@ async def weekly_use(
     for day, count in released:
         totals[rules.week_start(day)][2] += int(count or 0)
     return [WeekUse(start, *totals[start]) for start in starts]
+
+
+# --- the clinic office's page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicOverview:
+    institution: Institution
+    templates: list[office.TemplateView]
+    policies: list[office.PractitionerPolicy]
+    week_start: date
+    sessions: list[scheduling.SessionView]  # this week's
+    report: list[AdjustmentLine]
+    use: list[WeekUse]
+
+
+async def clinic_overview(
+    session: AsyncSession, *, actor: Actor, now: datetime, today: date
+) -> ClinicOverview:
+    """Everything the clinic office's page shows about its own hospital; Forbidden (audited) to others."""
+    audit.require(policy.may_see_clinic_numbers(actor), actor, "clinic.view", at=now)
+    institution_id = actor.institution_id
+    assert institution_id is not None  # noqa: S101 — may_see_clinic_numbers requires it
+    institution = await session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(what=N_("Institution"), id=institution_id)
+    templates = await office.list_templates(session, institution_id=institution_id)
+    monday = rules.week_start(today)
+    sessions = await scheduling.list_sessions(
+        session,
+        actor=actor,
+        institution_id=institution_id,
+        date_from=monday,
+        date_to=monday + timedelta(days=6),
+        limit=SESSIONS_LIMIT,
+        offset=0,
+    )
+    return ClinicOverview(
+        institution=institution,
+        templates=templates,
+        policies=office.policies_of(templates),
+        week_start=monday,
+        sessions=sessions.items,
+        report=await adjustment_report(session, institution_id=institution_id, weeks=REPORT_WEEKS),
+        use=await weekly_use(
+            session, institution_id=institution_id, weeks=USE_WEEKS, today=today, ahead=USE_AHEAD
+        ),
+    )
