@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
 import anyio
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import User, UserRole
 from yilian.auth.passwords import hash_password
-from yilian.auth.policy import Role
+from yilian.auth.policy import Actor, Role
 from yilian.core.clock import local_today
 from yilian.demo.admissions import load_admissions
 from yilian.demo.clinics import load_clinics
@@ -38,6 +38,7 @@ from yilian.demo.directory import (
     plan_practitioners,
     plan_residents,
 )
+from yilian.directory import service as directory
 from yilian.directory.models import (
     Consortium,
     Contract,
@@ -47,10 +48,9 @@ from yilian.directory.models import (
     Practitioner,
     Resident,
 )
-from yilian.directory.rules import CONSENT_VERSION, ContractStatus
+from yilian.directory.rules import CONSENT_VERSION
 
 DEMO_PASSWORD: Final = "yilian-demo"  # noqa: S105 -- public by design: printed by `make run` (§6)
-CONTRACT_DAYS: Final = 365  # a 家庭医生签约 runs one year (as directory.service signs them)
 
 
 @dataclass(frozen=True)
@@ -179,19 +179,8 @@ async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -
     doctors = await _load_departments_and_practitioners(session, institutions, practitioners, report)
     await _load_users(session, institutions, consortia, doctors, now, report)
 
-    plans = plan_residents(residents, family_doctors(practitioners))
-    people = await _existing_in(session, Resident.id_number, [p.id_number for p in plans], Resident.id)
-    by_number = {p.id_number: p for p in plans}
-    report.residents = await _ensure(
-        session, people, by_number, lambda n: _resident(by_number[n], institutions, now)
-    )
-
-    # One contract per demo resident: those with any contract (even one since ended) are left alone.
-    signed = await _existing_in(session, Contract.resident_id, list(people.values()), Contract.id)
-    today = local_today(now)
-    plan_of = {people[p.id_number]: p for p in plans}
-    report.contracts = await _ensure(
-        session, signed, plan_of, lambda rid: _contract(rid, plan_of[rid], institutions, doctors, now, today)
+    report.residents, report.contracts = await _load_residents(
+        session, plan_residents(residents, family_doctors(practitioners)), institutions, doctors, now
     )
     featured = await session.scalar(select(User.practitioner_id).where(User.username == "sp.sixth"))
     report.clinic_templates = await load_clinics(session, featured_expert=featured)
@@ -321,39 +310,64 @@ async def _load_users(
     report.users = await _ensure(session, users, accounts, user)
 
 
-def _resident(plan: ResidentPlan, institutions: dict[str, int], now: datetime) -> Resident:
-    return Resident(
-        name=plan.name,
-        sex=plan.sex.value,
-        birth_date=plan.birth_date,
-        id_number=plan.id_number,
-        phone=plan.phone,
-        address=plan.address,
-        registered_by_institution_id=institutions[plan.centre],
-        consent_version=CONSENT_VERSION,
-        consent_at=now,
-        created_at=now,
-    )
-
-
-def _contract(
-    resident_id: int,
-    plan: ResidentPlan,
+async def _load_residents(
+    session: AsyncSession,
+    plans: list[ResidentPlan],
     institutions: dict[str, int],
-    practitioners: dict[tuple[int, str], int],
+    doctors: dict[tuple[int, str], int],
     now: datetime,
-    today: date,
-) -> Contract:
-    centre = institutions[plan.centre]
-    signed_on = today - timedelta(days=plan.signed_days_ago)
-    return Contract(
-        resident_id=resident_id,
-        practitioner_id=practitioners[(centre, plan.doctor)],
-        institution_id=centre,
-        signed_on=signed_on,
-        expires_on=signed_on + timedelta(days=CONTRACT_DAYS),
-        status=ContractStatus.ACTIVE.value,
-        created_at=now,
+) -> tuple[int, int]:
+    """Register each planned resident that is not there and sign its contract, through the
+    directory's own service functions, as the resident's family doctor would: the demo is one
+    more user of them. A resident who has any contract (even one since ended) is left alone.
+    How many residents and contracts were created."""
+    people = await _existing_in(session, Resident.id_number, [p.id_number for p in plans], Resident.id)
+    signed = await _existing_in(session, Contract.resident_id, list(people.values()), Contract.id)
+    today = local_today(now)
+    registered = contracted = 0
+    for plan in plans:
+        centre = institutions[plan.centre]
+        doctor = _family_doctor(centre, doctors[(centre, plan.doctor)])
+        if plan.id_number not in people:
+            resident = await directory.register_resident(
+                session,
+                name=plan.name,
+                sex=plan.sex.value,
+                birth_date=plan.birth_date,
+                id_number=plan.id_number,
+                phone=plan.phone,
+                address=plan.address,
+                consent_version=CONSENT_VERSION,
+                consent_at=now,
+                actor=doctor,
+                now=now,
+            )
+            people[plan.id_number] = resident.id
+            registered += 1
+        if people[plan.id_number] not in signed:
+            await directory.sign_contract(
+                session,
+                resident_id=people[plan.id_number],
+                practitioner_id=doctor.practitioner_id or 0,
+                signed_on=today - timedelta(days=plan.signed_days_ago),
+                expires_on=None,
+                actor=doctor,
+                now=now,
+                today=today,
+            )
+            contracted += 1
+    return registered, contracted
+
+
+def _family_doctor(centre_id: int, practitioner_id: int) -> Actor:
+    """The loader acting as one of a centre's family doctors (the audit trail names it `demo`)."""
+    return Actor(
+        user_id=0,
+        username="demo",
+        roles=frozenset({Role.FAMILY_DOCTOR}),
+        institution_id=centre_id,
+        practitioner_id=practitioner_id,
+        display_name="演示数据",
     )
 
 
