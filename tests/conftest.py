@@ -298,7 +298,8 @@ def summarise_skipped(reporter: pytest.TerminalReporter, wanted: Wanted) -> None
     if not skipped:
         return
     count = len({report.nodeid for report in skipped})
-    reporter.write_sep("!", f"{count} tests SKIPPED for want of {wanted.what}", red=True, bold=True)
+    tests = "test" if count == 1 else "tests"
+    reporter.write_sep("!", f"{count} {tests} SKIPPED for want of {wanted.what}", red=True, bold=True)
     reporter.write_line(f"why: {skip_reason(skipped[0])}", red=True)
     reporter.write_line(f"to run them: {wanted.how}", bold=True)
 

@@ -56,3 +56,15 @@ def test_skips_for_want_of_chromium_are_counted_at_the_end() -> None:
     assert "/usr/bin/chromium" in how
     assert "YILIAN_CHROMIUM" in how
     assert counts.startswith("2 skipped")
+
+
+def test_the_browser_runs_skips_for_want_of_postgresql_are_counted_too() -> None:
+    lines = run_pytest(
+        "-p", "no:asyncio", "tests/browser/test_openapi.py", "-k", "sequences and postgresql",
+        YILIAN_TEST_PG_URL=NOBODY,
+    )  # fmt: skip
+    *_, banner, why, how, counts = lines
+    assert "1 test SKIPPED for want of PostgreSQL" in banner
+    assert why.startswith(f"why: PostgreSQL not usable at {NOBODY}")
+    assert "YILIAN_TEST_PG_URL" in how
+    assert counts.startswith("1 skipped")
