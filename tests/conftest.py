@@ -6,8 +6,8 @@ PostgreSQL. Everything the session creates is dropped at its end, failed or not.
 
 PostgreSQL: `YILIAN_TEST_PG_URL` (default postgresql+asyncpg://postgres@127.0.0.1:5432/test)
 is the admin connection used to create and drop databases named `yilian_t_<pid>_<random>_*`.
-Without a reachable server the PostgreSQL tests are skipped, with the reason; with
-`YILIAN_REQUIRE_PG=1` they fail instead.
+Without a reachable server the PostgreSQL tests are skipped, with the reason, and the end of
+the run says loudly how many and how to get them; with `YILIAN_REQUIRE_PG=1` they fail instead.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -261,6 +262,55 @@ class DatabaseFactory:
                 yield url
         else:
             raise ValueError(f"unknown backend {backend!r}")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """Something part of the suite needs: without it those tests skip (for a newcomer's first
+    `make test`), and the run's end says so loudly, since half the cases did not run."""
+
+    what: str
+    reason: str  # how the skip reasons of its fixtures begin
+    how: str
+
+
+POSTGRESQL = Wanted(
+    "PostgreSQL",
+    "PostgreSQL not ",  # "... not reachable at" (the databases here), "... not usable at" (browser)
+    f"a PostgreSQL server (13+) whose admin user YILIAN_TEST_PG_URL names (now"
+    f" {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)}), e.g. `apt-get install"
+    f" postgresql`; YILIAN_REQUIRE_PG=1 makes a missing server fail the run",
+)
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr  # a skip's is (file, line, "Skipped: <reason>")
+    return longrepr[2].removeprefix("Skipped: ") if isinstance(longrepr, tuple) else ""
+
+
+def summarise_skipped(reporter: pytest.TerminalReporter, wanted: Wanted) -> None:
+    """How many tests skipped for want of `wanted`, why, and how to get it; nothing if none did."""
+    skipped = [
+        report
+        for report in reporter.stats.get("skipped", [])
+        if skip_reason(report).startswith(wanted.reason)
+    ]
+    if not skipped:
+        return
+    count = len({report.nodeid for report in skipped})
+    tests = "test" if count == 1 else "tests"
+    reporter.write_sep("!", f"{count} {tests} SKIPPED for want of {wanted.what}", red=True, bold=True)
+    reporter.write_line(f"why: {skip_reason(skipped[0])}", red=True)
+    reporter.write_line(f"to run them: {wanted.how}", bold=True)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """Outermost, so that it comes after pytest's short summary: the last thing read."""
+    try:
+        return (yield)
+    finally:
+        summarise_skipped(terminalreporter, POSTGRESQL)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

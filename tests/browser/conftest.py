@@ -9,8 +9,8 @@ CLI. Its output is kept in a file and, at the end, must hold no full ID number o
 
 Chromium: Debian's /usr/bin/chromium (Playwright cannot download browsers here; another path
 in `YILIAN_CHROMIUM`). Without it the browser tests skip, with the reason; with
-`YILIAN_REQUIRE_BROWSER=1` they fail instead. Screenshots go to the session's temporary
-directory, named at the end of the run.
+`YILIAN_REQUIRE_BROWSER=1` they fail instead; the run's end says how many skipped, and why.
+Screenshots go to the session's temporary directory, named at the end of the run.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.conftest import Wanted, summarise_skipped
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
@@ -48,6 +50,12 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 REQUIRE_BROWSER = os.environ.get("YILIAN_REQUIRE_BROWSER", "") == "1"
+CHROMIUM_WANTED = Wanted(
+    "Chromium",
+    "Chromium not found",
+    f"a Chromium at {CHROMIUM}: `apt-get install chromium` puts Debian's at /usr/bin/chromium, and"
+    " YILIAN_CHROMIUM names another; YILIAN_REQUIRE_BROWSER=1 makes a missing browser fail the run",
+)
 # The same variables as tests/conftest.py (the async suite's databases).
 PG_ADMIN_URL = os.environ.get("YILIAN_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("YILIAN_REQUIRE_PG", "") == "1"
@@ -335,8 +343,16 @@ def screenshot_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     return directory
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    directory = config.stash.get(SCREENSHOTS, None)
-    if directory is not None:
-        count = len(list(directory.glob("*.png")))
-        terminalreporter.write_line(f"yilian browser tests: {count} screenshots in {directory}")
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> Iterator[None]:
+    """After pytest's short summary (PostgreSQL's skips are told by tests/conftest.py)."""
+    try:
+        return (yield)
+    finally:
+        summarise_skipped(terminalreporter, CHROMIUM_WANTED)
+        directory = config.stash.get(SCREENSHOTS, None)
+        if directory is not None:
+            count = len(list(directory.glob("*.png")))
+            terminalreporter.write_line(f"yilian browser tests: {count} screenshots in {directory}")

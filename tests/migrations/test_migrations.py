@@ -1,10 +1,11 @@
-"""The migrations build the models' schema on both engines, and the database keeps its rules."""
+"""The migrations build the models' schema on both engines, and the database keeps its rules
+(an append-only audit trail, one active contract, one live appointment a slot) on its own."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from yilian.directory.models import Contract, Institution, Practitioner, Residen
 from yilian.migrations.runner import downgrade, upgrade
 from yilian.migrations.tables import Base
 from yilian.referrals.models import Referral, ReferralEvent
+from yilian.scheduling.models import Appointment, ClinicSession, Slot
 
 T = TypeVar("T")
 
@@ -270,3 +272,81 @@ async def test_0006_keeps_every_referral_and_its_children(
     await asyncio.to_thread(downgrade, settings, "0005")
     assert await children() == kept
     await asyncio.to_thread(upgrade, settings, "head")
+
+
+async def session_and_people(db: Database) -> tuple[int, list[int], int, list[int]]:
+    """A clinic session with two slots, written directly beside the demo data; a user; three residents."""
+    hour = timedelta(hours=1)
+    async with db.transaction() as session:
+        doctor = (await session.execute(
+            select(Practitioner.id, Practitioner.department_id, Practitioner.institution_id)
+            .where(Practitioner.department_id.is_not(None)).order_by(Practitioner.id).limit(1)
+        )).one()  # fmt: skip
+        session_id = await session.scalar(
+            insert(ClinicSession).values(
+                practitioner_id=doctor.id, department_id=doctor.department_id,
+                institution_id=doctor.institution_id, date=date(2026, 12, 1), period="morning",
+                kind="general", starts_at=FIXED_NOW, ends_at=FIXED_NOW + 4 * hour, slot_count=2,
+                kept_count=0, share=0, community_opens_at=FIXED_NOW, public_opens_at=FIXED_NOW,
+                release_at=FIXED_NOW, cancel_until=FIXED_NOW, status="open",
+            ).returning(ClinicSession.id)
+        )  # fmt: skip
+        slot = insert(Slot).values(session_id=session_id, starts_at=FIXED_NOW, ends_at=FIXED_NOW + hour,
+                                   kept=False, pool="public", status="free")  # fmt: skip
+        slots = list(await session.scalars(slot.returning(Slot.id), [{"number": 1}, {"number": 2}]))
+        user_id = await session.scalar(select(User.id).order_by(User.id).limit(1))
+        residents = list(await session.scalars(select(Resident.id).order_by(Resident.id).limit(3)))
+    assert session_id is not None
+    assert user_id is not None
+    return session_id, slots, user_id, residents
+
+
+async def book_directly(
+    db: Database, slot_id: int, session_id: int, user_id: int, resident_id: int, status: str = "booked"
+) -> None:
+    """An appointment row written with SQLAlchemy core, past every check of the service."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Appointment).values(
+                session_id=session_id, slot_id=slot_id, resident_id=resident_id, pool="public",
+                booked_by=user_id, booked_at=FIXED_NOW, status=status,
+                cancelled_at=FIXED_NOW if status == "cancelled" else None,
+            )
+        )  # fmt: skip
+
+
+async def appointments_of(db: Database, slot_id: int) -> list[tuple[int, str]]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Appointment.resident_id, Appointment.status)
+            .where(Appointment.slot_id == slot_id)
+            .order_by(Appointment.id)
+        )
+        return [(resident, status) for resident, status in rows]
+
+
+async def test_the_database_refuses_a_second_live_appointment_on_a_slot(demo_db: Database) -> None:
+    session_id, (slot_id, _), user_id, (first, second, third) = await session_and_people(demo_db)
+    await book_directly(demo_db, slot_id, session_id, user_id, first, "cancelled")
+    await book_directly(demo_db, slot_id, session_id, user_id, second, "cancelled")
+    await book_directly(demo_db, slot_id, session_id, user_id, first)  # beside cancelled ones: allowed
+
+    for status in ("booked", "checked_in", "no_show"):  # every status but cancelled is live
+        with pytest.raises(IntegrityError):
+            await book_directly(demo_db, slot_id, session_id, user_id, third, status)
+    assert await appointments_of(demo_db, slot_id) == [
+        (first, "cancelled"),
+        (second, "cancelled"),
+        (first, "booked"),
+    ]
+
+
+async def test_the_database_refuses_a_residents_second_live_appointment_in_a_session(
+    demo_db: Database,
+) -> None:
+    session_id, (slot_id, other_slot), user_id, (resident, _, _) = await session_and_people(demo_db)
+    await book_directly(demo_db, other_slot, session_id, user_id, resident, "cancelled")
+    await book_directly(demo_db, slot_id, session_id, user_id, resident)
+    with pytest.raises(IntegrityError):
+        await book_directly(demo_db, other_slot, session_id, user_id, resident)
+    assert await appointments_of(demo_db, other_slot) == [(resident, "cancelled")]
