@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth.models import User
+from yilian.auth.models import AuditEvent, User
 from yilian.auth.passwords import verify_password
 from yilian.auth.policy import Role
 from yilian.core.clock import local_today
@@ -279,3 +279,26 @@ def test_the_accounts_table_names_every_account_and_the_password() -> None:
         assert account.username in table
         assert account.role.value in table
     assert "徐汇区—市六医院医疗联合体" in table
+
+
+async def test_residents_and_contracts_come_through_the_directory_service(
+    db: Database, fixed_now: datetime
+) -> None:
+    """The demo is one more user of the directory's service: the audit trail has what
+    register_resident and sign_contract write, one row each."""
+    async with db.transaction() as session:
+        await demo.load(session, now=fixed_now, residents=40)
+    async with db.read() as session:
+        by_action = dict(
+            (
+                await session.execute(
+                    select(AuditEvent.action, func.count())
+                    .where(AuditEvent.username == "demo")
+                    .group_by(AuditEvent.action)
+                )
+            ).all()
+        )
+        residents = await session.scalar(select(func.count()).select_from(Resident))
+        contracts = await session.scalar(select(func.count()).select_from(Contract))
+    assert residents == contracts == 40
+    assert by_action == {"resident.create": 40, "contract.sign": 40}
