@@ -9,7 +9,7 @@ from tests.fixtures_app import Api
 from tests.referrals.conftest import act, refer_up
 from tests.referrals.test_down import refer_down
 from yilian.core.db import Database
-from yilian.referrals import words
+from yilian.referrals import rules
 from yilian.referrals.rules import Action, Status, TaskStatus
 
 
@@ -44,7 +44,7 @@ async def test_a_refused_move_names_the_status_and_the_button_in_words(api: Api,
     assert (await act(specialist, referral["id"], "accept")).status_code == 200
     again = await act(specialist, referral["id"], "accept")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
-    assert again.json()["detail"] == "该转诊当前状态为“已接收”，现在不能执行“接收”。"
+    assert again.json()["detail"] == "该转诊当前为“已接收”，现在不能“接收”。"
     english = await specialist.post(
         f"/api/v1/referrals/{referral['id']}/actions/accept", headers={"Accept-Language": "en"}
     )
@@ -56,13 +56,13 @@ async def test_a_refused_move_names_the_status_and_the_button_in_words(api: Api,
     assert (await doctor.post(f"/api/v1/follow-up-tasks/{task}/done")).status_code == 200
     twice = await doctor.post(f"/api/v1/follow-up-tasks/{task}/missed")
     assert (twice.status_code, twice.json()["code"]) == (409, "invalid_transition")
-    assert twice.json()["detail"] == "该随访任务当前为“已完成”，现在不能标记为“未完成”。"
+    assert twice.json()["detail"] == "该随访任务当前为“已完成”，现在不能“未完成”。"
 
 
 def test_every_status_and_move_has_its_words() -> None:
-    assert set(words.STATUS) == {s.value for s in Status}
-    assert set(words.ACTION) == {a.value for a in Action} | {"attach"}
-    assert set(words.TASK) == {t.value for t in TaskStatus}
+    assert set(rules.STATUS_WORDS) == {s.value for s in Status}
+    assert set(rules.ACTION_WORDS) == {a.value for a in Action} | {"attach"}
+    assert set(rules.TASK_WORDS) == {t.value for t in TaskStatus}
 
 
 async def test_cancelling_a_draft_tells_nobody(api: Api, app_db: Database) -> None:
