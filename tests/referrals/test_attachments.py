@@ -81,3 +81,27 @@ async def test_an_outsider_gets_403_on_an_attachment_and_the_attempt_is_audited(
             )
         ).all()
     assert sorted(denied) == ["admin.xuhui", "fd.kangjian", "reg.sixth"]
+
+
+async def test_ten_mebibytes_are_accepted_and_one_byte_more_is_refused(api: Api, app_db: Database) -> None:
+    referral = await refer_up(api, app_db)
+    doctor = await api.as_("fd.tianlin")
+    url = f"/api/v1/referrals/{referral['id']}/attachments"
+    limit = 10 * 1024 * 1024  # the limit as DESIGN §4 states it, not read from the code
+    exactly = PDF + bytes(limit - len(PDF))
+    accepted = await doctor.post(url, files={"file": ("lab.pdf", exactly, "application/pdf")})
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["size"] == limit
+    over = await doctor.post(url, files={"file": ("lab.pdf", exactly + b"\x00", "application/pdf")})
+    assert (over.status_code, over.json()["code"]) == (413, "attachment_too_large")
+
+
+async def test_jpeg_bytes_named_png_with_an_unspecific_type_are_a_mismatch(
+    api: Api, app_db: Database
+) -> None:
+    referral = await refer_up(api, app_db)
+    doctor = await api.as_("fd.tianlin")
+    url = f"/api/v1/referrals/{referral['id']}/attachments"
+    response = await doctor.post(url, files={"file": ("ecg.png", JPEG, "application/octet-stream")})
+    assert (response.status_code, response.json()["code"]) == (422, "attachment_refused")
+    assert "文件内容与文件名或类型不符" in response.json()["detail"]  # a mismatch, not an unknown type

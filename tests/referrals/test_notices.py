@@ -9,7 +9,7 @@ from tests.fixtures_app import Api
 from tests.referrals.conftest import act, refer_up
 from tests.referrals.test_down import refer_down
 from yilian.core.db import Database
-from yilian.referrals import words
+from yilian.referrals import rules
 from yilian.referrals.rules import Action, Status, TaskStatus
 
 
@@ -60,9 +60,9 @@ async def test_a_refused_move_names_the_status_and_the_button_in_words(api: Api,
 
 
 def test_every_status_and_move_has_its_words() -> None:
-    assert set(words.STATUS) == {s.value for s in Status}
-    assert set(words.ACTION) == {a.value for a in Action} | {"attach"}
-    assert set(words.TASK) == {t.value for t in TaskStatus}
+    assert set(rules.STATUS_WORDS) == {s.value for s in Status}
+    assert set(rules.ACTION_WORDS) == {a.value for a in Action} | {"attach"}
+    assert set(rules.TASK_WORDS) == {t.value for t in TaskStatus}
 
 
 async def test_cancelling_a_draft_tells_nobody(api: Api, app_db: Database) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from tests.conftest import FIXED_NOW
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
-from tests.referrals.conftest import PNG, SIXTH, TIANLIN, sixth_department
+from tests.referrals.conftest import EIGHTH, PNG, SIXTH, TIANLIN, sixth_department
 from tests.scheduling.conftest import make_clinic
+from yilian.auth.models import User, UserRole
+from yilian.auth.passwords import hash_password
+from yilian.auth.policy import Role
 from yilian.core.db import Database
+from yilian.demo.loader import DEMO_PASSWORD
 
 
 async def test_the_loop_through_the_pages(api: Api, app_db: Database) -> None:
@@ -58,3 +63,30 @@ async def test_the_loop_through_the_pages(api: Api, app_db: Database) -> None:
     stats = await admin.get("/referrals/stats")
     assert stats.status_code == 200
     assert "data-monthly" in stats.text
+
+
+async def test_the_worklist_offers_the_referrals_the_policy_allows(api: Api, app_db: Database) -> None:
+    """The buttons follow policy.may_refer_up/down, as the API does: a secondary hospital's
+    specialist refers up (to a tertiary one) and down (to a centre)."""
+    eighth = await institution(app_db, EIGHTH)
+    async with app_db.transaction() as session:
+        user = User(
+            username="sp.eighth",
+            display_name="八院专科",
+            password_hash=hash_password(DEMO_PASSWORD),
+            institution_id=eighth.id,
+            created_at=FIXED_NOW,
+        )
+        session.add(user)
+        await session.flush()
+        session.add(UserRole(user_id=user.id, role=Role.SPECIALIST))
+    up, down = 'href="/referrals/new">', 'href="/referrals/new?direction=down">'
+    for username, offered in (
+        ("fd.tianlin", (True, False)),
+        ("sp.sixth", (False, True)),
+        ("sp.eighth", (True, True)),
+        ("clinic.sixth", (False, False)),
+    ):
+        page = await (await api.browser(username)).get("/referrals")
+        assert page.status_code == 200, username
+        assert ((up in page.text), (down in page.text)) == offered, username

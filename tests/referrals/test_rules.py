@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yilian.auth.policy import Role
+from yilian.auth.policy import Actor, Role
 from yilian.referrals import rules
 from yilian.referrals.rules import Action, Direction, Parties, Side, Status, Urgency
 
@@ -71,16 +71,19 @@ def test_allowed_actions_are_the_public_moves_of_the_side() -> None:
 
 
 def test_sides_follow_institution_and_its_acting_role() -> None:
+    def at(institution_id: int | None, role: Role) -> Actor:
+        return Actor(user_id=1, username="u", roles=frozenset({role}), institution_id=institution_id)
+
+    doctor, specialist = Role.FAMILY_DOCTOR, Role.SPECIALIST
     up = Parties(origin_institution_id=1, origin_tier=1, target_institution_id=2, target_tier=3)
-    doctor, specialist = frozenset({Role.FAMILY_DOCTOR}), frozenset({Role.SPECIALIST})
-    assert rules.side_of(doctor, 1, up) is Side.REFERRER
-    assert rules.side_of(specialist, 2, up) is Side.RECEIVER
-    assert rules.side_of(frozenset({Role.CLINIC_OFFICE}), 2, up) is None  # the wrong role at the right place
-    assert rules.side_of(doctor, 3, up) is None
-    assert rules.side_of(doctor, None, up) is None
+    assert rules.side_of(at(1, doctor), up) is Side.REFERRER
+    assert rules.side_of(at(2, specialist), up) is Side.RECEIVER
+    assert rules.side_of(at(2, Role.CLINIC_OFFICE), up) is None  # the wrong role at the right place
+    assert rules.side_of(at(3, doctor), up) is None
+    assert rules.side_of(at(None, doctor), up) is None
     down = Parties(origin_institution_id=2, origin_tier=3, target_institution_id=1, target_tier=1)
-    assert rules.side_of(specialist, 2, down) is Side.REFERRER
-    assert rules.side_of(doctor, 1, down) is Side.RECEIVER
+    assert rules.side_of(at(2, specialist), down) is Side.REFERRER
+    assert rules.side_of(at(1, doctor), down) is Side.RECEIVER
 
 
 def test_up_goes_to_a_higher_tier_and_down_to_a_lower_one() -> None:
@@ -134,6 +137,17 @@ def test_task_states() -> None:
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
 PDF = b"%PDF-1.7\n" + b"\x00" * 20
+
+
+def test_jpeg_bytes_named_png_are_a_mismatch_whatever_the_unspecific_type() -> None:
+    for declared in (None, "", "application/octet-stream"):
+        assert rules.attachment_refusal("ecg.png", declared, JPEG) == "mismatch", declared
+
+
+def test_the_size_limit_is_ten_mebibytes_inclusive() -> None:
+    limit = 10 * 1024 * 1024  # written out: a change of the constant must show here
+    assert rules.attachment_refusal("lab.pdf", None, PDF + bytes(limit - len(PDF))) is None
+    assert rules.attachment_refusal("lab.pdf", None, PDF + bytes(limit - len(PDF) + 1)) == "too_large"
 
 
 def test_attachments_are_judged_by_their_content() -> None:

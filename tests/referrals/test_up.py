@@ -4,16 +4,18 @@ report, close; decline, redirect; outsiders refused and audited; accept/cancel r
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.factories import institution
-from tests.fixtures_app import Api
+from tests.fixtures_app import Api, SettableClock
 from tests.referrals.conftest import EIGHTH, KANGJIAN, act, refer_up, up_body
 from tests.scheduling.conftest import make_clinic
 from yilian.auth.models import AuditEvent
 from yilian.core.db import Database
-from yilian.referrals.models import ReferralEvent
+from yilian.directory.models import Contract
+from yilian.referrals.models import Referral, ReferralEvent
 from yilian.scheduling.models import Appointment
 
 
@@ -174,3 +176,31 @@ async def test_accept_and_cancel_at_once_exactly_one_wins(api: Api, app_db: Data
         assert list(moves[:2]) == ["create", "submit"]
         assert len(moves) == 3
         assert moves[2] in ("accept", "cancel")
+
+
+async def test_an_up_referral_for_a_resident_whose_contract_has_lapsed_is_403_and_audited(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    """not_signed_resident is one refusal, 403, for booking and referring alike (directory.errors)."""
+    body = await up_body(app_db, nth=1)
+    today = clock().date()
+    async with app_db.transaction() as session:
+        await session.execute(
+            update(Contract)
+            .where(Contract.resident_id == body["resident_id"], Contract.status == "active")
+            .values(expires_on=today - timedelta(days=1))  # expired yesterday, never renewed
+        )
+    refused = await (await api.as_("fd.tianlin")).post("/api/v1/referrals", json=body)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_signed_resident"), refused.text
+    async with app_db.read() as session:
+        denied = await session.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "referral.create",
+                AuditEvent.outcome == "denied",
+                AuditEvent.resident_id == body["resident_id"],
+            )
+        )
+        made = await session.scalar(
+            select(func.count()).select_from(Referral).where(Referral.resident_id == body["resident_id"])
+        )
+    assert (denied, made) == (1, 0)

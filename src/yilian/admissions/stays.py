@@ -25,8 +25,8 @@ from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution
-from yilian.referrals import discharges as referral_discharges
 from yilian.referrals import queries as referrals
+from yilian.referrals.queries import discharges as referral_discharges
 
 
 async def transfer(
@@ -176,7 +176,6 @@ async def after_discharge(
     return f"/referrals/{made}" if made is not None else f"/admissions/requests/{request.id}"
 
 
-@referral_discharges.register_lookup
 async def discharge_for_referral(
     session: AsyncSession, request_id: int
 ) -> referral_discharges.Discharge | None:

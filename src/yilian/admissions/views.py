@@ -18,7 +18,7 @@ from yilian.admissions.rules import Action, OfferStatus, Place, RequestStatus
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.directory.models import Resident
-from yilian.referrals import discharges
+from yilian.referrals.queries import discharges
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from yilian.referrals import attachments, followup, icd10, queries, rules, service
-from yilian.referrals.rules import Direction, Status, TaskStatus
+from yilian.referrals import queries, rules
+from yilian.referrals.deps import DischargesDep
+from yilian.referrals.queries import icd10, tasks
+from yilian.referrals.rules import Direction, Status, TaskState, TaskStatus
 from yilian.referrals.schemas import (
     ActionIn,
     AttachmentOut,
@@ -23,6 +25,7 @@ from yilian.referrals.schemas import (
     TaskOut,
     TaskPageOut,
 )
+from yilian.referrals.service import attachments, create, followup, moves
 from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
@@ -38,22 +41,12 @@ MOVE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-# Both from the rules' vocabularies (mypy cannot see the members of an enum built from a tuple).
+# All from the rules' vocabularies (mypy cannot see the members of an enum built from a tuple);
+# a task's state is rules.TaskState itself.
 ActionName = StrEnum("ActionName", {a.name: a.value for a in rules.PUBLIC_ACTIONS})  # type: ignore[misc]
 ActionName.__doc__ = "The public moves (the deadline job's `expire` and `return` are not among them)."
 Box = StrEnum("Box", {box.upper(): box for box in rules.BOXES})  # type: ignore[misc]
-
-
-class TaskState(StrEnum):
-    OPEN = "open"
-    OVERDUE = "overdue"
-    DONE = "done"
-    MISSED = "missed"
-
-
-class TaskOutcome(StrEnum):
-    DONE = "done"
-    MISSED = "missed"
+TaskOutcome = StrEnum("TaskOutcome", {s.name: s.value for s in rules.TASK_OUTCOMES})  # type: ignore[misc]
 
 
 class TaskOutcomeIn(BaseModel):
@@ -84,12 +77,14 @@ class CodeOut(BaseModel):
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, responses=MOVE_ERRORS)
 async def create_referral(
-    body: ReferralIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
+    body: ReferralIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep, discharges: DischargesDep
 ) -> ReferralOut:
     """A referral from the actor's institution: up by a family doctor for a signed resident, down by
     a specialist with a follow-up plan. A draft unless `submit` is true."""
     async with db.transaction() as session:
-        referral = await service.create_referral(session, data=body, actor=actor, now=now, today=today)
+        referral = await create.create_referral(
+            session, data=body, actor=actor, now=now, today=today, lookup=discharges
+        )
         view = await queries.get_referral(session, referral_id=referral.id, actor=actor, now=now, today=today)
         return ReferralOut.model_validate(view)
 
@@ -146,7 +141,7 @@ async def act(
 ) -> ReferralOut:
     """Move the referral: 409 `invalid_transition` when the move is not in the table now."""
     async with db.transaction() as session:
-        await service.act(
+        await moves.act(
             session,
             referral_id=referral_id,
             action=rules.Action(action.value),
@@ -234,12 +229,12 @@ async def list_follow_up_tasks(
 ) -> TaskPageOut:
     """The centre's follow-up tasks from accepted down-referrals, soonest first."""
     async with db.transaction() as session:
-        page, _counts = await followup.list_tasks(
+        page, _counts = await tasks.list_tasks(
             session,
             actor=actor,
             now=now,
             today=today,
-            state=state.value if state else None,
+            state=state,
             limit=limit,
             offset=offset,
         )
@@ -256,7 +251,7 @@ async def refer_up_from_task(
     """A problem found at a follow-up: a new up-referral of the task's resident, submitted at once."""
     async with db.transaction() as session:
         data = ReferralIn(direction=Direction.UP, resident_id=1, **body.model_dump())
-        referral = await followup.refer_up_from_task(
+        referral = await create.refer_up_from_task(
             session, task_id=task_id, data=data, actor=actor, now=now, today=today
         )
         return ReferralOut.model_validate(
@@ -284,7 +279,7 @@ async def finish_follow_up_task(
             actor=actor,
             now=now,
         )
-        views = await followup.tasks_of_referral(session, task.referral_id, today)
+        views = await tasks.tasks_of_referral(session, task.referral_id, today)
     return TaskOut.model_validate(next(v for v in views if v.id == task_id))
 
 

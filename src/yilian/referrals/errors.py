@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from yilian.core.errors import Conflict, DomainError, InvalidTransition, Unprocessable
 from yilian.core.i18n import N_
-from yilian.referrals import words
+from yilian.referrals import rules
 
 
 class InvalidReferralMove(InvalidTransition):
     record = N_("referral")
-    status_words, action_words = words.STATUS, words.ACTION
+    status_words, action_words = rules.STATUS_WORDS, rules.ACTION_WORDS
 
 
 class InvalidTaskMove(InvalidTransition):
     record = N_("follow-up task")
-    status_words = action_words = words.TASK
+    status_words = action_words = rules.TASK_WORDS
 
 
 class BadTarget(Unprocessable):

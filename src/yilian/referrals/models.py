@@ -5,10 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    and_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yilian.core.tables import Base, UTCDateTime
+from yilian.referrals import rules
 
 # A down-referral that continues a discharge and has not been withdrawn (referrals.discharges).
 FROM_ADMISSION = text("admission_request_id IS NOT NULL AND status <> 'cancelled'")
@@ -70,6 +83,12 @@ class Referral(Base):
     from_task_id: Mapped[int | None] = mapped_column(Integer)
     # A down-referral that continues a discharge: the admission request it follows.
     admission_request_id: Mapped[int | None] = mapped_column(ForeignKey("admission_requests.id"))
+
+    @classmethod
+    def overdue_at(cls, now: datetime) -> ColumnElement[bool]:
+        """The SQL twin of rules.is_overdue: waiting for an answer at or past its deadline at `now`
+        (tests/referrals/test_models.py holds the two equal on both engines)."""
+        return and_(cls.status.in_(rules.AWAITING_ANSWER), cls.answer_due_at <= now)
 
 
 class ReferralEvent(Base):
@@ -140,3 +159,13 @@ class FollowUpTask(Base):
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     up_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+
+    @classmethod
+    def in_state(cls, state: rules.TaskState, today: date) -> ColumnElement[bool]:
+        """The SQL twin of rules.task_state: the task shows `state` on `today`
+        (tests/referrals/test_models.py holds the two equal on both engines)."""
+        if state is rules.TaskState.OVERDUE:
+            return and_(cls.status == rules.TaskStatus.OPEN, cls.due_on < today)
+        if state is rules.TaskState.OPEN:
+            return and_(cls.status == rules.TaskStatus.OPEN, cls.due_on >= today)
+        return cls.status == state.value

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yilian.auth import policy
 from yilian.auth.models import User
 from yilian.auth.policy import Role
 from yilian.directory.models import Institution, Practitioner, Resident
@@ -53,7 +54,7 @@ async def _tier(session: AsyncSession, institution_id: int) -> int:
 
 
 async def _acting_users(session: AsyncSession, institution_id: int) -> Select[int]:
-    role = rules.acting_role(await _tier(session, institution_id))
+    role = policy.acting_role(await _tier(session, institution_id))
     return notices.users_with_role(role, {institution_id})
 
 

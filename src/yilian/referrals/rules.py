@@ -1,5 +1,6 @@
-"""Referral rules, pure: the transition table, who acts for each side, deadlines, follow-up dates
-and the attachment types we accept. No SQLAlchemy, no FastAPI (import-linter enforces it).
+"""Referral rules, pure: the transition table, which side an actor stands on, deadlines, follow-up
+dates, the attachment types we accept, and the words each status and move reads as (message
+ids). No SQLAlchemy, no FastAPI (import-linter enforces it).
 
 One table (MOVES) answers three questions: may this move happen now, which side makes it,
 and what may this actor do next (the API's `allowed_actions`).
@@ -12,7 +13,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from yilian.auth.policy import Role
+from yilian.auth import policy
+from yilian.auth.policy import Actor
+from yilian.core.i18n import N_
 
 
 class Direction(StrEnum):
@@ -171,11 +174,6 @@ def allowed_actions(direction: Direction, current: Status, side: Side | None) ->
 # --- who acts for an institution ---------------------------------------------------------------
 
 
-def acting_role(tier: int) -> Role:
-    """A community centre acts through its family doctors; a hospital through its specialists."""
-    return Role.FAMILY_DOCTOR if tier == 1 else Role.SPECIALIST
-
-
 def may_refer(direction: Direction, *, origin_tier: int, target_tier: int) -> bool:
     """Up goes to a higher tier, down to a lower one (seed 003: 3+2+1)."""
     if direction is Direction.UP:
@@ -191,13 +189,11 @@ class Parties:
     target_tier: int
 
 
-def side_of(roles: frozenset[Role], institution_id: int | None, parties: Parties) -> Side | None:
-    """The side an actor stands on for one referral, or None for an outsider."""
-    if institution_id is None:
-        return None
-    if institution_id == parties.origin_institution_id and acting_role(parties.origin_tier) in roles:
+def side_of(actor: Actor, parties: Parties) -> Side | None:
+    """The side an actor stands on for one referral (policy.may_act_for), or None for an outsider."""
+    if policy.may_act_for(actor, parties.origin_institution_id, parties.origin_tier):
         return Side.REFERRER
-    if institution_id == parties.target_institution_id and acting_role(parties.target_tier) in roles:
+    if policy.may_act_for(actor, parties.target_institution_id, parties.target_tier):
         return Side.RECEIVER
     return None
 
@@ -222,6 +218,9 @@ def answer_due(urgency: Urgency, sent_at: datetime) -> datetime:
 
 
 def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
+    """Waiting for an answer at or past its deadline: flagged on the lists, escalated by the job,
+    expired a week later. Its SQL twin is models.Referral.overdue_at (tests/referrals/test_models.py
+    holds the two equal on both engines)."""
     return status in AWAITING_ANSWER and due is not None and now >= due
 
 
@@ -246,16 +245,31 @@ def follow_up_dates(*, start: date, every_days: int, until: date) -> list[date]:
 
 
 class TaskStatus(StrEnum):
+    """What a follow-up task row stores: open until its family doctor answers done or missed."""
+
     OPEN = "open"
     DONE = "done"
     MISSED = "missed"
 
 
-def task_state(status: str, due_on: date, today: date) -> str:
+# The answers a family doctor gives a task (the API's TaskOutcome).
+TASK_OUTCOMES: Final = (TaskStatus.DONE, TaskStatus.MISSED)
+
+
+class TaskState(StrEnum):
+    # What a task shows: its status, and overdue for an open one past its day (no docstring: the
+    # API's schema is this enum, as it has always read).
+    OPEN = "open"
+    OVERDUE = "overdue"
+    DONE = "done"
+    MISSED = "missed"
+
+
+def task_state(status: str, due_on: date, today: date) -> TaskState:
     """What a follow-up task shows: done, missed, overdue (open past its day) or open."""
     if status == TaskStatus.OPEN and due_on < today:
-        return "overdue"
-    return status
+        return TaskState.OVERDUE
+    return TaskState(status)
 
 
 # --- attachments -------------------------------------------------------------------------------
@@ -297,3 +311,38 @@ def attachment_refusal(filename: str, declared: str | None, content: bytes) -> s
     if declared and declared.split(";")[0].strip().lower() not in (actual, "application/octet-stream"):
         return "mismatch"
     return None
+
+
+# --- words -------------------------------------------------------------------------------------
+# How referral and task codes read in messages (message ids; the problem details translate them).
+# The same ids as the pages' words (templates/referrals/_words.html), so a refusal names the
+# status and the button as the page shows them.
+
+STATUS_WORDS: Final = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "accepted": N_("Accepted"),
+    "declined": N_("Declined"),
+    "redirected": N_("Redirected"),
+    "scheduled": N_("Scheduled"),
+    "arrived": N_("Arrived"),
+    "reported": N_("Reported"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+}
+ACTION_WORDS: Final = {
+    "submit": N_("Submit"),
+    "accept": N_("Accept"),
+    "decline": N_("Decline"),
+    "redirect": N_("Redirect"),
+    "schedule": N_("Schedule"),
+    "arrive": N_("Patient arrived"),
+    "report": N_("Write report"),
+    "close": N_("Close"),
+    "cancel": N_("Withdraw"),
+    "expire": N_("Expired"),
+    "return": N_("Returned (did not come)"),
+    "attach": N_("Attach"),
+}
+TASK_WORDS: Final = {"open": N_("To do"), "done": N_("Done"), "missed": N_("Missed")}

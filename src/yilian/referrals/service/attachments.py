@@ -14,9 +14,10 @@ from yilian.auth import audit
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.referrals import rules, service
+from yilian.referrals import rules
 from yilian.referrals.errors import AttachmentRefused, AttachmentTooLarge, InvalidReferralMove
 from yilian.referrals.models import ReferralAttachment
+from yilian.referrals.queries.sides import get_for_update, side_of
 from yilian.referrals.rules import FINAL, Status
 
 REFUSALS = {
@@ -45,8 +46,8 @@ async def add_attachment(
 ) -> ReferralAttachment:
     """Attach a file to an open referral, as either of its sides. 413 over the limit, 415 when the
     content is not a JPEG, PNG or PDF, or not what the name or declared type says."""
-    referral = await service.get_for_update(session, referral_id)
-    side = await service.side_of(session, referral, actor)
+    referral = await get_for_update(session, referral_id)
+    side = await side_of(session, referral, actor)
     audit.require(side is not None, actor, "referral.attach", at=now, resident_id=referral.resident_id)
     if Status(referral.status) in FINAL:
         raise InvalidReferralMove(status=referral.status, action="attach")
@@ -86,8 +87,8 @@ async def read_attachment(
     session: AsyncSession, *, referral_id: int, attachment_id: int, actor: Actor, now: datetime
 ) -> ReferralAttachment:
     """The file, for the referral's two sides only (403 and an audit row otherwise)."""
-    referral = await service.get_for_update(session, referral_id)
-    side = await service.side_of(session, referral, actor)
+    referral = await get_for_update(session, referral_id)
+    side = await side_of(session, referral, actor)
     audit.require(
         side is not None, actor, "referral.attachment.read", at=now, resident_id=referral.resident_id
     )

@@ -1,5 +1,6 @@
-"""Deadlines with the injectable clock (no sleeps): escalation to the department head, expiry,
-and a scheduled patient who did not come going back to the referrer."""
+"""The referral jobs (referrals/jobs.py), the deadlines, with the injectable clock (no sleeps):
+escalation to the department head, expiry, and a scheduled patient who did not come going back
+to the referrer."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from tests.fixtures_app import Api, SettableClock
-from tests.referrals.conftest import act, refer_up
+from tests.referrals.conftest import act, refer_up, sixth_department
 from yilian.app import JOBS
+from yilian.auth.models import User, UserRole
+from yilian.auth.policy import Role
 from yilian.core import jobs
 from yilian.core.db import Database
+from yilian.directory.models import Practitioner
+from yilian.directory.rules import Title
+from yilian.notices.models import Notice
 from yilian.referrals.models import ReferralEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,6 +54,49 @@ async def test_an_emergency_unanswered_for_30_minutes_is_escalated_once(
     overdue = (await specialist.get("/api/v1/referrals", params={"box": "overdue"})).json()
     assert [r["id"] for r in overdue["items"]] == [referral["id"]]
     assert overdue["counts"]["overdue"] == 1
+
+
+async def attending_of_the_department(db: Database, clock: SettableClock) -> int:
+    """A signed-up attending physician (主治医师, not the head) of sp.sixth's department; the user id."""
+    department = await sixth_department(db)
+    async with db.transaction() as session:
+        doctor = Practitioner(
+            institution_id=department.institution_id,
+            department_id=department.id,
+            name="周主治",
+            title=Title.ATTENDING,
+        )
+        session.add(doctor)
+        await session.flush()
+        user = User(
+            username="sp.sixth.attending",
+            display_name="周主治",
+            password_hash="!",  # never signs in: only told, or not
+            institution_id=department.institution_id,
+            practitioner_id=doctor.id,
+            created_at=clock(),
+        )
+        session.add(user)
+        await session.flush()
+        session.add(UserRole(user_id=user.id, role=Role.SPECIALIST))
+        return user.id
+
+
+async def test_the_escalation_reaches_the_department_head_and_not_its_other_doctors(
+    api: Api, app_db: Database, clock: SettableClock
+) -> None:
+    attending = await attending_of_the_department(app_db, clock)
+    await refer_up(api, app_db, urgency="emergency")  # to sp.sixth's department at 六院
+    clock.advance(minutes=30)
+    assert (await run_jobs(app_db, clock))["escalated"] == 1
+    async with app_db.read() as session:
+        told = set(
+            (await session.scalars(select(Notice.user_id).where(Notice.kind == "referral_overdue"))).all()
+        )
+        new = set((await session.scalars(select(Notice.user_id).where(Notice.kind == "referral_new"))).all())
+        head = await session.scalar(select(User.id).where(User.username == "sp.sixth"))  # 主任医师
+    assert attending in new  # the department's doctors hear of the referral ...
+    assert told == {head}  # ... but only its head of the escalation
 
 
 async def test_routine_waits_72_hours_and_expires_a_week_later(

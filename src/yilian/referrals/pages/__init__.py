@@ -1,6 +1,7 @@
 """Referral pages: the phone-usable form (an ECG photo straight from the camera), worklists with
 filters and counts, a referral's timeline with its actions, the printable sheet, the follow-up
-task list, the consortium's monthly counts, and the user's notices. Parse, call a service, render."""
+task list, the consortium's monthly counts, and the user's notices. Parse (forms), call a service
+or query, render; templates get booleans (may_refer_up), never role names."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.notices import service as notices
-from yilian.referrals import attachments, choices, discharges, followup, forms, icd10, queries, rules, service
-from yilian.referrals.rules import Action, Direction, Status, TaskStatus
+from yilian.referrals import queries, rules
+from yilian.referrals.deps import DischargesDep
+from yilian.referrals.pages import forms
+from yilian.referrals.queries import choices, discharges, icd10, sides, tasks
+from yilian.referrals.rules import Action, Direction, Status, TaskState, TaskStatus
 from yilian.referrals.schemas import ActionIn, ReferralIn
+from yilian.referrals.service import attachments, create, followup, moves
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
 from yilian.web.templating import render
 
@@ -27,25 +33,6 @@ Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=500)]
 Lines = Annotated[list[str], Form()]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-
-
-def _pair(value: str) -> tuple[int, int | None]:
-    """ "12:34" → institution 12, department 34; "12:" → institution 12, no department."""
-    institution, _, department = value.partition(":")
-    try:
-        return int(institution), int(department) if department else None
-    except ValueError:
-        raise Unprocessable(N_("Choose where to refer to.")) from None
-
-
-def _local(request: Request, value: str) -> datetime | None:
-    """A datetime-local field (the consortium's time) as an aware instant."""
-    if not value.strip():
-        return None
-    try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=state(request).settings.zone)
-    except ValueError:
-        raise Unprocessable(N_("The time is not valid.")) from None
 
 
 # --- worklists and the consortium's numbers -------------------------------------------------------
@@ -78,7 +65,10 @@ async def worklist(
             limit=PAGE_SIZE,
             offset=offset,
         )
+        may = await queries.starts(session, actor=actor)
     context = {
+        "may_refer_up": may.up,
+        "may_refer_down": may.down,
         "page": page,
         "counts": counts,
         "box": chosen_box,
@@ -102,6 +92,7 @@ async def new_referral(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
+    discharges_of: DischargesDep,
     resident_id: OptionalId = None,
     task_id: OptionalId = None,
     admission_request_id: OptionalId = None,
@@ -114,7 +105,12 @@ async def new_referral(
     async with db.transaction() as session:  # the residents offered are audited
         if admission_request_id is not None:
             after = await discharges.form_for(
-                session, admission_request_id=admission_request_id, actor=actor, now=now, today=today
+                session,
+                admission_request_id=admission_request_id,
+                lookup=discharges_of,
+                actor=actor,
+                now=now,
+                today=today,
             )
             if after.down_referral_id is not None:  # made already: show it
                 return RedirectResponse(f"/referrals/{after.down_referral_id}", status_code=303)
@@ -151,6 +147,7 @@ async def create_referral(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
+    discharges_of: DischargesDep,
     direction: Annotated[str, Form(max_length=8)],
     target: Annotated[str, Form(max_length=24)],
     reason: Short,
@@ -169,7 +166,7 @@ async def create_referral(
     save: Annotated[str, Form(max_length=8)] = "submit",
 ) -> Response:
     """Create (and submit) the referral, with its attachment, in one transaction."""
-    institution_id, department_id = _pair(target)
+    institution_id, department_id = forms.target(target)
     data = ReferralIn(
         direction=Direction.DOWN if direction == "down" else Direction.UP,
         resident_id=resident_id or 1,
@@ -188,25 +185,40 @@ async def create_referral(
     content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1) if file and file.filename else b""
     async with db.transaction() as session:
         if task_id is not None:
-            referral = await followup.refer_up_from_task(
+            referral = await create.refer_up_from_task(
                 session, task_id=task_id, data=data, actor=actor, now=now, today=today
             )
         else:
             if resident_id is None:
                 raise Unprocessable(N_("Choose the resident."))
-            referral = await service.create_referral(session, data=data, actor=actor, now=now, today=today)
-        if content and file is not None:
-            await attachments.add_attachment(
-                session,
-                referral_id=referral.id,
-                filename=file.filename or "",
-                declared_type=file.content_type,
-                content=content,
-                description="",
-                actor=actor,
-                now=now,
+            referral = await create.create_referral(
+                session, data=data, actor=actor, now=now, today=today, lookup=discharges_of
             )
+        if content and file is not None:
+            await _attach(session, referral.id, file, content, "", actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral.id}", status_code=303)
+
+
+async def _attach(
+    session: AsyncSession,
+    referral_id: int,
+    file: UploadFile,
+    content: bytes,
+    description: str,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    await attachments.add_attachment(
+        session,
+        referral_id=referral_id,
+        filename=file.filename or "",
+        declared_type=file.content_type,
+        content=content,
+        description=description,
+        actor=actor,
+        now=now,
+    )
 
 
 # --- one referral ---------------------------------------------------------------------------------
@@ -228,7 +240,7 @@ async def _detail(
                 now=now,
             )
         if Action.REDIRECT in allowed:
-            parties = await service.parties(session, await service.get_for_update(session, referral_id))
+            parties = await sides.parties(session, await sides.get_for_update(session, referral_id))
             elsewhere = [
                 t
                 for t in await choices.targets(
@@ -278,11 +290,11 @@ async def referral_action(
     """One move from the referral page; back to it."""
     if action not in rules.PUBLIC_ACTIONS:
         raise Unprocessable()
-    institution_id, department_id = _pair(target) if target else (None, None)
+    institution_id, department_id = forms.target(target) if target else (None, None)
     body = ActionIn(
         note=note,
         session_id=int(session_id) if session_id.isdigit() else None,
-        scheduled_at=_local(request, scheduled_at),
+        scheduled_at=forms.local_time(scheduled_at, state(request).settings.zone),
         place=place,
         target_institution_id=institution_id,
         target_department_id=department_id,
@@ -291,7 +303,7 @@ async def referral_action(
         advice=advice,
     )
     async with db.transaction() as session:
-        await service.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
+        await moves.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
 
@@ -301,16 +313,7 @@ async def referral_attachment(
 ) -> Response:
     content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1)
     async with db.transaction() as session:
-        await attachments.add_attachment(
-            session,
-            referral_id=referral_id,
-            filename=file.filename or "",
-            declared_type=file.content_type,
-            content=content,
-            description=description,
-            actor=actor,
-            now=now,
-        )
+        await _attach(session, referral_id, file, content, description, actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
 
@@ -328,9 +331,9 @@ async def follow_up(
     offset: Offset = 0,
 ) -> Response:
     """The centre's follow-up tasks: overdue first by date, with counts by state."""
-    chosen = state_ if state_ in ("open", "overdue", "done", "missed") else None
+    chosen = TaskState(state_) if state_ in {s.value for s in TaskState} else None
     async with db.transaction() as session:
-        page, counts = await followup.list_tasks(
+        page, counts = await tasks.list_tasks(
             session, actor=actor, now=now, today=today, state=chosen, limit=PAGE_SIZE, offset=offset
         )
     context = {"page": page, "counts": counts, "state": chosen, "offset": offset, "limit": PAGE_SIZE}

@@ -1,8 +1,11 @@
-"""Reading referrals: one with its timeline, the worklists with counts, the consortium's monthly
-numbers, and what other capabilities ask (did this patient come through an up-referral?)."""
+"""Reading referrals: one with its timeline, the worklists with counts, what the actor may start,
+the consortium's monthly numbers, and what other capabilities ask (did this patient come through
+an up-referral?). By sub-topic beside it: sides (a referral's parties), tasks (follow-up),
+discharges (the admission a down-referral continues), choices (the form's options), icd10."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -10,16 +13,17 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from yilian.auth import audit
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.clock import local_today
 from yilian.core.paging import Page
 from yilian.directory import service as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
-from yilian.referrals import discharges, followup, rules
+from yilian.referrals import rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
+from yilian.referrals.queries import discharges, tasks
+from yilian.referrals.queries.sides import get_for_update, side_of
 from yilian.referrals.rules import Direction, Status
-from yilian.referrals.service import get_for_update, side_of
 
 ANSWERED_UP = (Status.ACCEPTED, Status.SCHEDULED, Status.ARRIVED, Status.REPORTED, Status.CLOSED)
 
@@ -160,23 +164,6 @@ async def get_referral(
     )
     resident = await session.get(Resident, r.resident_id)
     assert resident is not None  # noqa: S101 — a foreign key
-    events = (
-        await session.scalars(
-            select(ReferralEvent).where(ReferralEvent.referral_id == r.id).order_by(ReferralEvent.id)
-        )
-    ).all()
-    attachments = (
-        await session.scalars(
-            select(ReferralAttachment)
-            .where(ReferralAttachment.referral_id == r.id)
-            .order_by(ReferralAttachment.id)
-        )
-    ).all()
-    plan = (
-        await session.scalars(
-            select(FollowUpItem).where(FollowUpItem.referral_id == r.id).order_by(FollowUpItem.id)
-        )
-    ).all()
     return {
         **_brief(r, resident, now),
         **await _names(session, r),
@@ -198,11 +185,31 @@ async def get_referral(
         "admission_request_id": r.admission_request_id,
         "allowed_actions": rules.allowed_actions(Direction(r.direction), Status(r.status), side),
         "side": side.value if side else None,
-        "events": events,
-        "attachments": attachments,
-        "plan": plan,
-        "tasks": await followup.tasks_of_referral(session, r.id, today),
+        **await _history(session, r.id),
+        "tasks": await tasks.tasks_of_referral(session, r.id, today),
     }
+
+
+async def _history(session: AsyncSession, referral_id: int) -> dict[str, Any]:
+    """A referral's timeline, attachments (without their content) and follow-up plan, in order."""
+    events = (
+        await session.scalars(
+            select(ReferralEvent).where(ReferralEvent.referral_id == referral_id).order_by(ReferralEvent.id)
+        )
+    ).all()
+    attachments = (
+        await session.scalars(
+            select(ReferralAttachment)
+            .where(ReferralAttachment.referral_id == referral_id)
+            .order_by(ReferralAttachment.id)
+        )
+    ).all()
+    plan = (
+        await session.scalars(
+            select(FollowUpItem).where(FollowUpItem.referral_id == referral_id).order_by(FollowUpItem.id)
+        )
+    ).all()
+    return {"events": events, "attachments": attachments, "plan": plan}
 
 
 # --- worklists -------------------------------------------------------------------------------------
@@ -210,7 +217,7 @@ async def get_referral(
 
 def _involved(actor: Actor, tier: int | None) -> ColumnElement[bool]:
     """Referrals the actor stands on a side of: its institution at either end, in its acting role."""
-    if actor.institution_id is None or tier is None or rules.acting_role(tier) not in actor.roles:
+    if not policy.may_act_for(actor, actor.institution_id, tier):
         return false()
     return or_(
         Referral.origin_institution_id == actor.institution_id,
@@ -223,7 +230,7 @@ def _box(box: str, actor: Actor, now: datetime) -> ColumnElement[bool]:
     waiting = Referral.status.in_(rules.AWAITING_ANSWER)
     boxes: dict[str, ColumnElement[bool]] = {
         "new": and_(received, waiting),
-        "overdue": and_(received, waiting, Referral.answer_due_at <= now),
+        "overdue": and_(received, Referral.overdue_at(now)),
         "mine": or_(
             Referral.created_by == actor.user_id,
             Referral.answered_by == actor.user_id,
@@ -286,23 +293,38 @@ async def list_referrals(
         }
         for r, resident in rows
     ]
-    counts = {}
-    for name in rules.BOXES:
-        counts[name] = (
-            await session.scalar(
-                select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))
-            )
-            or 0
+    counts = {
+        name: await session.scalar(
+            select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))
         )
+        or 0
+        for name in rules.BOXES
+    }
     audit.record(
         session, actor, "referral.list", at=now, detail={"resident_ids": [r.resident_id for r, _ in rows]}
     )
     return Page(items=items, total=total), counts
 
 
+@dataclass(frozen=True)
+class Starts:
+    """Which referrals the actor may start from its institution (the worklist's buttons)."""
+
+    up: bool
+    down: bool
+
+
+async def starts(session: AsyncSession, *, actor: Actor) -> Starts:
+    """policy.may_refer_up / may_refer_down for the actor's own institution."""
+    tier = await session.scalar(select(Institution.tier).where(Institution.id == actor.institution_id))
+    return Starts(up=policy.may_refer_up(actor, tier), down=policy.may_refer_down(actor, tier))
+
+
 __all__ = [
+    "Starts",
     "came_through_up_referral",
     "down_referral_seen_by",
     "get_referral",
     "list_referrals",
+    "starts",
 ]

@@ -1,12 +1,13 @@
-"""Down-referrals that continue a discharge (住院 → 出院 → 下转社区).
+"""Down-referrals that continue a discharge (住院 → 出院 → 下转社区): the admission as the
+referral needs it, why it cannot be continued, and the form filled in from it.
 
 A down-referral may name the admission it follows (`admission_request_id`): the admission must be
 discharged, the same resident's, and the referring hospital's. At most one live (not withdrawn)
-down-referral per admission: a partial unique index decides, so two specialists submitting at
-once cannot both make one.
+down-referral per admission (service.discharges.insert).
 
-How an admission reads comes from the admissions package, which registers its lookup here (so
-that this package does not import it, as admissions.tags does the other way round).
+How an admission reads belongs to the admissions package, which stands above this one: the
+caller passes its reader (a DischargeLookup, `admissions.stays.discharge_for_referral`, given to
+the doors by `create_app`) into the functions that need it.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.directory.models import Institution
-from yilian.referrals import icd10, rules
-from yilian.referrals.errors import BadAdmissionRequest, DownReferralExists, NotDischarged
+from yilian.referrals.errors import BadAdmissionRequest, NotDischarged
 from yilian.referrals.models import Referral
-from yilian.referrals.rules import Direction, Status
+from yilian.referrals.queries import icd10
+from yilian.referrals.rules import Status
 
 
 @dataclass(frozen=True)
@@ -46,42 +46,28 @@ class Discharge:
     discharged_at: datetime | None
 
 
+# The admissions package's reader of one admission (None when there is no such request).
 DischargeLookup = Callable[[AsyncSession, int], Awaitable[Discharge | None]]
-_lookups: list[DischargeLookup] = []
 
 
-def register_lookup(lookup: DischargeLookup) -> DischargeLookup:
-    """The admissions package's reader of one admission (None when there is no such request)."""
-    _lookups.append(lookup)
-    return lookup
+async def no_admissions(session: AsyncSession, admission_request_id: int) -> Discharge | None:
+    """The reader of an app without the admissions package: there is no admission to continue."""
+    return None
 
 
-async def discharge_of(session: AsyncSession, admission_request_id: int) -> Discharge:
-    for lookup in _lookups:
-        found = await lookup(session, admission_request_id)
-        if found is not None:
-            return found
-    raise NotFound(what=N_("Admission request"), id=admission_request_id)
-
-
-async def check(
-    session: AsyncSession,
-    *,
-    admission_request_id: int,
-    direction: Direction,
-    resident_id: int,
-    actor: Actor,
+async def discharge_of(
+    session: AsyncSession, admission_request_id: int, lookup: DischargeLookup
 ) -> Discharge:
-    """The admission a new referral continues, or why it cannot: BadAdmissionRequest (an up-referral,
-    another hospital's or another resident's admission), NotDischarged (the patient is still in)."""
-    if direction is not Direction.DOWN:
-        raise BadAdmissionRequest(why=N_("only a down-referral continues a discharge"))
-    found = await discharge_of(session, admission_request_id)
-    _require(found, resident_id=resident_id, actor=actor)
+    """The admission as `lookup` reads it; NotFound when there is no such request."""
+    found = await lookup(session, admission_request_id)
+    if found is None:
+        raise NotFound(what=N_("Admission request"), id=admission_request_id)
     return found
 
 
-def _require(found: Discharge, *, resident_id: int, actor: Actor) -> None:
+def require_continuable(found: Discharge, *, resident_id: int, actor: Actor) -> None:
+    """BadAdmissionRequest for another hospital's or another resident's admission, NotDischarged
+    while the patient is still in."""
     if found.institution_id != actor.institution_id:
         raise BadAdmissionRequest(why=N_("the admission is another hospital's"))
     if found.resident_id != resident_id:
@@ -103,14 +89,20 @@ class DischargeForm:
 
 
 async def form_for(
-    session: AsyncSession, *, admission_request_id: int, actor: Actor, now: datetime, today: date
+    session: AsyncSession,
+    *,
+    admission_request_id: int,
+    lookup: DischargeLookup,
+    actor: Actor,
+    now: datetime,
+    today: date,
 ) -> DischargeForm:
-    """The down-referral form filled in from a discharge: the same refusals as `check`, and 403
+    """The down-referral form filled in from a discharge: the same refusals as creating it, and 403
     (audited) for anyone of the hospital but its specialists (its admission office discharges)."""
-    found = await discharge_of(session, admission_request_id)
-    _require(found, resident_id=found.resident_id, actor=actor)
+    found = await discharge_of(session, admission_request_id, lookup)
+    require_continuable(found, resident_id=found.resident_id, actor=actor)
     tier = await session.scalar(select(Institution.tier).where(Institution.id == found.institution_id))
-    may_refer = rules.acting_role(tier or 1) in actor.roles
+    may_refer = policy.may_act_for(actor, found.institution_id, tier)
     audit.require(may_refer, actor, "referral.create", at=now, resident_id=found.resident_id)
     resident = await directory.get_resident(
         session, resident_id=found.resident_id, actor=actor, now=now, today=today
@@ -134,24 +126,3 @@ def live() -> Select[int | None, int]:
     return select(Referral.admission_request_id, Referral.id).where(
         Referral.admission_request_id.is_not(None), Referral.status != Status.CANCELLED
     )
-
-
-async def insert(session: AsyncSession, referral: Referral) -> None:
-    """Add the referral; DownReferralExists (naming the live one) when the admission has one already."""
-    if referral.admission_request_id is None:  # nothing the index could refuse: no savepoint
-        session.add(referral)
-        await session.flush()
-        return
-    try:
-        async with session.begin_nested():
-            session.add(referral)
-            await session.flush()
-    except IntegrityError:
-        existing = await session.scalar(
-            live()
-            .with_only_columns(Referral.id)
-            .where(Referral.admission_request_id == referral.admission_request_id)
-        )
-        if existing is None:
-            raise
-        raise DownReferralExists(id=existing) from None

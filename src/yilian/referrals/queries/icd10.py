@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data" / "icd10_zh.csv"
+DATA = Path(__file__).parent.parent / "data" / "icd10_zh.csv"
 
 
 @dataclass(frozen=True)
