@@ -17,6 +17,7 @@ from yilian import __version__
 from yilian.admissions import api as admissions_api
 from yilian.admissions import jobs as admissions_jobs
 from yilian.admissions import pages as admissions_pages
+from yilian.admissions.queries import discharges as admission_discharges
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.service import LoginPolicy
@@ -29,6 +30,7 @@ from yilian.directory import api as directory_api
 from yilian.directory import pages as directory_pages
 from yilian.notices import api as notices_api
 from yilian.referrals import api as referrals_api
+from yilian.referrals import discharges as referral_discharges
 from yilian.referrals import jobs as referrals_jobs
 from yilian.referrals import pages as referrals_pages
 from yilian.scheduling import api as scheduling_api
@@ -44,6 +46,10 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Every domain's periodic jobs, in the order they run (generation before release, say).
 JOBS: tuple[Job, ...] = (*scheduling_jobs.JOBS, *referrals_jobs.JOBS, *admissions_jobs.JOBS)
+
+# How an admission reads for the down-referral after it: admissions stands above referrals, so the
+# app, which knows both, hands referrals the reader (said here, not by an import's side effect).
+referral_discharges.register_lookup(admission_discharges.discharge_for_referral)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
