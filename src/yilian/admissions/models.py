@@ -102,7 +102,7 @@ class AdmissionRequest(Base):
     community_reason: Mapped[str | None] = mapped_column(String(32))  # the tag source's code
     community_detail: Mapped[str | None] = mapped_column(String(200))  # shown: which centre, which doctor
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)  # rules.effective_at, for the index
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)  # written by place(), for the index
     status: Mapped[str] = mapped_column(String(16))  # rules.RequestStatus
     status_at: Mapped[datetime] = mapped_column(UTCDateTime)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

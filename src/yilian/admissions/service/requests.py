@@ -49,13 +49,8 @@ async def create_request(
     if resident is None:
         raise NotFound(what=N_("Resident"), id=resident_id)
     links = await directory.resident_links(session, resident_id=resident_id, today=today)
-    audit.require(
-        policy.may_request_admission(actor, ward.institution_id, links),
-        actor,
-        "admission.create",
-        at=now,
-        resident_id=resident_id,
-    )
+    allowed = policy.may_request_admission(actor, ward.institution_id, links)
+    audit.require(allowed, actor, "admission.create", at=now, resident_id=resident_id)
     tag = await tags.community_tag(
         session, resident_id=resident_id, hospital_id=ward.institution_id, today=today
     )
