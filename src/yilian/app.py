@@ -17,7 +17,7 @@ from yilian import __version__
 from yilian.admissions import api as admissions_api
 from yilian.admissions import jobs as admissions_jobs
 from yilian.admissions import pages as admissions_pages
-from yilian.admissions import stays as admissions_stays
+from yilian.admissions.queries import discharges as admission_discharges
 from yilian.analytics import api as analytics_api
 from yilian.analytics import pages as analytics_pages
 from yilian.auth import api as auth_api
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     )
     # A down-referral that continues a discharge reads the admission through admissions (above
     # referrals in the package order): handed down here, not registered at import time.
-    app.state.referral_discharges = admissions_stays.discharge_for_referral
+    app.state.referral_discharges = admission_discharges.discharge_for_referral
     errors.install(app)
     openapi.install(app)
     for router in (

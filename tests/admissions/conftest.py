@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from tests.conftest import FIXED_NOW
 from tests.factories import id_number
-from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import RequestStatus, Urgency
 from yilian.core.db import Database
@@ -110,27 +109,25 @@ async def fill_queue(
         requests = []
         for entry, resident in zip(entries, residents, strict=True):
             at = now - timedelta(days=entry.days_ago)
-            requests.append(
-                AdmissionRequest(
-                    ward_id=ward.id,
-                    institution_id=ward.institution_id,
-                    department_id=ward.department_id,
-                    resident_id=resident.id,
-                    sex=entry.sex,
-                    source="direct",
-                    diagnosis="股骨颈骨折",
-                    urgency=entry.urgency,
-                    urgency_rank=rules.URGENCY_RANK[entry.urgency],
-                    expected_days=10,
-                    community_signed=entry.signed,
-                    community_reason="contract" if entry.signed else None,
-                    community_detail="田林社区卫生服务中心 · 陈佳怡" if entry.signed else None,
-                    requested_at=at,
-                    effective_at=rules.effective_at(at, entry.signed, ward.boost_days),
-                    status=RequestStatus.WAITING,
-                    status_at=at,
-                )
+            request = AdmissionRequest(
+                ward_id=ward.id,
+                institution_id=ward.institution_id,
+                department_id=ward.department_id,
+                resident_id=resident.id,
+                sex=entry.sex,
+                source="direct",
+                diagnosis="股骨颈骨折",
+                urgency=entry.urgency,
+                expected_days=10,
+                community_signed=entry.signed,
+                community_reason="contract" if entry.signed else None,
+                community_detail="田林社区卫生服务中心 · 陈佳怡" if entry.signed else None,
+                requested_at=at,
+                status=RequestStatus.WAITING,
+                status_at=at,
             )
+            request.place(ward.boost_days)
+            requests.append(request)
         session.add_all(requests)
         await session.flush()
         return [r.id for r in requests]
@@ -227,14 +224,13 @@ async def stay(
             source="direct",
             diagnosis=diagnosis,
             urgency=Urgency.ELECTIVE,
-            urgency_rank=rules.URGENCY_RANK[Urgency.ELECTIVE],
             expected_days=7,
             community_signed=False,
             requested_at=at,
-            effective_at=at,
             status=status,
             status_at=at,
         )
+        request.place(ward.boost_days)
         session.add(request)
         await session.flush()
         return request.id

@@ -1,5 +1,6 @@
 """The admission pages over the demo data: the seed's queue in words on the office's board, the
-family doctor's view of where its resident stands, the specialist's request form."""
+family doctor's view of where its resident stands, the specialist's request form, and what each
+user's page offers (the policy's answers, not role names in the templates)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,22 @@ async def test_the_specialist_requests_admission_from_its_form(api: Api, app_db:
     shown = await specialist.get(made.headers["location"])
     assert "第1位：您前面没有人" in text_of(shown.text)
     assert (await (await api.browser("fd.kangjian")).get("/admissions/new")).status_code == 403
+
+
+async def test_the_admissions_page_offers_each_user_what_the_policy_allows(
+    api: Api, app_db: Database
+) -> None:
+    # user → (the family doctor's words, the request button, the wards of its hospital)
+    expected = {
+        "fd.tianlin": (True, False, False),
+        "sp.sixth": (False, True, True),
+        "admission.sixth": (False, False, True),
+    }
+    for who, (signed_words, new_button, wards) in expected.items():
+        page = await (await api.browser(who)).get("/admissions")
+        assert page.status_code == 200
+        text = text_of(page.text)
+        assert ("您的签约居民在医院住院队列中的位置。" in text) is signed_words, who
+        assert ("本院的电子住院申请单，最新的在前。" in text) is not signed_words, who
+        assert ('href="/admissions/new"' in page.text) is new_button, who
+        assert ('href="/admissions/wards/' in page.text) is wards, who

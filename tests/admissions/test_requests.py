@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.admissions.conftest import make_ward
+from tests.admissions.conftest import Waiting, fill_queue, make_ward, ward_beds
 from tests.factories import resident_body, signed_resident
 from tests.fixtures_app import Api, SettableClock
 from tests.scheduling.conftest import make_clinic
@@ -172,22 +172,30 @@ async def test_wards_say_their_department_and_boost(api: Api, app_db: Database) 
     assert (mine["boost_days"], mine["beds"], mine["free_beds"], mine["department_name"]) == (5, 3, 3, "骨科")
 
 
-async def test_an_accepted_up_referral_tags_a_patient_from_outside_the_consortium(
+async def test_a_list_of_requests_reads_each_place_bed_and_offer_as_its_ward_does(
     api: Api, app_db: Database
 ) -> None:
-    """金山卫镇 is no member of a consortium 市六 leads: only the platform's up-referral tags its resident."""
-    from tests.referrals.conftest import act, up_body
+    """The list reads all requests at once (two reads, whatever their number): each one's place
+    must still be its place in its own ward's queue, with its bed and its pending offer."""
+    first = await make_ward(app_db, beds=2, boost_days=3)
+    second = await make_ward(app_db, beds=1, boost_days=5)
+    in_first = await fill_queue(app_db, first, [Waiting(6), Waiting(4, signed=True), Waiting(2)])
+    in_second = await fill_queue(app_db, second, [Waiting(8), Waiting(4, signed=True)])
+    office = await api.as_("admission.sixth")
+    bed_a, bed_b = await ward_beds(app_db, first)
+    admitted = await office.post(f"/api/v1/admission-requests/{in_first[0]}/admit", json={"bed_id": bed_a})
+    assert admitted.status_code == 200, admitted.text
+    offered = await office.post(f"/api/v1/beds/{bed_b}/offer-next")
+    assert offered.json()["id"] == in_first[1]  # tagged: counted as applied 7 days ago
 
-    ward = await make_ward(app_db)
-    resident = await signed_resident(app_db, "金山卫镇社区卫生服务中心")
-    referrer = await api.as_("fd.jinshanwei")
-    sent = await referrer.post(
-        "/api/v1/referrals", json=await up_body(app_db, resident_id=resident.id, submit=True)
-    )
-    assert sent.status_code == 201, sent.text
-    specialist = await api.as_("sp.sixth")
-    assert (await act(specialist, sent.json()["id"], "accept")).status_code == 200
-    tagged = await specialist.post("/api/v1/admission-requests", json=request_body(ward.id, resident.id))
-    assert tagged.status_code == 201, tagged.text
-    assert (tagged.json()["community_signed"], tagged.json()["community_reason"]) == (True, "up_referral")
-    assert f"上转 #{sent.json()['id']}" in tagged.json()["community_detail"]
+    listed = (await office.get("/api/v1/admission-requests", params={"limit": 100})).json()["items"]
+    by_id = {r["id"]: r for r in listed}
+    for ward in (first, second):
+        for entry in (await office.get(f"/api/v1/wards/{ward.id}/queue")).json():
+            read = by_id[entry["request_id"]]
+            assert (read["position"], read["explanation"]) == (entry["position"], entry["explanation"])
+            assert (read["offer_id"], read["ward_name"]) == (entry["offer_id"], ward.name)
+    assert [by_id[i]["position"] for i in in_second] == [2, 1]  # 5 days' boost passes 4 days
+    assert (by_id[in_first[0]]["bed"], by_id[in_first[0]]["position"]) == ("90-1", None)
+    assert by_id[in_first[1]]["offer_id"] == offered.json()["offer_id"]
+    assert by_id[in_first[1]]["bed"] == "90-2"  # held for the patient it is offered to

@@ -4,7 +4,7 @@ and the button in words, Chinese by default."""
 
 from __future__ import annotations
 
-from tests.admissions.test_notices import newest, told_since
+from tests.admissions.test_notify import newest, told_since
 from tests.fixtures_app import Api
 from tests.referrals.conftest import act, refer_up
 from tests.referrals.test_down import refer_down

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from yilian.admissions import beds, service, stays, wards
-from yilian.admissions.queue import QueueItem
+from yilian.admissions.queries import beds as bed_board
+from yilian.admissions.queries import queue, wards
+from yilian.admissions.queries import requests as read
+from yilian.admissions.queries.queue import QueueItem
 from yilian.admissions.rules import RequestStatus
 from yilian.admissions.schemas import (
     AdmissionRequestIn,
@@ -26,6 +28,8 @@ from yilian.admissions.schemas import (
     WardOut,
     WardSettingsIn,
 )
+from yilian.admissions.service import beds, requests, stays
+from yilian.admissions.service import wards as ward_settings
 from yilian.core.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, TodayDep
 
@@ -54,7 +58,7 @@ async def create_admission_request(
 ) -> AdmissionRequestOut:
     """电子住院申请单 by a specialist of the ward's hospital. The 社区签约 tag is set by the system."""
     async with db.transaction() as session:
-        made = await service.create_request(
+        made = await requests.create_request(
             session,
             ward_id=body.ward_id,
             resident_id=body.resident_id,
@@ -87,7 +91,7 @@ async def list_admission_requests(
 ) -> PageOut[AdmissionRequestOut]:
     """The requests the actor may follow (its hospital's, or its signed residents'), latest first."""
     async with db.transaction() as session:  # audited
-        page = await service.list_requests(
+        page = await read.list_requests(
             session,
             actor=actor,
             now=now,
@@ -108,7 +112,7 @@ async def get_admission_request(
 ) -> AdmissionRequestOut:
     """One request: where it stands in the queue (in words), its tag and its history."""
     async with db.transaction() as session:
-        found = await service.get_request(
+        found = await read.get_request(
             session, request_id=request_id, actor=actor, now=now, today=today, locale=locale
         )
     return AdmissionRequestOut.model_validate(found)
@@ -120,7 +124,7 @@ async def cancel_admission_request(
 ) -> AdmissionRequestOut:
     """The request leaves the queue and keeps its history."""
     async with db.transaction() as session:
-        found = await service.cancel_request(
+        found = await requests.cancel_request(
             session, request_id=request_id, reason=body.reason, actor=actor, now=now, locale=locale
         )
     return AdmissionRequestOut.model_validate(found)
@@ -196,7 +200,7 @@ async def change_ward_settings(
     stands; `GET /api/v1/wards?department_id=` shows the department's other wards.
     """
     async with db.transaction() as session:
-        changed = await wards.change_settings(
+        changed = await ward_settings.change_settings(
             session,
             ward_id=ward_id,
             boost_days=body.boost_days,
@@ -214,14 +218,14 @@ async def ward_queue(
     """The ward's queue in order, each entry with `position` and its `explanation` in words."""
     async with db.transaction() as session:  # audited
         # Read into QueueEntryOut by FastAPI in one pass (a queue is hundreds of entries).
-        return await wards.ward_queue(session, ward_id=ward_id, actor=actor, now=now, locale=locale)
+        return await queue.ward_queue(session, ward_id=ward_id, actor=actor, now=now, locale=locale)
 
 
 @router.get("/wards/{ward_id}/beds", responses=ERRORS)
 async def ward_beds(ward_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> list[BedOut]:
     """The bed board: every bed, its status and who holds it."""
     async with db.transaction() as session:  # audited
-        found = await beds.list_beds(session, ward_id=ward_id, actor=actor, now=now)
+        found = await bed_board.list_beds(session, ward_id=ward_id, actor=actor, now=now)
     return [BedOut.model_validate(b) for b in found]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yilian.admissions import words
+from yilian.admissions import rules
 from yilian.core.errors import Conflict, InvalidTransition, Unprocessable
 from yilian.core.i18n import N_
 
@@ -33,12 +33,12 @@ class BedDoesNotFit(Conflict):
 
 class InvalidRequestMove(InvalidTransition):
     record = N_("admission request")
-    status_words, action_words = words.REQUEST_STATUS, words.ACTION
+    status_words, action_words = rules.REQUEST_STATUS, rules.ACTION
 
 
 class InvalidBedMove(InvalidTransition):
     record = N_("bed")
-    status_words, action_words = words.BED_STATUS, words.ACTION
+    status_words, action_words = rules.BED_STATUS, rules.ACTION
 
 
 class OtherHospital(Unprocessable):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, column_property, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, column_property, mapped_column
 
+from yilian.admissions import rules
 from yilian.core.tables import Base, UTCDateTime
 
 # The statuses of a request still in the queue (rules.IN_QUEUE), as the partial indexes say them.
@@ -55,8 +57,9 @@ class Bed(Base):
 
 class AdmissionRequest(Base):
     """An electronic admission request. `community_signed` and its reason are set by the system
-    when the request is made (admissions.tags), never by hand. A resident waits at most once per
-    ward: the partial unique index refuses a second request while one is in the queue."""
+    when the request is made (admissions.queries.tags), never by hand. A resident waits at most
+    once per ward: the partial unique index refuses a second request while one is in the queue.
+    Its place in the queue is `place` (writing) and `queue_order` (ordering): rules.sort_key in SQL."""
 
     __tablename__ = "admission_requests"
     __table_args__ = (
@@ -99,11 +102,22 @@ class AdmissionRequest(Base):
     community_reason: Mapped[str | None] = mapped_column(String(32))  # the tag source's code
     community_detail: Mapped[str | None] = mapped_column(String(200))  # shown: which centre, which doctor
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)  # rules.effective_at, for the index
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)  # written by place(), for the index
     status: Mapped[str] = mapped_column(String(16))  # rules.RequestStatus
     status_at: Mapped[datetime] = mapped_column(UTCDateTime)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("admission_requests.id"))
+
+    def place(self, boost_days: int) -> None:
+        """Write the order columns from the urgency, request time and tag under the ward's boost: the
+        one writer of them (a new request, a transfer, a change of the boost, the demo)."""
+        self.urgency_rank = rules.URGENCY_RANK[rules.URGENCY_OF[self.urgency]]
+        self.effective_at = rules.effective_at(self.requested_at, self.community_signed, boost_days)
+
+    @classmethod
+    def queue_order(cls) -> tuple[InstrumentedAttribute[Any], ...]:
+        """rules.sort_key as an ORDER BY over the columns `place` wrote (the queue index's order)."""
+        return (cls.urgency_rank, cls.effective_at, cls.requested_at, cls.id)
 
 
 class BedOffer(Base):

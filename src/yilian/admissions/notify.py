@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, Ward
+from yilian.auth import policy
 from yilian.auth.models import User, UserRole
-from yilian.auth.policy import Role
 from yilian.core.clock import SHANGHAI, local_today
 from yilian.directory.models import Contract, Institution, Resident
 from yilian.notices import service as notices
@@ -32,7 +32,8 @@ TITLES = {
 
 
 async def family_doctors(session: AsyncSession, *, resident_id: int, now: datetime) -> list[int]:
-    """The active family-doctor accounts of the centre holding the resident's active contract."""
+    """The active accounts of the centre holding the resident's active contract that follow its
+    signed residents (policy.FOLLOWS_SIGNED_RESIDENTS: its family doctors)."""
     centre = select(Contract.institution_id).where(
         Contract.resident_id == resident_id,
         Contract.current_on(local_today(now)),
@@ -42,7 +43,7 @@ async def family_doctors(session: AsyncSession, *, resident_id: int, now: dateti
         .join(UserRole, UserRole.user_id == User.id)
         .where(
             User.institution_id.in_(centre),
-            UserRole.role == Role.FAMILY_DOCTOR,
+            UserRole.role == policy.FOLLOWS_SIGNED_RESIDENTS,
             User.is_active.is_(True),
         )
     )

@@ -9,11 +9,16 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yilian.admissions import beds, service, stays, wards, words
+from yilian.admissions import rules
+from yilian.admissions.queries import beds as bed_board
+from yilian.admissions.queries import discharges, wards
+from yilian.admissions.queries import queue as ward_queue
+from yilian.admissions.queries import requests as read
 from yilian.admissions.rules import BedAction, Urgency
 from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnswer, Source
+from yilian.admissions.service import beds, requests, stays
+from yilian.admissions.service import wards as ward_settings
 from yilian.auth import policy
-from yilian.auth.policy import Role
 from yilian.core.errors import Forbidden
 from yilian.directory import service as directory
 from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
@@ -27,14 +32,15 @@ RESIDENT_CHOICES: Final = 50
 
 
 def _words() -> dict[str, object]:
-    return {"words": words}
+    """How statuses, urgencies and moves read (rules' message ids), for the templates."""
+    return {"words": rules}
 
 
 @router.get("/admissions")
 async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep) -> Response:
     """The requests this user follows (its hospital's, or its signed residents'), and the wards."""
     async with db.transaction() as session:  # the list is audited
-        page = await service.list_requests(
+        page = await read.list_requests(
             session,
             actor=actor,
             now=now,
@@ -48,13 +54,15 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
         )
         found = (
             await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
-            if actor.institution_id is not None and actor.roles & {Role.ADMISSION_OFFICE, Role.SPECIALIST}
+            if policy.may_see_own_wards(actor)
             else None
         )
     context = {
         "page": page,
         "wards": found.items if found else [],
         "stats_link": policy.may_open_admission_stats(actor),
+        "follows_signed": policy.follows_signed_residents(actor),
+        "may_request": policy.may_open_admission_form(actor),
         **_words(),
     }
     return render(request, "admissions/index.html", context)
@@ -73,11 +81,11 @@ async def board(
     the queue's settings."""
     async with db.transaction() as session:
         ward = await wards.get_ward(session, ward_id=ward_id)
-        queue = await wards.ward_queue(
+        queue = await ward_queue.ward_queue(
             session, ward_id=ward_id, actor=actor, now=now, locale=request.state.locale
         )
-        manages = actor.has(Role.ADMISSION_OFFICE) and actor.institution_id == ward.institution_id
-        board = await beds.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
+        manages = policy.may_manage_admissions(actor, ward.institution_id)
+        board = await bed_board.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
     context = {
         "ward": ward,
         "queue": queue,
@@ -102,7 +110,7 @@ async def change_settings(
 ) -> Response:
     """The department's 社区签约 boost and the ward's offer time, from the board's form."""
     async with db.transaction() as session:
-        await wards.change_settings(
+        await ward_settings.change_settings(
             session, ward_id=ward_id, boost_days=boost_days, offer_hours=offer_hours, actor=actor, now=now
         )
     return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1#settings", status_code=303)
@@ -198,7 +206,7 @@ async def cancel(
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     async with db.transaction() as session:
-        await service.cancel_request(
+        await requests.cancel_request(
             session, request_id=request_id, reason=reason, actor=actor, now=now, locale=request.state.locale
         )
     return RedirectResponse(f"/admissions/requests/{request_id}", status_code=303)
@@ -210,7 +218,7 @@ async def after_discharge(
 ) -> Response:
     """Where a discharge notice leads: the down-referral once it is made, else the request."""
     async with db.transaction() as session:  # a refusal is audited
-        target = await stays.after_discharge(
+        target = await discharges.after_discharge(
             session, request_id=request_id, actor=actor, now=now, today=today
         )
     return RedirectResponse(target, status_code=303)
@@ -228,12 +236,11 @@ async def request_page(
 ) -> Response:
     """Where a request stands, in words, with its tag, its history and what can be done now."""
     async with db.transaction() as session:
-        found = await service.get_request(
+        found = await read.get_request(
             session, request_id=request_id, actor=actor, now=now, today=today, locale=request.state.locale
         )
         ward = await wards.get_ward(session, ward_id=found.ward_id)
-    # The down-referral is written by the hospital's specialists (its admission office discharges).
-    refers_down = actor.has(Role.SPECIALIST) and actor.institution_id == found.institution_id
+    refers_down = policy.may_refer_down_after_admission(actor, found.institution_id)
     context = {
         "item": found,
         "ward": ward,
@@ -254,7 +261,7 @@ async def request_form(
     resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """The specialist's 电子住院申请单: its hospital's wards and the patients it may see."""
-    if not actor.has(Role.SPECIALIST) or actor.institution_id is None:
+    if not policy.may_open_admission_form(actor):
         raise Forbidden()
     async with db.transaction() as session:  # the residents shown are audited
         choices = await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
@@ -287,7 +294,7 @@ async def create(
     notes: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     async with db.transaction() as session:
-        made = await service.create_request(
+        made = await requests.create_request(
             session,
             ward_id=ward_id,
             resident_id=resident_id,

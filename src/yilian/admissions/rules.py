@@ -1,4 +1,5 @@
-"""The admission queue's order and its explanation, the bed and request transition tables. Pure.
+"""The admission queue's order and its explanation, the bed and request transition tables, and how
+statuses and moves read (message ids). Pure.
 
 Seed 003 (DESIGN §4 "Admission queue"): a patient who came through the regional platform is
 tagged 社区签约 and is admitted ahead of others — within reason. The order of one ward's queue:
@@ -7,6 +8,10 @@ tagged 社区签约 and is admitted ahead of others — within reason. The order
 2. then the effective request time, `requested_at − boost` for tagged patients (boost set per
    department, default 3 days), `requested_at` for the others;
 3. then `requested_at` (and the request id, so that the order is total).
+
+The database keeps the first two as columns (`urgency_rank`, `effective_at`, written only by
+models.AdmissionRequest.place) and orders by them (AdmissionRequest.queue_order); a hypothesis test
+on both engines holds that order equal to `queue` (tests/admissions/test_models.py).
 
 The boost is bounded: a tagged patient passes only untagged patients who requested less than
 `boost` before it, so nobody who requested `boost` or more earlier is ever passed, and a waiting
@@ -164,6 +169,7 @@ def effective_at(requested_at: datetime, community_signed: bool, boost_days: int
 
 
 def sort_key(entry: Entry, boost_days: int) -> tuple[int, datetime, datetime, int]:
+    """Where an entry stands: urgency, effective time, request time, id (SQL: queue_order)."""
     return (
         URGENCY_RANK[entry.urgency],
         effective_at(entry.requested_at, entry.community_signed, boost_days),
@@ -283,3 +289,50 @@ def explain(place: Place, locale: str) -> str:
 
 def positions(places: Sequence[Place]) -> dict[int, Place]:
     return {place.entry.id: place for place in places}
+
+
+# --- how statuses, urgencies and moves read (message ids; the pages and errors translate them) --
+
+REQUEST_STATUS: Final = {
+    "waiting": N_("waiting for a bed"),
+    "offered": N_("offered a bed"),
+    "accepted": N_("holding an accepted bed"),
+    "admitted": N_("admitted"),
+    "discharged": N_("discharged"),
+    "transferred": N_("transferred out"),
+    "cancelled": N_("cancelled"),
+}
+BED_STATUS: Final = {
+    "free": N_("bed free"),
+    "offered": N_("held for an offer"),
+    "occupied": N_("occupied"),
+    "cleaning": N_("being cleaned"),
+    "closed": N_("closed"),
+}
+URGENCY: Final = {"emergency": N_("emergency"), "urgent": N_("urgent"), "elective": N_("elective")}
+ACTION: Final = {
+    "offer": N_("be offered a bed"),
+    "accept": N_("accept an offer"),
+    "decline": N_("decline an offer"),
+    "expire": N_("let an offer expire"),
+    "admit": N_("be admitted"),
+    "transfer": N_("be transferred"),
+    "transfer_out": N_("be transferred"),
+    "discharge": N_("be discharged"),
+    "cancel": N_("be cancelled"),
+    "ready": N_("be made ready"),
+    "close": N_("be closed"),
+    "reopen": N_("be reopened"),
+}
+EVENT: Final = {
+    "create": N_("Requested"),
+    "offer": N_("Bed offered"),
+    "accept": N_("Offer accepted"),
+    "decline": N_("Offer declined"),
+    "expire": N_("Offer timed out"),
+    "admit": N_("Admitted"),
+    "transfer": N_("Moved to another bed"),
+    "transfer_out": N_("Transferred to the partner ward"),
+    "discharge": N_("Discharged"),
+    "cancel": N_("Cancelled"),
+}

@@ -1,7 +1,8 @@
 """Demo wards, beds and a queue (seed 003): 市六医院's 骨科一病区, where a 社区签约 patient stands
 ahead of an untagged one who applied two days earlier but not ahead of one who applied five days
 earlier, and its partner ward at 市八医院 (大门诊小病房). Get-or-create by natural key; the queue
-is made once, when the ward is new, so a second run changes nothing."""
+is made once, when the ward is new, so a second run changes nothing. The requests join the queue
+through admissions.service.moves.join_queue, as every request does."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import rules, tags
-from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, Ward
-from yilian.admissions.rules import BedStatus, RequestStatus, Urgency
+from yilian.admissions import rules
+from yilian.admissions.models import AdmissionRequest, Bed, Ward
+from yilian.admissions.queries import tags
+from yilian.admissions.rules import Action, BedStatus, Urgency
+from yilian.admissions.service import moves
 from yilian.auth.models import User
+from yilian.auth.policy import Actor, Role
 from yilian.demo.directory import EIGHTH, SIXTH, TIANLIN
 from yilian.directory.models import Consortium, Contract, Department, Institution, Membership, Resident
 
@@ -121,72 +125,50 @@ async def _residents(session: AsyncSession, ward: Ward, *, signed: bool, count: 
 
 
 async def _queue(session: AsyncSession, ward: Ward, now: datetime) -> int:
-    specialist = (
+    """The seed's queue, each request joining it through the service's one way in (its order
+    columns written as any request's), the admitted ones moved into their beds by the service's
+    moves. No audit rows and no notices: the demo is history, not somebody's act."""
+    user_id, practitioner_id = (
         await session.execute(select(User.id, User.practitioner_id).where(User.username == "sp.sixth"))
     ).one()
+    specialist = Actor(user_id=user_id, username="sp.sixth", roles=frozenset({Role.SPECIALIST}))
     signed = iter(await _residents(session, ward, signed=True, count=sum(w.signed for w in QUEUE)))
     others = iter(await _residents(session, ward, signed=False, count=sum(not w.signed for w in QUEUE)))
     beds = {b.name: b for b in await session.scalars(select(Bed).where(Bed.ward_id == ward.id))}
-    today = now.date()
     for waiting in QUEUE:
         resident = next(signed if waiting.signed else others)
         at = now - timedelta(days=waiting.days_ago)
         tag = await tags.community_tag(
-            session, resident_id=resident.id, hospital_id=ward.institution_id, today=today
+            session, resident_id=resident.id, hospital_id=ward.institution_id, today=now.date()
         )
         request = AdmissionRequest(
-            ward_id=ward.id,
-            institution_id=ward.institution_id,
-            department_id=ward.department_id,
             resident_id=resident.id,
             sex=resident.sex,
-            requested_by=specialist.id,
-            practitioner_id=specialist.practitioner_id,
+            requested_by=user_id,
+            practitioner_id=practitioner_id,
             source="appointment",
             diagnosis=waiting.diagnosis,
             urgency=waiting.urgency,
-            urgency_rank=rules.URGENCY_RANK[waiting.urgency],
             expected_days=10,
             community_signed=tag is not None,
             community_reason=tag.source if tag else None,
             community_detail=tag.detail if tag else None,
             requested_at=at,
-            effective_at=rules.effective_at(at, tag is not None, ward.boost_days),
-            status=RequestStatus.WAITING,
-            status_at=at,
         )
-        session.add(request)
-        await session.flush()
-        session.add(
-            AdmissionEvent(
-                request_id=request.id,
-                action="create",
-                to_status=RequestStatus.WAITING,
-                at=at,
-                user_id=specialist.id,
-            )
-        )
+        await moves.join_queue(session, request, ward, actor=specialist)
         if waiting.admitted_in:
-            bed = beds[waiting.admitted_in]
-            if bed.room_sex is not None and bed.room_sex != resident.sex:
-                bed.room_sex = None  # a demo convenience: the room takes whoever the demo put there
-            admitted = at + timedelta(days=1)
-            request.status, request.status_at, request.admitted_at = (
-                RequestStatus.ADMITTED,
-                admitted,
-                admitted,
-            )
-            bed.status, bed.request_id, bed.updated_at = BedStatus.OCCUPIED, request.id, admitted
-            session.add(
-                AdmissionEvent(
-                    request_id=request.id,
-                    action="admit",
-                    from_status=RequestStatus.WAITING,
-                    to_status=RequestStatus.ADMITTED,
-                    to_bed_id=bed.id,
-                    at=admitted,
-                )
-            )
+            await _admit(session, request, beds[waiting.admitted_in], at=at + timedelta(days=1))
     beds["303-2"].status = BedStatus.CLEANING
     await session.flush()
     return len(QUEUE)
+
+
+async def _admit(session: AsyncSession, request: AdmissionRequest, bed: Bed, *, at: datetime) -> None:
+    if bed.room_sex is not None and bed.room_sex != request.sex:
+        bed.room_sex = None  # a demo convenience: the room takes whoever the demo put there
+    await moves.take_bed(
+        session, bed.id, expected=BedStatus.FREE, to=BedStatus.OCCUPIED, request_id=request.id, now=at
+    )
+    await moves.move_request(
+        session, request, Action.ADMIT, now=at, actor=None, to_bed_id=bed.id, admitted_at=at
+    )

@@ -1,20 +1,18 @@
-"""The 社区签约 tag: why a patient may move ahead, from a small registry of tag sources.
+"""The 社区签约 tag: why a patient may move ahead.
 
 Seed 003 and DESIGN §4: a patient is tagged when it came to the hospital through the regional
-platform. Each way of coming through the platform is a source: an async function that answers,
-for a resident and the ward's hospital, the reason (or None). Sources register themselves here,
-so that this package does not import theirs (like directory.service's `business_sources`):
+platform. Each way of coming through the platform is a source, asked in this order by
+`community_tag` (the first that answers gives the reason):
 
-- `contract` (here): an active family-doctor contract at a member centre of a consortium the
-  hospital leads;
-- `up_referral` (the referrals package registers it): the resident came by an up-referral.
+- `contract`: an active family-doctor contract at a member centre of a consortium the hospital
+  leads (directory's one active-contract clause, Contract.current_on);
+- `up_referral`: the resident came by an up-referral the hospital accepted (referrals.queries).
 
 The tag is computed once, when the request is made, and stored with its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,29 +29,17 @@ class TagReason:
     detail: str  # what the page shows after the tag, e.g. "田林社区卫生服务中心 · 陈佳怡"
 
 
-TagSource = Callable[[AsyncSession, int, int, date], Awaitable[TagReason | None]]
-tag_sources: list[TagSource] = []
-
-
-def register_tag_source(source: TagSource) -> TagSource:
-    """Add a source; the first registered that answers gives the reason (contract first)."""
-    tag_sources.append(source)
-    return source
-
-
 async def community_tag(
     session: AsyncSession, *, resident_id: int, hospital_id: int, today: date
 ) -> TagReason | None:
-    for source in tag_sources:
-        reason = await source(session, resident_id, hospital_id, today)
-        if reason is not None:
-            return reason
-    return None
+    """The reason the resident is tagged at this hospital today (contract first), or None."""
+    return await contract_at_member_centre(
+        session, resident_id=resident_id, hospital_id=hospital_id, today=today
+    ) or await up_referral_on_the_platform(session, resident_id=resident_id, hospital_id=hospital_id)
 
 
-@register_tag_source
 async def contract_at_member_centre(
-    session: AsyncSession, resident_id: int, hospital_id: int, today: date
+    session: AsyncSession, *, resident_id: int, hospital_id: int, today: date
 ) -> TagReason | None:
     """An active 家庭医生签约 at a centre of a consortium whose lead is the ward's hospital."""
     row = (
@@ -78,9 +64,8 @@ async def contract_at_member_centre(
     return TagReason(source="contract", detail=f"{centre} · {doctor}")
 
 
-@register_tag_source
 async def up_referral_on_the_platform(
-    session: AsyncSession, resident_id: int, hospital_id: int, _today: date
+    session: AsyncSession, *, resident_id: int, hospital_id: int
 ) -> TagReason | None:
     """An up-referral of the resident to this hospital that the hospital accepted (经平台上转)."""
     why = await referrals.came_through_up_referral(

@@ -1,5 +1,6 @@
 """The moves every admission use case is made of: each one conditional UPDATE (the database
-decides races) plus its history row. Internal to the package; the service checks who may."""
+decides races) plus its history row, and join_queue, the one way a request enters a queue. Used
+by the service modules, the job and the demo; the callers check who may."""
 
 from __future__ import annotations
 
@@ -128,12 +129,7 @@ def _first_fitting(bed: Bed) -> object:
     if bed.room_sex is not None:
         query = query.where(AdmissionRequest.sex == bed.room_sex)
     return (
-        query.order_by(
-            AdmissionRequest.urgency_rank,
-            AdmissionRequest.effective_at,
-            AdmissionRequest.requested_at,
-            AdmissionRequest.id,
-        )
+        query.order_by(*AdmissionRequest.queue_order())
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
@@ -208,9 +204,30 @@ async def offer_if_anyone(
     return request.id
 
 
-async def join_queue(session: AsyncSession, request: AdmissionRequest) -> AdmissionRequest:
-    """Insert a request into its ward's queue, or AlreadyWaiting when the partial unique index finds
-    the resident there already (a savepoint keeps the caller's transaction usable for the error)."""
+async def release_and_reoffer(
+    session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None
+) -> None:
+    """An offered bed comes back free (its `freed_at` kept, so the patients who refused it are not
+    asked again) and goes to the next fitting patient, if any."""
+    await session.execute(
+        update(Bed)
+        .where(Bed.id == bed_id, Bed.status == BedStatus.OFFERED)
+        .values(status=BedStatus.FREE, request_id=None, updated_at=now)
+    )
+    await offer_if_anyone(session, bed_id, now=now, actor=actor)
+
+
+async def join_queue(
+    session: AsyncSession, request: AdmissionRequest, ward: Ward, *, actor: Actor | None, note: str = ""
+) -> AdmissionRequest:
+    """The request joins the ward's queue, waiting since its `requested_at`, placed by its urgency,
+    time and tag under the ward's boost (AdmissionRequest.place), with its "create" history row.
+    AlreadyWaiting when the partial unique index finds the resident there already (a savepoint keeps
+    the caller's transaction usable for the error). No policy here: the callers ask it."""
+    request.ward_id, request.institution_id = ward.id, ward.institution_id
+    request.department_id = ward.department_id
+    request.status, request.status_at = RequestStatus.WAITING, request.requested_at
+    request.place(ward.boost_days)
     try:
         async with session.begin_nested():
             session.add(request)
@@ -224,4 +241,13 @@ async def join_queue(session: AsyncSession, request: AdmissionRequest) -> Admiss
             )
         )
         raise AlreadyWaiting(id=waiting) from None
+    event(
+        session,
+        action="create",
+        at=request.requested_at,
+        actor=actor,
+        request_id=request.id,
+        to_status=RequestStatus.WAITING,
+        note=note,
+    )
     return request

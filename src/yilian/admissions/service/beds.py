@@ -1,18 +1,18 @@
 """Beds and their moves: offer a free bed to the next fitting patient, the answer (accept, decline,
 time out), admit into a bed, transfer (within the hospital or to the partner ward), discharge, and
 the bed's own moves (cleaned, closed, reopened). The admission office of the ward's hospital does
-them all; every move is a conditional UPDATE plus a history row and an audit row."""
+them all; every move is a conditional UPDATE plus a history row and an audit row. (Offers that
+time out: jobs.expire_offers.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.admissions import moves, notify, rules
+from yilian.admissions import notify, rules
 from yilian.admissions.errors import (
     BedDoesNotFit,
     InvalidBedMove,
@@ -20,37 +20,14 @@ from yilian.admissions.errors import (
     OtherHospital,
 )
 from yilian.admissions.models import AdmissionRequest, Bed, BedOffer, Ward
+from yilian.admissions.queries.beds import bed_or_404
+from yilian.admissions.queries.requests import RequestView, view
 from yilian.admissions.rules import Action, BedAction, BedStatus, OfferStatus, RequestStatus
-from yilian.admissions.views import RequestView, view
+from yilian.admissions.service import moves
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory.models import Resident
-
-
-@dataclass(frozen=True)
-class BedView:
-    id: int
-    ward_id: int
-    room: str
-    label: str
-    room_sex: str | None
-    status: str
-    request_id: int | None
-    resident_id: int | None
-    resident_name: str | None
-    offer_id: int | None
-    offer_expires_at: datetime | None
-    actions: list[str]
-
-
-async def bed_or_404(session: AsyncSession, bed_id: int) -> tuple[Bed, Ward]:
-    """The bed and its ward (whose hospital decides who may move it), in one read."""
-    found = (await session.execute(select(Bed, Ward).join(Ward).where(Bed.id == bed_id))).first()
-    if found is None:
-        raise NotFound(what=N_("Bed"), id=bed_id)
-    return found[0], found[1]
 
 
 def require_office(
@@ -59,44 +36,6 @@ def require_office(
     audit.require(
         policy.may_manage_admissions(actor, hospital_id), actor, action, at=now, resident_id=resident_id
     )
-
-
-async def list_beds(session: AsyncSession, *, ward_id: int, actor: Actor, now: datetime) -> list[BedView]:
-    """The bed board of a ward: every bed, who holds it, what can be done (admission office only)."""
-    ward = await session.get(Ward, ward_id)
-    if ward is None:
-        raise NotFound(what=N_("Ward"), id=ward_id)
-    require_office(actor, ward.institution_id, "bed.list", now=now, resident_id=None)
-    rows = (
-        await session.execute(
-            select(Bed, AdmissionRequest.resident_id, Resident.name, BedOffer.id, BedOffer.expires_at)
-            .outerjoin(AdmissionRequest, AdmissionRequest.id == Bed.request_id)
-            .outerjoin(Resident, Resident.id == AdmissionRequest.resident_id)
-            .outerjoin(BedOffer, (BedOffer.bed_id == Bed.id) & (BedOffer.status == OfferStatus.PENDING))
-            .where(Bed.ward_id == ward_id)
-            .order_by(Bed.room, Bed.label)
-        )
-    ).all()
-    beds = [
-        BedView(
-            id=bed.id,
-            ward_id=bed.ward_id,
-            room=bed.room,
-            label=bed.label,
-            room_sex=bed.room_sex,
-            status=bed.status,
-            request_id=bed.request_id,
-            resident_id=resident_id,
-            resident_name=name,
-            offer_id=offer_id,
-            offer_expires_at=expires,
-            actions=[a.value for a in rules.bed_actions(BedStatus(bed.status))],
-        )
-        for bed, resident_id, name, offer_id, expires in rows
-    ]
-    shown = sorted({b.resident_id for b in beds if b.resident_id is not None})
-    audit.record(session, actor, "bed.list", at=now, detail={"ward_id": ward_id, "resident_ids": shown})
-    return beds
 
 
 async def offer_next(
@@ -132,7 +71,7 @@ async def answer_offer(
     )
     await moves.move_request(session, request, action, now=now, actor=actor, bed_id=offer.bed_id)
     if not accept:
-        await _release_and_reoffer(session, offer.bed_id, now=now, actor=actor)
+        await moves.release_and_reoffer(session, offer.bed_id, now=now, actor=actor)
     audit.record(
         session,
         actor,
@@ -155,38 +94,6 @@ async def _close_offer(
     )
     if closed is None:
         raise InvalidRequestMove(status=request.status, action=Action.ACCEPT)
-
-
-async def _release_and_reoffer(
-    session: AsyncSession, bed_id: int, *, now: datetime, actor: Actor | None
-) -> None:
-    """An offered bed comes back free (its `freed_at` kept, so the patients who refused it are not
-    asked again) and goes to the next fitting patient, if any."""
-    await session.execute(
-        update(Bed)
-        .where(Bed.id == bed_id, Bed.status == BedStatus.OFFERED)
-        .values(status=BedStatus.FREE, request_id=None, updated_at=now)
-    )
-    await moves.offer_if_anyone(session, bed_id, now=now, actor=actor)
-
-
-async def expire_offers(session: AsyncSession, *, now: datetime) -> int:
-    """The job: offers not answered in time expire; the patient keeps its place and the bed goes to
-    the next fitting patient. How many expired."""
-    expired = (
-        await session.execute(
-            update(BedOffer)
-            .where(BedOffer.status == OfferStatus.PENDING, BedOffer.expires_at <= now)
-            .values(status=OfferStatus.EXPIRED, answered_at=now)
-            .returning(BedOffer.request_id, BedOffer.bed_id)
-        )
-    ).all()
-    for request_id, bed_id in expired:
-        request = await session.get(AdmissionRequest, request_id)
-        assert request is not None  # noqa: S101
-        await moves.move_request(session, request, Action.EXPIRE, now=now, actor=None, bed_id=bed_id)
-        await _release_and_reoffer(session, bed_id, now=now, actor=None)
-    return len(expired)
 
 
 async def _request_and_bed(

@@ -19,8 +19,8 @@ from tests.fixtures_app import Api
 from tests.notices.test_events import EventStream
 from tests.referrals.conftest import TIANLIN
 from tests.referrals.test_discharge import down_body
-from yilian.admissions import beds
 from yilian.admissions.models import AdmissionRequest
+from yilian.admissions.service import beds
 from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Role
 from yilian.auth.service import actor_of

@@ -17,8 +17,8 @@ from tests.admissions.conftest import EIGHTH, Waiting, fill_queue, make_ward, wa
 from tests.admissions.test_requests import request_body, signed_patient
 from tests.conftest import FIXED_NOW
 from tests.fixtures_app import Api
-from yilian.admissions import wards
 from yilian.admissions.models import AdmissionRequest, BedOffer, Ward
+from yilian.admissions.service import wards
 from yilian.auth import service as auth_service
 from yilian.auth.models import AuditEvent, User
 from yilian.core.db import Database

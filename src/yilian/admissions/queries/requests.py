@@ -1,23 +1,28 @@
-"""How a request reads: where it stands in words, its tag, its bed, its history."""
+"""Admission requests as they read (where each stands in words, its tag, its bed, its history):
+one request, and the list an actor may follow. Checked by auth.policy and audited here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
-from yilian.admissions.queue import QUEUED, places_in
+from yilian.admissions.queries.queue import QUEUED, places_in
 from yilian.admissions.rules import Action, OfferStatus, Place, RequestStatus
-from yilian.auth import policy
-from yilian.auth.policy import Actor
-from yilian.directory.models import Resident
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor, AdmissionScope
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
+from yilian.directory import service as directory
+from yilian.directory.models import Contract, Resident
 from yilian.referrals.queries import discharges
 
 
@@ -181,3 +186,83 @@ async def _events(session: AsyncSession, request_id: int) -> list[EventView]:
         )
         for e, bed_label, to_bed_label in rows
     ]
+
+
+@directory.register_business
+def _admission_requests() -> Select[int, int]:
+    """A resident with an admission request has business with the ward's hospital."""
+    return select(AdmissionRequest.resident_id, AdmissionRequest.institution_id)
+
+
+async def request_or_404(session: AsyncSession, request_id: int) -> AdmissionRequest:
+    request = await session.get(AdmissionRequest, request_id)
+    if request is None:
+        raise NotFound(what=N_("Admission request"), id=request_id)
+    return request
+
+
+async def get_request(
+    session: AsyncSession, *, request_id: int, actor: Actor, now: datetime, today: date, locale: str
+) -> RequestView:
+    """One request, where it stands and its history: the hospital's staff and the resident's family
+    doctor (audited, refusals too)."""
+    request = await request_or_404(session, request_id)
+    links = await directory.resident_links(session, resident_id=request.resident_id, today=today)
+    allowed = policy.may_follow_admission(actor, request.institution_id, links)
+    audit.require(allowed, actor, "admission.read", at=now, resident_id=request.resident_id)
+    audit.record(
+        session,
+        actor,
+        "admission.read",
+        at=now,
+        resident_id=request.resident_id,
+        detail={"request_id": request_id},
+    )
+    return await view(session, request, actor=actor, locale=locale)
+
+
+async def list_requests(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    locale: str,
+    resident_id: int | None,
+    ward_id: int | None,
+    status: RequestStatus | None,
+    limit: int,
+    offset: int,
+) -> Page[RequestView]:
+    """The requests this actor may follow, latest first: the hospital's (its staff), those of the
+    residents signed at its centre (a family doctor); nobody else's. Audited with the residents."""
+    query = select(AdmissionRequest).where(_visible_to(actor, today)).order_by(AdmissionRequest.id.desc())
+    if resident_id is not None:
+        query = query.where(AdmissionRequest.resident_id == resident_id)
+    if ward_id is not None:
+        query = query.where(AdmissionRequest.ward_id == ward_id)
+    if status is not None:
+        query = query.where(AdmissionRequest.status == status)
+    page = await fetch_page(session, query, limit=limit, offset=offset)
+    audit.record(
+        session,
+        actor,
+        "admission.list",
+        at=now,
+        detail={"resident_ids": sorted({r.resident_id for r in page.items})},
+    )
+    return Page(items=await views(session, page.items, actor=actor, locale=locale), total=page.total)
+
+
+def _visible_to(actor: Actor, today: date) -> ColumnElement[bool]:
+    """policy.admission_scope as SQL."""
+    scope = policy.admission_scope(actor)
+    if scope is AdmissionScope.SIGNED_RESIDENTS:
+        signed = select(Contract.resident_id).where(
+            Contract.institution_id == actor.institution_id,
+            Contract.current_on(today),
+        )
+        return AdmissionRequest.resident_id.in_(signed)
+    if scope is AdmissionScope.HOSPITAL:
+        return AdmissionRequest.institution_id == actor.institution_id
+    return AdmissionRequest.id.is_(None)

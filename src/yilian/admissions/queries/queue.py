@@ -1,4 +1,5 @@
-"""Reading a ward's queue: the rows from the database, the order and its words from rules.queue."""
+"""A ward's queue: the rows from the database, the order and its words from rules.queue (hospital
+staff only); the places of requests in their wards' queues (for requests as they read)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionRequest, Bed, BedOffer, Ward
+from yilian.admissions.queries.wards import ward_or_404
 from yilian.admissions.rules import URGENCY_OF, Entry, OfferStatus, Place, RequestStatus
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
 from yilian.directory.models import Resident
 
 QUEUED = (RequestStatus.WAITING, RequestStatus.OFFERED)  # an offered patient keeps its place
@@ -109,3 +113,21 @@ def _placed(rows: Sequence[Any], boost_days: int) -> list[tuple[Place, Any]]:
     by_id = {row[0]: row for row in rows}
     entries = [Entry(key, URGENCY_OF[urgency], at, signed) for key, urgency, at, signed, *_ in rows]
     return [(place, by_id[place.entry.id]) for place in rules.queue(entries, boost_days)]
+
+
+async def ward_queue(
+    session: AsyncSession, *, ward_id: int, actor: Actor, now: datetime, locale: str
+) -> list[QueueItem]:
+    """The ward's queue in order, each entry with its place in words (hospital staff only; audited
+    with the residents shown)."""
+    ward = await ward_or_404(session, ward_id)
+    audit.require(policy.may_see_queue(actor, ward.institution_id), actor, "admission.queue", at=now)
+    items = await queue_items(session, ward, locale)
+    audit.record(
+        session,
+        actor,
+        "admission.queue",
+        at=now,
+        detail={"ward_id": ward_id, "resident_ids": [i["resident_id"] for i in items]},
+    )
+    return items

@@ -1,0 +1,107 @@
+"""Wards: their department's boost and their offer time, their beds and queue at a glance (open to
+signed-in users; the queue itself is queries.queue)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.admissions.models import AdmissionRequest, Bed, Ward
+from yilian.admissions.rules import BedStatus, RequestStatus
+from yilian.core.errors import NotFound
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
+from yilian.directory.models import Department, Institution
+
+
+@dataclass(frozen=True)
+class WardView:
+    id: int
+    name: str
+    institution_id: int
+    institution_name: str
+    department_id: int
+    department_name: str
+    boost_days: int
+    offer_hours: int
+    partner_ward_id: int | None
+    beds: int
+    free_beds: int
+    waiting: int
+
+
+async def list_wards(
+    session: AsyncSession,
+    *,
+    institution_id: int | None = None,
+    department_id: int | None = None,
+    limit: int,
+    offset: int,
+) -> Page[WardView]:
+    """Wards with their department's boost and how many beds are free (open to signed-in users)."""
+    query = select(Ward).order_by(Ward.institution_id, Ward.department_id, Ward.id)
+    if institution_id is not None:
+        query = query.where(Ward.institution_id == institution_id)
+    if department_id is not None:
+        query = query.where(Ward.department_id == department_id)
+    page = await fetch_page(session, query, limit=limit, offset=offset)
+    return Page(items=await ward_views(session, page.items), total=page.total)
+
+
+async def _counts(session: AsyncSession, query: Select[int, int]) -> dict[int, int]:
+    """{ward id: count} of a (ward_id, count()) query, grouped here."""
+    rows = await session.execute(query.group_by(query.selected_columns[0]))
+    return {int(ward_id): int(count) for ward_id, count in rows}
+
+
+async def ward_views(session: AsyncSession, wards: list[Ward]) -> list[WardView]:
+    """The wards as they read, with their beds, free beds and waiting patients counted."""
+    ids = [w.id for w in wards]
+    beds = await _counts(session, select(Bed.ward_id, func.count()).where(Bed.ward_id.in_(ids)))
+    free = await _counts(
+        session, select(Bed.ward_id, func.count()).where(Bed.ward_id.in_(ids), Bed.status == BedStatus.FREE)
+    )
+    waiting = await _counts(
+        session,
+        select(AdmissionRequest.ward_id, func.count()).where(
+            AdmissionRequest.ward_id.in_(ids), AdmissionRequest.status == RequestStatus.WAITING
+        ),
+    )
+    names = {
+        department: (hospital, name)
+        for department, hospital, name in await session.execute(
+            select(Department.id, Institution.name, Department.name)
+            .join(Institution, Institution.id == Department.institution_id)
+            .where(Department.id.in_({w.department_id for w in wards}))
+        )
+    }
+    return [
+        WardView(
+            id=w.id,
+            name=w.name,
+            institution_id=w.institution_id,
+            institution_name=names[w.department_id][0],
+            department_id=w.department_id,
+            department_name=names[w.department_id][1],
+            boost_days=w.boost_days,
+            offer_hours=w.offer_hours,
+            partner_ward_id=w.partner_ward_id,
+            beds=beds.get(w.id, 0),
+            free_beds=free.get(w.id, 0),
+            waiting=waiting.get(w.id, 0),
+        )
+        for w in wards
+    ]
+
+
+async def get_ward(session: AsyncSession, *, ward_id: int) -> WardView:
+    return (await ward_views(session, [await ward_or_404(session, ward_id)]))[0]
+
+
+async def ward_or_404(session: AsyncSession, ward_id: int) -> Ward:
+    ward = await session.get(Ward, ward_id)
+    if ward is None:
+        raise NotFound(what=N_("Ward"), id=ward_id)
+    return ward
