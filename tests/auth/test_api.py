@@ -153,11 +153,11 @@ async def test_audit_trail_for_admins_scoped_by_consortium(api: Api) -> None:
     jinshan = await api.as_("fd.jinshanwei")
     await jinshan.get("/api/v1/residents")
     system = (
-        await (await api.as_("sysadmin")).get("/api/v1/audit-events", params={"action": "resident."})
+        await (await api.as_("sysadmin")).get("/api/v1/audit-events", params={"action": "resident.list"})
     ).json()
     assert {e["username"] for e in system["items"]} == {"fd.tianlin", "fd.jinshanwei"}
     admin = await api.as_("admin.xuhui")
-    scoped = (await admin.get("/api/v1/audit-events", params={"action": "resident."})).json()
+    scoped = (await admin.get("/api/v1/audit-events", params={"action": "resident.list"})).json()
     assert {e["username"] for e in scoped["items"]} == {"fd.tianlin"}
     filtered = (
         await admin.get("/api/v1/audit-events", params={"username": "fd.tianlin", "outcome": "denied"})
