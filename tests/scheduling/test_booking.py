@@ -16,9 +16,11 @@ from yilian.auth.models import AuditEvent, User
 from yilian.auth.service import actor_of
 from yilian.core.db import Database
 from yilian.directory.models import Resident
-from yilian.scheduling import desk, jobs, rules
-from yilian.scheduling.booking import PG_BOOK, booking_request, pg_arguments
+from yilian.scheduling import jobs, rules
+from yilian.scheduling.api import desk
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
+from yilian.scheduling.service.booking import postgresql
+from yilian.scheduling.service.booking.shared import booking_request
 
 TIANLIN = "田林社区卫生服务中心"
 KANGJIAN = "康健社区卫生服务中心"
@@ -300,7 +302,9 @@ async def test_a_retry_waits_for_its_keys_first_attempt_before_taking_a_slot(
     async with pool.acquire() as first, pool.acquire() as watcher:
         held = first.transaction()
         await held.start()
-        booked = await first.fetchrow(PG_BOOK, *pg_arguments(booking_request(actor_of(user), **asked)))
+        booked = await first.fetchrow(
+            postgresql.PG_BOOK, *postgresql.arguments(booking_request(actor_of(user), **asked))
+        )
         retried = asyncio.create_task(desk.book(app_db, actor_of(user), **asked))
         waiting = None
         for _ in range(200):  # until the retry waits for a lock (at most 10 s)

@@ -15,8 +15,10 @@ from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError, Forbidden, InvalidTransition
 from yilian.directory.models import Contract, Institution, Practitioner
-from yilian.scheduling import attendance, jobs, office, reports, service
+from yilian.scheduling import errors, jobs, reports, service
 from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy, SlotRelease
+from yilian.scheduling.queries import clinic as office_reads
+from yilian.scheduling.service import attendance, office
 
 TIANLIN = "田林社区卫生服务中心"
 FIRST_WEEK = date(2027, 3, 1)  # a Monday well after the demo's sessions: four weeks of our own
@@ -114,7 +116,7 @@ async def test_a_share_outside_its_bounds_is_refused_and_changes_nothing(
 ) -> None:
     clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
     expert = (await make_clinic(demo_db)).practitioner_id
-    with pytest.raises(office.InvalidShare) as refused:
+    with pytest.raises(errors.InvalidShare) as refused:
         await set_share(demo_db, expert, clerk, share, low, high, False)
     assert refused.value.code == "invalid_share"
     assert refused.value.status == 422
@@ -281,7 +283,7 @@ async def test_check_in_and_no_show_move_a_booked_appointment_once(demo_db: Data
         demo_db, clinic, await signed_at_tianlin(demo_db, 2, until=FIRST_WEEK), cast["fd.tianlin"]
     )
     clerk = cast["clinic.sixth"]
-    with pytest.raises(attendance.SessionNotStarted):
+    with pytest.raises(errors.SessionNotStarted):
         async with demo_db.transaction() as session:
             await attendance.check_in(
                 session, appointment_id=ids[0], actor=clerk, now=clinic.starts_at - timedelta(minutes=1)
@@ -322,12 +324,12 @@ async def test_list_templates_carries_each_experts_effective_policy(demo_db: Dat
     expert = (await make_clinic(demo_db)).practitioner_id
     await set_share(demo_db, expert, clerk, 1000, 1000, 2000, True)
     async with demo_db.read() as session:
-        templates = await office.list_templates(session, institution_id=clerk.institution_id or 0)
+        templates = await office_reads.list_templates(session, institution_id=clerk.institution_id or 0)
     assert templates
     assert all(t.policy.share == 2000 and not t.policy.own for t in templates if t.practitioner_id != expert)
     ours = next(t for t in templates if t.practitioner_id == expert)
     assert (ours.policy.share, ours.policy.pinned, ours.policy.own, ours.kept_count) == (1000, True, True, 3)
-    rows = office.policies_of(templates)
+    rows = office_reads.policies_of(templates)
     assert len(rows) == len({t.practitioner_id for t in templates})
 
 
@@ -335,13 +337,13 @@ async def test_the_overview_is_the_clinic_offices_only(demo_db: Database) -> Non
     cast = await actors(demo_db, "clinic.sixth", "fd.tianlin", "reg.sixth")
     now = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
     async with demo_db.transaction() as session:
-        overview = await office.clinic_overview(
+        overview = await office_reads.clinic_overview(
             session, actor=cast["clinic.sixth"], now=now, today=now.date()
         )
     assert overview.institution.name == "上海市第六人民医院"
-    assert len(overview.use) == office.USE_WEEKS + office.USE_AHEAD
+    assert len(overview.use) == office_reads.USE_WEEKS + office_reads.USE_AHEAD
     for name in ("fd.tianlin", "reg.sixth"):
         with pytest.raises(DomainError) as refused:
             async with demo_db.transaction() as session:
-                await office.clinic_overview(session, actor=cast[name], now=now, today=now.date())
+                await office_reads.clinic_overview(session, actor=cast[name], now=now, today=now.date())
         assert refused.value.status == 403

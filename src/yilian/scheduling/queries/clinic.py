@@ -1,9 +1,7 @@
-"""What the clinic office (门诊部) needs: its templates and quota policies, and the page's one
-call that gathers them with the reports (scheduling.reports) of its own hospital.
-
-Service layer (no web). Writes are the hospital's own clinic office's only, checked here and
-audited; the reads take the institution to report on, and `clinic_overview` (the page's one
-call) checks that the actor is that hospital's clinic office first.
+"""What the clinic office (门诊部) reads: its templates and quota policies, the page's one call
+that gathers them with the reports (scheduling.reports) of its own hospital, and a session's
+attendance sheet. The reads take the institution to report on; `clinic_overview` and
+`session_attendance` ask the policy (may_manage_sessions) first, a refusal audited.
 """
 
 from __future__ import annotations
@@ -12,51 +10,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
-from yilian.auth.policy import Actor, Role
-from yilian.core.errors import NotFound, Unprocessable
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
+from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory.models import Department, Institution, Practitioner
-from yilian.scheduling import queries, rules
-from yilian.scheduling.models import (
-    ClinicTemplate,
-    QuotaPolicy,
-)
+from yilian.scheduling import rules
+from yilian.scheduling.models import ClinicTemplate, QuotaPolicy
+from yilian.scheduling.queries import schedule
+from yilian.scheduling.queries.schedule import AppointmentView, SessionView
 from yilian.scheduling.reports import AdjustmentLine, WeekUse, adjustment_report, weekly_use
 
 REPORT_WEEKS = 4  # the adjustment report shows the last four weekly runs
 USE_WEEKS = 8  # the chart: eight weeks back ...
 USE_AHEAD = 3  # ... and the weeks already scheduled ahead (the default horizon)
 SESSIONS_LIMIT = 500  # one week of a large hospital's sessions on one page
-
-
-class InvalidShare(Unprocessable):
-    code = "invalid_share"
-    title = N_("Invalid share")
-    message = N_(
-        "The kept share must lie between its minimum and its maximum, all between 0 and 100 per cent"
-        " (got minimum %(minimum)s, share %(share)s, maximum %(maximum)s)."
-    )
-
-
-# --- who may ------------------------------------------------------------------------------------
-
-
-def is_clinic_office_of(actor: Actor, institution_id: int) -> bool:
-    """The clinic office manages its own hospital's clinics, and no other's."""
-    return actor.has(Role.CLINIC_OFFICE) and actor.institution_id == institution_id
-
-
-def _require_clinic_office(
-    actor: Actor, institution_id: int, action: str, *, now: datetime, resident_id: int | None = None
-) -> None:
-    audit.require(is_clinic_office_of(actor, institution_id), actor, action, at=now, resident_id=resident_id)
 
 
 # --- templates and policies ----------------------------------------------------------------------
@@ -209,72 +181,6 @@ def policies_of(templates: Sequence[TemplateView]) -> list[PractitionerPolicy]:
     ]
 
 
-def share_is_valid(share: int, minimum: int, maximum: int) -> bool:
-    return 0 <= minimum <= share <= maximum <= rules.BASIS
-
-
-def percent(basis_points: int) -> str:
-    """2000 → "20%", 1750 → "17.5%" (basis points as people read them)."""
-    return f"{basis_points / 100:g}%"
-
-
-async def set_policy(
-    session: AsyncSession,
-    *,
-    practitioner_id: int,
-    share: int,
-    min_share: int,
-    max_share: int,
-    pinned: bool,
-    actor: Actor,
-    now: datetime,
-) -> PolicyView:
-    """Set (or pin) a practitioner's own kept share, in basis points, by its hospital's clinic office.
-
-    InvalidShare unless 0 ≤ minimum ≤ share ≤ maximum ≤ 10000. Sessions made from then on keep
-    round(N × share); those already made keep what they have. A pinned share is left alone by
-    the weekly adjustment.
-    """
-    practitioner = await session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound(what=N_("Practitioner"), id=practitioner_id)
-    _require_clinic_office(actor, practitioner.institution_id, "quota_policy.set", now=now)
-    if not share_is_valid(share, min_share, max_share):
-        raise InvalidShare(minimum=percent(min_share), share=percent(share), maximum=percent(max_share))
-    values: dict[str, Any] = {
-        "share": share,
-        "min_share": min_share,
-        "max_share": max_share,
-        "pinned": pinned,
-        "updated_at": now,
-    }
-    # One statement: two offices saving at once cannot both insert (the partial unique index decides).
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(QuotaPolicy)
-        .values(
-            institution_id=practitioner.institution_id,
-            department_id=practitioner.department_id,
-            practitioner_id=practitioner_id,
-            kind=None,
-            **values,
-        )
-        .on_conflict_do_update(
-            index_elements=[QuotaPolicy.practitioner_id],
-            index_where=QuotaPolicy.practitioner_id.is_not(None),
-            set_=values,
-        )
-    )
-    audit.record(
-        session,
-        actor,
-        "quota_policy.set",
-        at=now,
-        detail={"practitioner_id": practitioner_id, **{k: v for k, v in values.items() if k != "updated_at"}},
-    )
-    return PolicyView(share=share, min_share=min_share, max_share=max_share, pinned=pinned, own=True)
-
-
 # --- the page's one call ------------------------------------------------------------------------------
 
 
@@ -284,7 +190,7 @@ class ClinicOverview:
     templates: list[TemplateView]
     policies: list[PractitionerPolicy]
     week_start: date
-    sessions: list[queries.SessionView]  # this week's
+    sessions: list[SessionView]  # this week's
     report: list[AdjustmentLine]
     use: list[WeekUse]
 
@@ -293,7 +199,7 @@ async def clinic_overview(
     session: AsyncSession, *, actor: Actor, now: datetime, today: date
 ) -> ClinicOverview:
     """Everything the clinic office's page shows about its own hospital; Forbidden (audited) to others."""
-    institution_id = actor.institution_id if actor.has(Role.CLINIC_OFFICE) else None
+    institution_id = policy.clinic_of(actor)
     audit.require(institution_id is not None, actor, "clinic.view", at=now)
     assert institution_id is not None  # noqa: S101 — required just above
     institution = await session.get(Institution, institution_id)
@@ -301,7 +207,7 @@ async def clinic_overview(
         raise NotFound(what=N_("Institution"), id=institution_id)
     templates = await list_templates(session, institution_id=institution_id)
     monday = rules.week_start(today)
-    sessions = await queries.list_sessions(
+    sessions = await schedule.list_sessions(
         session,
         actor=actor,
         institution_id=institution_id,
@@ -320,4 +226,32 @@ async def clinic_overview(
         use=await weekly_use(
             session, institution_id=institution_id, weeks=USE_WEEKS, today=today, ahead=USE_AHEAD
         ),
+    )
+
+
+# --- after the session: the attendance sheet ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionAttendance:
+    clinic: SessionView
+    appointments: list[AppointmentView]  # by slot number
+    started: bool  # check-in and no-show can be recorded
+
+
+async def session_attendance(
+    session: AsyncSession, *, session_id: int, actor: Actor, now: datetime
+) -> SessionAttendance:
+    """A session of the hospital with its appointments, for its clinic office to record who came."""
+    clinic = await schedule.get_session(session, session_id=session_id, actor=actor)
+    audit.require(
+        policy.may_manage_sessions(actor, clinic.institution_id), actor, "clinic.session.view", at=now
+    )
+    page = await schedule.list_appointments(
+        session, actor=actor, now=now, session_id=session_id, limit=clinic.slot_count, offset=0
+    )
+    return SessionAttendance(
+        clinic=clinic,
+        appointments=sorted(page.items, key=lambda a: (a.slot_number, a.id)),
+        started=now >= clinic.starts_at,
     )
