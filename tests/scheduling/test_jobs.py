@@ -1,5 +1,6 @@
 """The scheduling jobs on both engines: generated sessions store their windows, the release waits
-for its time, and the weekly adjustment counts only bookings that were not cancelled."""
+for its time, and the weekly adjustment moves shares by use (cancelled bookings are not use),
+within bounds, leaving pinned shares alone."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from tests.scheduling.conftest import SHANGHAI, make_clinic
-from tests.scheduling.test_office import REPORT_WEEK, actors, signed_at_tianlin
+from tests.scheduling.test_office import (
+    REPORT_WEEK,
+    actors,
+    adjust,
+    four_weeks_fully_booked,
+    set_share,
+    signed_at_tianlin,
+)
 from yilian.core.db import Database
 from yilian.scheduling import jobs, rules, service
-from yilian.scheduling.models import ClinicSession, ClinicTemplate, ShareAdjustment, Slot
+from yilian.scheduling.models import ClinicSession, ClinicTemplate, QuotaPolicy, ShareAdjustment, Slot
 from yilian.scheduling.queries import schedule
 
 MONDAY = date(2027, 6, 7)  # far from the demo's sessions
@@ -98,3 +106,40 @@ async def test_the_weekly_adjustment_does_not_count_cancelled_kept_bookings(demo
             )
         )
     assert stored == 1
+
+
+async def test_six_kept_slots_booked_four_weeks_running_raise_the_share_and_say_why(
+    demo_db: Database,
+) -> None:
+    clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
+    expert, _ = await four_weeks_fully_booked(demo_db)
+    await set_share(demo_db, expert, clerk, 2000, 1000, 2500, False)  # room above 20%
+    report = await adjust(demo_db)
+    line = next(line for line in report if line.practitioner_id == expert)
+    assert (line.old_share, line.new_share, line.reason) == (2000, 2250, "raised_high_use")
+    assert (line.kept_offered, line.kept_booked, line.use, line.moved) == (24, 24, 1.0, 250)
+    assert line.practitioner_name == "林雅琴"
+    assert line.week_start == REPORT_WEEK
+    async with demo_db.read() as session:
+        policy = await session.scalar(select(QuotaPolicy).where(QuotaPolicy.practitioner_id == expert))
+    assert policy is not None
+    assert policy.share == 2250
+    assert report[0].moved != 0  # moves first
+
+
+async def test_at_the_default_maximum_the_report_says_so(demo_db: Database) -> None:
+    expert, _ = await four_weeks_fully_booked(demo_db)
+    line = next(line for line in await adjust(demo_db) if line.practitioner_id == expert)
+    assert (line.old_share, line.new_share, line.reason) == (2000, 2000, "unchanged_at_maximum")
+
+
+async def test_a_pinned_share_is_left_alone_by_the_weekly_adjustment(demo_db: Database) -> None:
+    clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
+    expert, _ = await four_weeks_fully_booked(demo_db)
+    await set_share(demo_db, expert, clerk, 1500, 1000, 2500, True)
+    line = next(line for line in await adjust(demo_db) if line.practitioner_id == expert)
+    assert (line.old_share, line.new_share, line.reason) == (1500, 1500, "unchanged_pinned")
+    async with demo_db.read() as session:
+        policy = await session.scalar(select(QuotaPolicy).where(QuotaPolicy.practitioner_id == expert))
+    assert policy is not None
+    assert (policy.share, policy.pinned) == (1500, True)
