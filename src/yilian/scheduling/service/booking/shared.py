@@ -20,6 +20,7 @@ from sqlalchemy import Date, Select, bindparam, literal_column, select
 from sqlalchemy.engine import Dialect
 
 from yilian.auth import audit, policy
+from yilian.auth.models import AuditEvent
 from yilian.auth.policy import Actor
 from yilian.core.errors import DomainError, Forbidden, NotFound
 from yilian.core.i18n import N_
@@ -65,6 +66,9 @@ class Outcome:
     fresh: bool = True  # False: the Idempotency-Key has been answered before
     clinic: Clinic | None = None  # None: no such session
     signed: bool = False
+
+
+Execute = Callable[[str, Mapping[str, Any]], Any]  # sqlite3's `execute`, or SQLAlchemy's `exec_driver_sql`
 
 
 class Duplicate(Exception):
@@ -187,13 +191,5 @@ def refusal(request: BookingRequest, outcome: Outcome) -> DomainError:
     return refusal_of(request, outcome.clinic, signed=outcome.signed) or SlotUnavailable()
 
 
-def signed_by_referral(request: BookingRequest) -> bool:
-    """A referral, not a contract, entitles the resident to a kept slot booked on acceptance."""
-    return request.for_centre_id is not None
-
-
-def _denied(actor: Actor, now: datetime, resident_id: int) -> Any:
+def _denied(actor: Actor, now: datetime, resident_id: int) -> AuditEvent:
     return audit.event(actor, "appointment.create", at=now, resident_id=resident_id, outcome="denied")
-
-
-Execute = Callable[[str, Mapping[str, Any]], Any]  # sqlite3's `execute`, or SQLAlchemy's `exec_driver_sql`
