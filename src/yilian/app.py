@@ -37,7 +37,7 @@ from yilian.referrals import pages as referrals_pages
 from yilian.scheduling import api as scheduling_api
 from yilian.scheduling import jobs as scheduling_jobs
 from yilian.scheduling import pages as scheduling_pages
-from yilian.scheduling.sold_out import SoldOutShortCircuit
+from yilian.scheduling.api.short_circuit import SoldOutShortCircuit
 from yilian.web import docs, errors, health, openapi
 from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
 from yilian.web.middleware import MetricsMiddleware, WebMiddleware

@@ -16,9 +16,11 @@ from yilian.auth.models import AuditEvent, User
 from yilian.auth.service import actor_of
 from yilian.core.db import Database
 from yilian.directory.models import Resident
-from yilian.scheduling import desk, jobs, rules
-from yilian.scheduling.booking import PG_BOOK, booking_request, pg_arguments
+from yilian.scheduling import jobs, rules
+from yilian.scheduling.api import desk
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
+from yilian.scheduling.service.booking import postgresql
+from yilian.scheduling.service.booking.shared import booking_request
 
 TIANLIN = "田林社区卫生服务中心"
 KANGJIAN = "康健社区卫生服务中心"
@@ -300,7 +302,9 @@ async def test_a_retry_waits_for_its_keys_first_attempt_before_taking_a_slot(
     async with pool.acquire() as first, pool.acquire() as watcher:
         held = first.transaction()
         await held.start()
-        booked = await first.fetchrow(PG_BOOK, *pg_arguments(booking_request(actor_of(user), **asked)))
+        booked = await first.fetchrow(
+            postgresql.PG_BOOK, *postgresql.arguments(booking_request(actor_of(user), **asked))
+        )
         retried = asyncio.create_task(desk.book(app_db, actor_of(user), **asked))
         waiting = None
         for _ in range(200):  # until the retry waits for a lock (at most 10 s)
@@ -362,3 +366,29 @@ async def test_an_appointment_is_business_that_opens_the_record_to_the_hospital(
     ).status_code == 200  # to register the patient
     assert (await specialist.post(f"/api/v1/residents/{patient}/reveal")).status_code == 403
     assert (await doctor.get(f"/api/v1/residents/{patient}")).status_code == 403  # no business with 田林
+
+
+@pytest.mark.parametrize("contract", ["expired", "ended"])
+async def test_a_kept_slot_for_a_resident_whose_contract_no_longer_holds_is_refused(
+    api: Api, app_db: Database, clinic: ClinicSession, contract: str
+) -> None:
+    """The contract that entitles a kept slot is the one Contract.current_on holds on the booking day."""
+    from yilian.directory.models import Contract, Institution
+
+    resident = await signed_resident(app_db, TIANLIN, nth=5)
+    async with app_db.transaction() as session:
+        tianlin = await session.scalar(select(Institution.id).where(Institution.name == TIANLIN))
+        held = await session.scalar(
+            select(Contract).where(Contract.resident_id == resident.id, Contract.institution_id == tianlin)
+        )
+        assert held is not None
+        if contract == "expired":
+            held.expires_on = date(2026, 11, 23)  # the day before the suite's today
+        else:
+            held.status = "ended"
+    doctor = await api.as_("fd.tianlin")
+    refused = await doctor.post(
+        "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": resident.id}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_signed_resident")
+    assert await live_appointments(app_db, clinic.id) == 0

@@ -1,5 +1,6 @@
-"""The clinic office's service: policies within bounds, pinning, the adjustment report, weekly use,
-check-in and no-show — on SQLite and PostgreSQL, over the demo data."""
+"""The clinic office's writes (service.office): policies within bounds and pinning, and the weekly
+use the clinic page reports — on SQLite and PostgreSQL, over the demo data. Helpers here are
+shared by test_attendance, test_clinic and test_jobs."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.scheduling.conftest import SHANGHAI, make_clinic
-from yilian.analytics.queries import clinics
+from yilian.analytics.queries import clinics as reports
 from yilian.auth import service as auth_service
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
-from yilian.core.errors import Forbidden, InvalidTransition
+from yilian.core.errors import Forbidden
 from yilian.directory.models import Contract, Institution, Practitioner
-from yilian.scheduling import attendance, jobs, office, service
-from yilian.scheduling.models import Appointment, ClinicSession, QuotaPolicy
+from yilian.scheduling import errors, jobs, service
+from yilian.scheduling.models import ClinicSession, QuotaPolicy
+from yilian.scheduling.service import office
 
 TIANLIN = "田林社区卫生服务中心"
 FIRST_WEEK = date(2027, 3, 1)  # a Monday well after the demo's sessions: four weeks of our own
@@ -97,13 +99,13 @@ async def four_weeks_fully_booked(db: Database) -> tuple[int, list[ClinicSession
     return sessions[0].practitioner_id, sessions
 
 
-async def adjust(db: Database) -> list[clinics.AdjustmentLine]:
+async def adjust(db: Database) -> list[reports.AdjustmentLine]:
     async with db.transaction() as session:
         await jobs.adjust_shares(session, week_start=REPORT_WEEK, now=datetime.now(SHANGHAI))
     async with db.read() as session:
         sixth = await session.scalar(select(Institution.id).where(Institution.name == "上海市第六人民医院"))
         assert sixth is not None
-        return await clinics.adjustment_report(session, institution_id=sixth, weeks=4)
+        return await reports.adjustment_report(session, institution_id=sixth, weeks=4)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +117,7 @@ async def test_a_share_outside_its_bounds_is_refused_and_changes_nothing(
 ) -> None:
     clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
     expert = (await make_clinic(demo_db)).practitioner_id
-    with pytest.raises(office.InvalidShare) as refused:
+    with pytest.raises(errors.InvalidShare) as refused:
         await set_share(demo_db, expert, clerk, share, low, high, False)
     assert refused.value.code == "invalid_share"
     assert refused.value.status == 422
@@ -165,97 +167,3 @@ async def test_sessions_made_after_a_new_share_keep_the_new_count(demo_db: Datab
     await set_share(demo_db, before.practitioner_id, clerk, 1000, 1000, 2000, False)
     after = await make_clinic(demo_db, day=FIRST_WEEK + timedelta(weeks=1))
     assert (before.kept_count, after.kept_count) == (6, 3)  # 30 × 10% = 3; made sessions keep theirs
-
-
-async def test_six_kept_slots_booked_four_weeks_running_raise_the_share_and_say_why(
-    demo_db: Database,
-) -> None:
-    clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
-    expert, _ = await four_weeks_fully_booked(demo_db)
-    await set_share(demo_db, expert, clerk, 2000, 1000, 2500, False)  # room above 20%
-    report = await adjust(demo_db)
-    line = next(line for line in report if line.practitioner_id == expert)
-    assert (line.old_share, line.new_share, line.reason) == (2000, 2250, "raised_high_use")
-    assert (line.kept_offered, line.kept_booked, line.use, line.moved) == (24, 24, 1.0, 250)
-    assert line.practitioner_name == "林雅琴"
-    assert line.week_start == REPORT_WEEK
-    async with demo_db.read() as session:
-        policy = await session.scalar(select(QuotaPolicy).where(QuotaPolicy.practitioner_id == expert))
-    assert policy is not None
-    assert policy.share == 2250
-    assert report[0].moved != 0  # moves first
-
-
-async def test_at_the_default_maximum_the_report_says_so(demo_db: Database) -> None:
-    expert, _ = await four_weeks_fully_booked(demo_db)
-    line = next(line for line in await adjust(demo_db) if line.practitioner_id == expert)
-    assert (line.old_share, line.new_share, line.reason) == (2000, 2000, "unchanged_at_maximum")
-
-
-async def test_a_pinned_share_is_left_alone_by_the_weekly_adjustment(demo_db: Database) -> None:
-    clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
-    expert, _ = await four_weeks_fully_booked(demo_db)
-    await set_share(demo_db, expert, clerk, 1500, 1000, 2500, True)
-    line = next(line for line in await adjust(demo_db) if line.practitioner_id == expert)
-    assert (line.old_share, line.new_share, line.reason) == (1500, 1500, "unchanged_pinned")
-    async with demo_db.read() as session:
-        policy = await session.scalar(select(QuotaPolicy).where(QuotaPolicy.practitioner_id == expert))
-    assert policy is not None
-    assert (policy.share, policy.pinned) == (1500, True)
-
-
-async def test_check_in_and_no_show_move_a_booked_appointment_once(demo_db: Database) -> None:
-    cast = await actors(demo_db, "fd.tianlin", "clinic.sixth", "sp.sixth")
-    clinic = await make_clinic(demo_db, day=FIRST_WEEK)
-    ids = await book_kept(
-        demo_db, clinic, await signed_at_tianlin(demo_db, 2, until=FIRST_WEEK), cast["fd.tianlin"]
-    )
-    clerk = cast["clinic.sixth"]
-    with pytest.raises(attendance.SessionNotStarted):
-        async with demo_db.transaction() as session:
-            await attendance.check_in(
-                session, appointment_id=ids[0], actor=clerk, now=clinic.starts_at - timedelta(minutes=1)
-            )
-    started = clinic.starts_at
-    with pytest.raises(Forbidden):
-        async with demo_db.transaction() as session:
-            await attendance.check_in(session, appointment_id=ids[0], actor=cast["sp.sixth"], now=started)
-    async with demo_db.transaction() as session:
-        assert (
-            await attendance.check_in(session, appointment_id=ids[0], actor=clerk, now=started)
-            == "checked_in"
-        )
-    for move in (attendance.check_in, attendance.mark_no_show):
-        with pytest.raises(InvalidTransition) as twice:
-            async with demo_db.transaction() as session:
-                await move(session, appointment_id=ids[0], actor=clerk, now=started)
-        assert "Checked in" in str(twice.value.problem("en")["detail"])
-    async with demo_db.transaction() as session:
-        assert (
-            await attendance.mark_no_show(session, appointment_id=ids[1], actor=clerk, now=started)
-            == "no_show"
-        )
-    async with demo_db.read() as session:
-        rows = dict(
-            (
-                await session.execute(
-                    select(Appointment.id, Appointment.attended_at).where(Appointment.id.in_(ids))
-                )
-            ).all()
-        )
-    assert rows[ids[0]] == started
-    assert rows[ids[1]] is None
-
-
-async def test_list_templates_carries_each_experts_effective_policy(demo_db: Database) -> None:
-    clerk = (await actors(demo_db, "clinic.sixth"))["clinic.sixth"]
-    expert = (await make_clinic(demo_db)).practitioner_id
-    await set_share(demo_db, expert, clerk, 1000, 1000, 2000, True)
-    async with demo_db.read() as session:
-        templates = await office.list_templates(session, institution_id=clerk.institution_id or 0)
-    assert templates
-    assert all(t.policy.share == 2000 and not t.policy.own for t in templates if t.practitioner_id != expert)
-    ours = next(t for t in templates if t.practitioner_id == expert)
-    assert (ours.policy.share, ours.policy.pinned, ours.policy.own, ours.kept_count) == (1000, True, True, 3)
-    rows = office.policies_of(templates)
-    assert len(rows) == len({t.practitioner_id for t in templates})

@@ -209,3 +209,18 @@ async def test_check_in_and_no_show_after_the_session_starts(
         )
     assert statuses == {ids[0]: "checked_in", ids[1]: "no_show"}
     assert actions == {"appointment.check_in", "appointment.no_show"}
+
+
+async def test_only_who_may_book_kept_slots_gets_the_booking_controls(
+    api: Api, clinic: ClinicSession
+) -> None:
+    """The pages hand the templates `may_book` (auth.policy.may_book_kept_slot), not role names."""
+    doctor, office = await api.browser("fd.tianlin"), await api.browser("clinic.sixth")
+    for client, may_book in ((doctor, True), (office, False)):
+        appointments = await client.get("/appointments")
+        assert ('href="/practitioners" role="button"' in appointments.text) is may_book
+        booking = await client.get(f"/booking/sessions/{clinic.id}")
+        assert booking.status_code == 200
+        assert (f'hx-get="/booking/sessions/{clinic.id}"' in booking.text) is may_book
+        sessions = await client.get(f"/booking/practitioners/{clinic.practitioner_id}", headers=HTMX)
+        assert (f'href="/booking/sessions/{clinic.id}"' in sessions.text) is may_book

@@ -40,6 +40,10 @@ def test_kept_numbers_are_distinct_in_range_and_evenly_spread(slots: int, share:
         # Evenly spread: gaps differ by at most one, and none is bunched at the end.
         assert max(gaps) - min(gaps) <= 1
         assert slots - numbers[-1] < slots // kept + 1
+    if kept >= 1:
+        # The first kept number sits in the middle of the first stretch (slots / kept long), so
+        # neither the start of the session nor its end goes without kept slots.
+        assert abs((numbers[0] - 1) - slots / (2 * kept)) < 1
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from yilian.analytics.queries import admissions, clinics, referrals
 from yilian.analytics.rules import MONTH_PATTERN
-from yilian.scheduling import office
+from yilian.scheduling.errors import InvalidShare
+from yilian.scheduling.service import office
 from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep, state
 from yilian.web.templating import render
 
@@ -69,7 +70,7 @@ async def set_policy(
                 actor=actor,
                 now=now,
             )
-    except office.InvalidShare as error:
+    except InvalidShare as error:
         async with db.transaction() as session:
             overview = await clinics.clinic_overview(session, actor=actor, now=now, today=today)
         context = {

@@ -59,6 +59,21 @@ class InvalidSessionMove(InvalidTransition):
     status_words, action_words = STATUS_WORDS, ACTION_WORDS
 
 
+class InvalidShare(Unprocessable):
+    code = "invalid_share"
+    title = N_("Invalid share")
+    message = N_(
+        "The kept share must lie between its minimum and its maximum, all between 0 and 100 per cent"
+        " (got minimum %(minimum)s, share %(share)s, maximum %(maximum)s)."
+    )
+
+
+class SessionNotStarted(Conflict):
+    code = "session_not_started"
+    title = N_("Session not started")
+    message = N_("Check-in and no-show are recorded once the session has started (%(starts)s).")
+
+
 class PatientMismatch(Unprocessable):
     code = "patient_mismatch"
     title = N_("Patient does not match")
@@ -72,6 +87,8 @@ __all__ = [
     "DomainError",
     "InvalidAppointmentMove",
     "InvalidSessionMove",
+    "InvalidShare",
     "PatientMismatch",
+    "SessionNotStarted",
     "SlotUnavailable",
 ]

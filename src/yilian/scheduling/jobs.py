@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.core.jobs import Counts, Job, Tick
-from yilian.scheduling import desk, rules
+from yilian.scheduling import rules
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
@@ -29,6 +29,7 @@ from yilian.scheduling.models import (
     SlotRelease,
 )
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
+from yilian.scheduling.service.booking.sold_out import forget_after_commit
 
 ADJUSTMENT_WEEKS = 4  # the use of the last four weeks moves next week's share
 
@@ -135,11 +136,8 @@ async def make_session(
         slot_count=template.slot_count,
         kept_count=kept,
         share=share.share,
-        community_opens_at=windows.community_opens,
-        public_opens_at=windows.public_opens,
-        release_at=windows.release_at,
-        cancel_until=windows.cancel_until,
         status=SessionStatus.OPEN,
+        **ClinicSession.window_columns(windows),
     )
     session.add(clinic)
     await session.flush()
@@ -194,7 +192,7 @@ async def release_kept_slots(session: AsyncSession, *, now: datetime) -> dict[in
         session.add(SlotRelease(session_id=session_id, released_at=now, count=count))
         released[session_id] = count
 
-    desk.forget_after_commit(session, set(released))  # the public pool of these sessions has grown
+    forget_after_commit(session, set(released))  # the public pool of these sessions has grown
     return released
 
 

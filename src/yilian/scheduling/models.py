@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yilian.core.tables import Base, UTCDateTime
+from yilian.scheduling.rules import Windows
 
 LIVE = text("status <> 'cancelled'")
 
@@ -104,6 +105,7 @@ class ClinicSession(Base):
     slot_count: Mapped[int] = mapped_column(Integer)
     kept_count: Mapped[int] = mapped_column(Integer)
     share: Mapped[int] = mapped_column(Integer)  # the share the kept count came from
+    # rules.booking_windows, stored when the session is made (window_columns)
     community_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     public_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     release_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -112,6 +114,21 @@ class ClinicSession(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # rules.SessionStatus
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stop_reason: Mapped[str | None] = mapped_column(String(200))
+    community_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    public_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def window_columns(windows: Windows) -> dict[str, datetime]:
+        """The session's stored windows: whoever makes a session stores all of them from
+        rules.booking_windows (a hospital's later change of its rules leaves them as they are)."""
+        return {
+            "community_opens_at": windows.community_opens,
+            "community_closes_at": windows.community_closes,
+            "public_opens_at": windows.public_opens,
+            "public_closes_at": windows.public_closes,
+            "release_at": windows.release_at,
+            "cancel_until": windows.cancel_until,
+        }
 
 
 class Slot(Base):

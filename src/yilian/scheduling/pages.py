@@ -10,10 +10,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.scheduling import attendance, queries, service
+from yilian.scheduling import service
+from yilian.scheduling.queries import clinic as clinic_queries
+from yilian.scheduling.queries import schedule
+from yilian.scheduling.service import attendance
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
 from yilian.web.templating import render
 
@@ -49,7 +53,7 @@ async def expert_sessions(
 ) -> Response:
     """The expert's coming sessions: a fragment for its profile page (htmx), else a page."""
     async with db.read() as session:
-        found = await queries.expert_sessions(
+        found = await schedule.expert_sessions(
             session, practitioner_id=practitioner_id, actor=actor, today=today, limit=SESSIONS_SHOWN
         )
     template = "scheduling/_sessions.html" if wants_fragment(request) else "scheduling/expert_sessions.html"
@@ -69,7 +73,7 @@ async def booking_form(
     """A session and the centre's residents to book it for (the search answers by htmx)."""
     query = _blank_is_none(q)
     async with db.transaction() as session:  # the residents shown are audited
-        form = await queries.booking_form(
+        form = await schedule.booking_form(
             session, session_id=session_id, actor=actor, now=now, today=today, q=query, limit=RESIDENT_CHOICES
         )
     template = "scheduling/_resident_choices.html" if wants_fragment(request) else "scheduling/book.html"
@@ -104,7 +108,7 @@ async def book(
             raise
         query = _blank_is_none(q)
         async with db.transaction() as session:
-            form = await queries.booking_form(
+            form = await schedule.booking_form(
                 session,
                 session_id=session_id,
                 actor=actor,
@@ -129,11 +133,18 @@ async def appointments(
 ) -> Response:
     """The centre's appointments (a resident's, with `resident_id`: a fragment on its record)."""
     async with db.transaction() as session:  # the list is audited
-        page = await queries.list_appointments(
+        page = await schedule.list_appointments(
             session, actor=actor, now=now, resident_id=resident_id, limit=PAGE_SIZE, offset=offset
         )
     template = "scheduling/_appointments.html" if wants_fragment(request) else "scheduling/appointments.html"
-    context = {"page": page, "now": now, "offset": offset, "limit": PAGE_SIZE, "resident_id": resident_id}
+    context = {
+        "page": page,
+        "now": now,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "resident_id": resident_id,
+        "may_book": policy.may_book_kept_slot(actor),
+    }
     return render(request, template, context)
 
 
@@ -148,7 +159,7 @@ async def appointment(
 ) -> Response:
     """The confirmation: number, time window, place and what to bring."""
     async with db.transaction() as session:
-        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+        found = await schedule.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
     context = {"appointment": found, "now": now, "just_booked": booked}
     return render(request, "scheduling/appointment.html", context)
 
@@ -169,7 +180,7 @@ async def _appointment_row(
     if not wants_fragment(request):
         return RedirectResponse(f"/appointments/{appointment_id}", status_code=303)
     async with db.transaction() as session:
-        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+        found = await schedule.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
     return render(request, "scheduling/_appointment_row.html", {"item": found, "now": now})
 
 
@@ -182,7 +193,7 @@ async def clinic_session(
 ) -> Response:
     """One session's appointments, to record who came and who did not."""
     async with db.transaction() as session:
-        found = await attendance.session_attendance(session, session_id=session_id, actor=actor, now=now)
+        found = await clinic_queries.session_attendance(session, session_id=session_id, actor=actor, now=now)
     return render(request, "scheduling/clinic_session.html", {"found": found, "now": now})
 
 
@@ -230,7 +241,7 @@ async def _attendance_row(
     request: Request, appointment_id: int, actor: Actor, db: Database, now: datetime
 ) -> Response:
     async with db.transaction() as session:
-        found = await queries.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
+        found = await schedule.get_appointment(session, appointment_id=appointment_id, actor=actor, now=now)
     if not wants_fragment(request):
         return RedirectResponse(f"/clinic/sessions/{found.session_id}", status_code=303)
     return render(request, "scheduling/_attendance_row.html", {"item": found, "now": now, "started": True})

@@ -117,12 +117,24 @@ def adjust_share(
 
 @dataclass(frozen=True)
 class Windows:
-    """When a session's slots may be booked, released and cancelled (per hospital)."""
+    """When a session's slots may be booked (per pool), released and cancelled (per hospital).
+
+    Stored on the session row when it is made: the booking statement of either engine compares
+    these columns, so a change here reaches both (a session made earlier keeps its windows).
+    """
 
     community_opens: datetime
+    community_closes: datetime
     public_opens: datetime
+    public_closes: datetime
     release_at: datetime
     cancel_until: datetime
+
+    def of(self, pool: Pool) -> tuple[datetime, datetime]:
+        """When booking through `pool` opens and closes."""
+        if pool is Pool.COMMUNITY:
+            return self.community_opens, self.community_closes
+        return self.public_opens, self.public_closes
 
 
 def booking_windows(
@@ -133,11 +145,13 @@ def booking_windows(
     release_hours: int = 48,
     cancel_hours: int = 24,
 ) -> Windows:
-    """Community booking opens before public booking (defaults 14 and 7 days); unused kept
-    slots go public `release_hours` before the session (default 48 h)."""
+    """Community booking opens before public booking (defaults 14 and 7 days); both close when the
+    session starts; unused kept slots go public `release_hours` before the session (default 48 h)."""
     return Windows(
         community_opens=starts_at - timedelta(days=community_days),
+        community_closes=starts_at,
         public_opens=starts_at - timedelta(days=public_days),
+        public_closes=starts_at,
         release_at=starts_at - timedelta(hours=release_hours),
         cancel_until=starts_at - timedelta(hours=cancel_hours),
     )
@@ -148,21 +162,15 @@ def slot_windows(starts_at: datetime, slot_minutes: int, slot_count: int) -> lis
     return [(starts_at + i * length, starts_at + (i + 1) * length) for i in range(slot_count)]
 
 
-def booking_refusal(
-    *,
-    pool: Pool,
-    status: str,
-    now: datetime,
-    starts_at: datetime,
-    community_opens: datetime,
-    public_opens: datetime,
-) -> str | None:
-    """Why a session cannot be booked through `pool` at `now` (a message id), or None when it can."""
+def booking_refusal(*, status: str, now: datetime, opens: datetime, closes: datetime) -> str | None:
+    """Why a session cannot be booked at `now` through a pool whose window is [opens, closes) (a
+    message id), or None when it can. The PostgreSQL statement holds the same comparisons
+    (service/booking/postgresql.py); tests/scheduling/test_booking_grid.py holds them equal."""
     if status != SessionStatus.OPEN:
         return N_("the session is stopped")
-    if now >= starts_at:
-        return N_("the session has started")
-    if now < (community_opens if pool is Pool.COMMUNITY else public_opens):
+    if now >= closes:
+        return N_("the session has started")  # booking closes when the session starts
+    if now < opens:
         return N_("booking has not opened yet for this channel")
     return None
 

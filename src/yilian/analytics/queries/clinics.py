@@ -15,14 +15,15 @@ from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory.models import Department, Institution, Practitioner
-from yilian.scheduling import office, rules
-from yilian.scheduling import queries as scheduling
+from yilian.scheduling import rules
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
     ShareAdjustment,
     SlotRelease,
 )
+from yilian.scheduling.queries import clinic as office
+from yilian.scheduling.queries import schedule as scheduling
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus
 
 REPORT_WEEKS = 4  # the adjustment report shows the last four weekly runs

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
-from yilian.auth.policy import Actor, Role
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page
@@ -46,10 +46,6 @@ class SessionView:
     public_opens_at: datetime
     release_at: datetime
     released: bool
-
-
-def _sees_kept(actor: Actor) -> bool:
-    return not actor.has(Role.REGISTRATION)
 
 
 def _free_counts() -> Select[int, int, int]:
@@ -100,7 +96,7 @@ async def list_sessions(
         sid: (int(kept or 0), int(public or 0))
         for sid, kept, public in (await session.execute(_free_counts().where(Slot.session_id.in_(ids)))).all()
     }
-    sees_kept = _sees_kept(actor)
+    sees_kept = policy.may_see_kept_slots(actor)
     return Page(
         items=[_view(clinic, name, counts.get(clinic.id, (0, 0)), sees_kept) for clinic, name in rows],
         total=total,
@@ -120,13 +116,13 @@ async def get_session(session: AsyncSession, *, session_id: int, actor: Actor) -
     clinic, name = row
     counts = (await session.execute(_free_counts().where(Slot.session_id == session_id))).one_or_none()
     free = (int(counts[1] or 0), int(counts[2] or 0)) if counts else (0, 0)
-    return _view(clinic, name, free, _sees_kept(actor))
+    return _view(clinic, name, free, policy.may_see_kept_slots(actor))
 
 
 async def list_slots(session: AsyncSession, *, session_id: int, actor: Actor) -> list[Slot]:
     await get_session(session, session_id=session_id, actor=actor)
     query = select(Slot).where(Slot.session_id == session_id).order_by(Slot.number)
-    if not _sees_kept(actor):
+    if not policy.may_see_kept_slots(actor):
         query = query.where(Slot.pool == Pool.PUBLIC)
     return list((await session.scalars(query)).all())
 
@@ -214,11 +210,9 @@ def _appointments() -> AppointmentRow:
 def _appointment_scope(actor: Actor) -> ColumnElement[bool]:
     """Whose appointments an actor sees: a family doctor those its centre booked; the hospital's
     registration and clinic office those of the hospital's sessions; anyone else none."""
-    if actor.institution_id is None:
-        return false()
-    if actor.has(Role.FAMILY_DOCTOR):
+    if policy.may_see_centre_appointments(actor):
         return Appointment.booked_via_institution_id == actor.institution_id
-    if actor.has(Role.REGISTRATION) or actor.has(Role.CLINIC_OFFICE):
+    if policy.may_see_hospital_appointments(actor):
         return ClinicSession.institution_id == actor.institution_id
     return false()
 
@@ -310,6 +304,7 @@ async def get_appointment(
 class ExpertSessions:
     practitioner: Practitioner
     sessions: Page[SessionView]
+    may_book: bool  # the actor books kept slots (a family doctor)
 
 
 async def expert_sessions(
@@ -322,7 +317,9 @@ async def expert_sessions(
     sessions = await list_sessions(
         session, actor=actor, practitioner_id=practitioner_id, date_from=today, limit=limit, offset=0
     )
-    return ExpertSessions(practitioner=practitioner, sessions=sessions)
+    return ExpertSessions(
+        practitioner=practitioner, sessions=sessions, may_book=policy.may_book_kept_slot(actor)
+    )
 
 
 @dataclass(frozen=True)
@@ -331,6 +328,7 @@ class BookingForm:
     institution_name: str
     department_name: str
     residents: Page[ResidentView]  # the family doctor's residents to choose from (masked)
+    may_book: bool  # the actor books kept slots (a family doctor): it chooses a resident
 
 
 async def booking_form(
@@ -354,10 +352,15 @@ async def booking_form(
         )
     ).one()
     residents: Page[ResidentView] = Page(items=[], total=0)
-    if actor.has(Role.FAMILY_DOCTOR):
+    may_book = policy.may_book_kept_slot(actor)
+    if may_book:
         residents = await directory.list_residents(
             session, actor=actor, now=now, today=today, q=q, limit=limit, offset=0
         )
     return BookingForm(
-        clinic=clinic, institution_name=names[0], department_name=names[1], residents=residents
+        clinic=clinic,
+        institution_name=names[0],
+        department_name=names[1],
+        residents=residents,
+        may_book=may_book,
     )

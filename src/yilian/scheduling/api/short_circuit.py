@@ -1,7 +1,7 @@
 """Refuse bookings for a pool found full a moment ago before the framework runs.
 
 At a release moment most booking requests arrive after the popular sessions are gone. Once
-the database has said a (session, pool) is full, scheduling.desk remembers it for a second;
+the database has said a (session, pool) is full, the API's desk remembers it for a second;
 a booking for it in that second, from a bearer token this process knows, is answered here
 with the same 409 `slot_unavailable` the route would give, without routing, dependencies,
 validation or a database round trip (docs/performance.md). It sits inside the other
@@ -20,9 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yilian.core import idempotency
 from yilian.core.errors import Forbidden
-from yilian.scheduling import booking, desk
+from yilian.scheduling.api import desk
 from yilian.scheduling.errors import SlotUnavailable
 from yilian.scheduling.schemas import AppointmentIn
+from yilian.scheduling.service.booking import shared
+from yilian.scheduling.service.booking.sold_out import sold_out
 from yilian.web.deps import SESSION_COOKIE, AppState
 
 PATH: Final = "/api/v1/appointments"
@@ -55,7 +57,7 @@ class SoldOutShortCircuit:
         authorization = headers.get(b"authorization", b"")
         key = headers.get(b"idempotency-key")
         if (
-            not desk.sold_out  # nothing remembered: no need to read the request
+            not sold_out  # nothing remembered: no need to read the request
             or authorization[:7].lower() != b"bearer "
             or SESSION_COOKIE.encode() in headers.get(b"cookie", b"")  # the route checks CSRF first
             or scope["query_string"]  # the route refuses unknown parameters first
@@ -67,7 +69,7 @@ class SoldOutShortCircuit:
         if actor is None:
             return False
         try:
-            pool = booking.pool_of(actor)
+            pool = shared.pool_of(actor)
         except Forbidden:  # a role that books nothing: the route refuses it, audited
             return False
         try:

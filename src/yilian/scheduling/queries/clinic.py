@@ -1,8 +1,7 @@
-"""What the clinic office (门诊部) needs: its templates and quota policies (its page, with the
-numbers, is analytics.queries.clinics.clinic_overview).
-
-Service layer (no web). Writes are the hospital's own clinic office's only, checked here and
-audited; the reads take the institution to report on.
+"""What the clinic office (门诊部) reads: its templates and quota policies, and a session's
+attendance sheet (its page, with the numbers, is analytics.queries.clinics.clinic_overview).
+The reads take the institution to report on; `session_attendance` asks the policy
+(may_manage_sessions) first, a refusal audited.
 """
 
 from __future__ import annotations
@@ -11,46 +10,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
-from yilian.auth.policy import Actor, Role
-from yilian.core.errors import NotFound, Unprocessable
-from yilian.core.i18n import N_
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
 from yilian.directory.models import Department, Practitioner
 from yilian.scheduling import rules
-from yilian.scheduling.models import (
-    ClinicTemplate,
-    QuotaPolicy,
-)
-
-
-class InvalidShare(Unprocessable):
-    code = "invalid_share"
-    title = N_("Invalid share")
-    message = N_(
-        "The kept share must lie between its minimum and its maximum, all between 0 and 100 per cent"
-        " (got minimum %(minimum)s, share %(share)s, maximum %(maximum)s)."
-    )
-
-
-# --- who may ------------------------------------------------------------------------------------
-
-
-def is_clinic_office_of(actor: Actor, institution_id: int) -> bool:
-    """The clinic office manages its own hospital's clinics, and no other's."""
-    return actor.has(Role.CLINIC_OFFICE) and actor.institution_id == institution_id
-
-
-def _require_clinic_office(
-    actor: Actor, institution_id: int, action: str, *, now: datetime, resident_id: int | None = None
-) -> None:
-    audit.require(is_clinic_office_of(actor, institution_id), actor, action, at=now, resident_id=resident_id)
-
+from yilian.scheduling.models import ClinicTemplate, QuotaPolicy
+from yilian.scheduling.queries import schedule
+from yilian.scheduling.queries.schedule import AppointmentView, SessionView
 
 # --- templates and policies ----------------------------------------------------------------------
 
@@ -202,67 +172,32 @@ def policies_of(templates: Sequence[TemplateView]) -> list[PractitionerPolicy]:
     ]
 
 
-def share_is_valid(share: int, minimum: int, maximum: int) -> bool:
-    return 0 <= minimum <= share <= maximum <= rules.BASIS
+# --- the page's one call ------------------------------------------------------------------------------
 
 
-def percent(basis_points: int) -> str:
-    """2000 → "20%", 1750 → "17.5%" (basis points as people read them)."""
-    return f"{basis_points / 100:g}%"
+# --- after the session: the attendance sheet ----------------------------------------------------------
 
 
-async def set_policy(
-    session: AsyncSession,
-    *,
-    practitioner_id: int,
-    share: int,
-    min_share: int,
-    max_share: int,
-    pinned: bool,
-    actor: Actor,
-    now: datetime,
-) -> PolicyView:
-    """Set (or pin) a practitioner's own kept share, in basis points, by its hospital's clinic office.
+@dataclass(frozen=True)
+class SessionAttendance:
+    clinic: SessionView
+    appointments: list[AppointmentView]  # by slot number
+    started: bool  # check-in and no-show can be recorded
 
-    InvalidShare unless 0 ≤ minimum ≤ share ≤ maximum ≤ 10000. Sessions made from then on keep
-    round(N × share); those already made keep what they have. A pinned share is left alone by
-    the weekly adjustment.
-    """
-    practitioner = await session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound(what=N_("Practitioner"), id=practitioner_id)
-    _require_clinic_office(actor, practitioner.institution_id, "quota_policy.set", now=now)
-    if not share_is_valid(share, min_share, max_share):
-        raise InvalidShare(minimum=percent(min_share), share=percent(share), maximum=percent(max_share))
-    values: dict[str, Any] = {
-        "share": share,
-        "min_share": min_share,
-        "max_share": max_share,
-        "pinned": pinned,
-        "updated_at": now,
-    }
-    # One statement: two offices saving at once cannot both insert (the partial unique index decides).
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(QuotaPolicy)
-        .values(
-            institution_id=practitioner.institution_id,
-            department_id=practitioner.department_id,
-            practitioner_id=practitioner_id,
-            kind=None,
-            **values,
-        )
-        .on_conflict_do_update(
-            index_elements=[QuotaPolicy.practitioner_id],
-            index_where=QuotaPolicy.practitioner_id.is_not(None),
-            set_=values,
-        )
+
+async def session_attendance(
+    session: AsyncSession, *, session_id: int, actor: Actor, now: datetime
+) -> SessionAttendance:
+    """A session of the hospital with its appointments, for its clinic office to record who came."""
+    clinic = await schedule.get_session(session, session_id=session_id, actor=actor)
+    audit.require(
+        policy.may_manage_sessions(actor, clinic.institution_id), actor, "clinic.session.view", at=now
     )
-    audit.record(
-        session,
-        actor,
-        "quota_policy.set",
-        at=now,
-        detail={"practitioner_id": practitioner_id, **{k: v for k, v in values.items() if k != "updated_at"}},
+    page = await schedule.list_appointments(
+        session, actor=actor, now=now, session_id=session_id, limit=clinic.slot_count, offset=0
     )
-    return PolicyView(share=share, min_share=min_share, max_share=max_share, pinned=pinned, own=True)
+    return SessionAttendance(
+        clinic=clinic,
+        appointments=sorted(page.items, key=lambda a: (a.slot_number, a.id)),
+        started=now >= clinic.starts_at,
+    )

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from tests.fixtures_app import Api
 from tests.scheduling.test_booking import walk_in_patients
 from yilian.core.db import Database
-from yilian.scheduling import desk
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
+from yilian.scheduling.service.booking import sold_out as memory
 
 PUBLIC_SLOTS = 24
 
@@ -49,7 +49,7 @@ async def test_a_full_pool_is_remembered_for_a_second(
     api: Api, app_db: Database, clinic: ClinicSession, monkeypatch: object
 ) -> None:
     clock = Ticking()
-    monkeypatch.setattr(desk.sold_out, "clock", clock)  # type: ignore[attr-defined]
+    monkeypatch.setattr(memory.sold_out, "clock", clock)  # type: ignore[attr-defined]
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
     body = {"session_id": clinic.id, "resident_id": patients[-1]}
@@ -58,7 +58,7 @@ async def test_a_full_pool_is_remembered_for_a_second(
     ).status_code == 409  # the database says so
     await free_one_behind_the_apps_back(app_db, clinic)  # as another process would
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409  # remembered
-    clock.now += desk.SOLD_OUT_SECONDS + 0.01
+    clock.now += memory.SOLD_OUT_SECONDS + 0.01
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 201
 
 
@@ -85,7 +85,7 @@ async def test_a_remembered_refusal_reads_as_the_routes(
     body = {"session_id": clinic.id, "resident_id": patients[-1]}
     for language in ("zh-CN", "en"):
         headers = {"Accept-Language": language}
-        desk.sold_out.forget({clinic.id})
+        memory.sold_out.forget({clinic.id})
         by_route = await registration.post("/api/v1/appointments", json=body, headers=headers)
         remembered = await registration.post("/api/v1/appointments", json=body, headers=headers)
         assert by_route.status_code == remembered.status_code == 409
@@ -109,7 +109,7 @@ async def test_a_retried_key_gets_its_first_answer_after_the_pool_is_full(
         await registration.post(
             "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": patient}
         )
-    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    assert memory.sold_out.known(app_db.url, clinic.id, "public")
     again = await registration.post("/api/v1/appointments", json=mine, headers=keyed)
     assert again.status_code == 201
     assert again.json() == first.json()
@@ -124,7 +124,7 @@ async def test_what_the_memory_is_unsure_of_goes_to_the_route(
     registration = await api.as_("reg.sixth")
     body = {"session_id": clinic.id, "resident_id": patients[-1]}
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409
-    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    assert memory.sold_out.known(app_db.url, clinic.id, "public")
     unknown_query = await registration.post("/api/v1/appointments?fast=1", json=body)
     extra_field = await registration.post("/api/v1/appointments", json={**body, "vip": True})
     assert unknown_query.status_code == extra_field.status_code == 422
@@ -147,7 +147,7 @@ async def test_a_bearer_request_that_also_rides_on_a_session_cookie_goes_to_the_
     registration = await api.as_("reg.sixth")
     body = {"session_id": clinic.id, "resident_id": patients[-1]}
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409
-    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    assert memory.sold_out.known(app_db.url, clinic.id, "public")
     browser = await api.browser("reg.sixth")
     browser.headers["Authorization"] = registration.headers["Authorization"]
     forged = await browser.post("/api/v1/appointments", json=body)
@@ -165,7 +165,7 @@ async def test_a_stopped_session_is_forgotten_so_a_booking_hears_it_is_closed(
     registration = await api.as_("reg.sixth")
     body = {"session_id": clinic.id, "resident_id": patients[-1]}
     assert (await registration.post("/api/v1/appointments", json=body)).json()["code"] == "slot_unavailable"
-    assert desk.sold_out.known(app_db.url, clinic.id, "public")
+    assert memory.sold_out.known(app_db.url, clinic.id, "public")
     office = await api.as_("clinic.sixth")
     stopped = await office.post(f"/api/v1/clinic-sessions/{clinic.id}/stop", json={"reason": "专家外出会诊"})
     assert stopped.status_code == 200, stopped.text

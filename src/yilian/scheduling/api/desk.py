@@ -1,92 +1,33 @@
-"""The API's booking hot path: one statement, no unit of work around it.
+"""The API's booking hot path, a part of the JSON door: the booking statements with no unit of
+work around them.
 
-`book` runs the booking statement (booking.py) on its own: on PostgreSQL in autocommit on a
-plain asyncpg connection, on SQLite through the batching writer thread. What a booking
-request costs the server is measured in docs/performance.md (issue 4's storm).
-
-A (session, pool) the database found full is remembered for a second, and bookings for it
-are refused without asking again (sold_out.py answers them before the framework).
-Whoever frees a slot in this process (a cancellation, the release job) forgets it at once;
-other processes see the freed slot within the second.
+`book` runs the booking (scheduling.service.booking) on its own: on PostgreSQL in autocommit on
+a plain asyncpg connection, on SQLite through the batching writer thread. What a booking request
+costs the server is measured in docs/performance.md (issue 4's storm). A pool found full is
+remembered for a second (service.booking.sold_out) and refused without asking again.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import date, datetime
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.policy import Actor
 from yilian.core import idempotency
-from yilian.core.db import Database, after_commit
+from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.scheduling.booking import (
-    ANSWERED,
-    PG_BOOK,
+from yilian.scheduling.errors import AlreadyBooked, SlotUnavailable
+from yilian.scheduling.service.booking import postgresql, sqlite
+from yilian.scheduling.service.booking.shared import (
     BookingRequest,
     Duplicate,
     Outcome,
     booking_request,
-    pg_arguments,
-    pg_key_taken,
-    pg_outcome,
     refusal,
-    sqlite_answered,
-    sqlite_book,
 )
-from yilian.scheduling.errors import AlreadyBooked, SlotUnavailable
-
-SOLD_OUT_SECONDS = 1.0
-
-
-class SoldOut:
-    """Sessions whose pool the database found full lately, per database, in this process."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._until: dict[tuple[str, int, str], float] = {}
-
-    def __bool__(self) -> bool:
-        """Anything remembered at all (else there is nothing to look up for a request)."""
-        return bool(self._until)
-
-    def remember(self, database: str, session_id: int, pool: str) -> None:
-        now = self.clock()
-        # Entries are read once a second at most: drop the stale ones rather than keep every
-        # session that ever sold out for the life of the process.
-        self._until = {entry: until for entry, until in self._until.items() if until > now}
-        self._until[(database, session_id, pool)] = now + SOLD_OUT_SECONDS
-
-    def known(self, database: str, session_id: int, pool: str) -> bool:
-        until = self._until.get((database, session_id, pool))
-        if until is None:
-            return False
-        if until > self.clock():
-            return True
-        del self._until[(database, session_id, pool)]
-        return False
-
-    def forget(self, session_ids: set[int]) -> None:
-        """A slot of these sessions may be free again (in whichever database)."""
-        for entry in [e for e in self._until if e[1] in session_ids]:
-            self._until.pop(entry, None)
-
-
-sold_out = SoldOut()
-
-
-def forget_after_commit(session: AsyncSession, session_ids: set[int]) -> None:
-    """Slots of these clinic sessions are freed by this unit of work: once it commits, a booking
-    for them goes to the database again."""
-
-    async def forget() -> None:
-        sold_out.forget(session_ids)
-
-    after_commit(session, forget)
+from yilian.scheduling.service.booking.sold_out import sold_out
 
 
 async def book(
@@ -158,10 +99,10 @@ async def _run(db: Database, request: BookingRequest) -> Outcome:
         return outcome
     pool = await db.direct()
     try:
-        row = await pool.fetchrow(PG_BOOK, *pg_arguments(request))
+        row = await pool.fetchrow(postgresql.PG_BOOK, *postgresql.arguments(request))
     except asyncpg.UniqueViolationError as error:
-        raise Duplicate(key_taken=pg_key_taken(error)) from None
-    return pg_outcome(row)
+        raise Duplicate(key_taken=postgresql.key_taken(error)) from None
+    return postgresql.outcome(row)
 
 
 async def _answered(db: Database, user_id: int, key: str) -> bool:
@@ -169,15 +110,15 @@ async def _answered(db: Database, user_id: int, key: str) -> bool:
         found: bool = await db.batch_writer().submit(_sqlite_answered, user_id, key)
         return found
     pool = await db.direct()
-    return await pool.fetchval(ANSWERED.format("$1", "$2"), user_id, key) is not None
+    return await pool.fetchval(postgresql.PG_ANSWERED, user_id, key) is not None
 
 
 def _sqlite_answered(connection: sqlite3.Connection, user_id: int, key: str) -> bool:
-    return sqlite_answered(connection.execute, user_id, key)
+    return sqlite.answered(connection.execute, user_id, key)
 
 
 def _sqlite_write(connection: sqlite3.Connection, request: BookingRequest) -> Outcome:
-    return sqlite_book(connection.execute, request)
+    return sqlite.book(connection.execute, request)
 
 
 async def _replay(db: Database, request: BookingRequest) -> str:

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from yilian.core import idempotency
 from yilian.core.schemas import PageOut
-from yilian.scheduling import desk, queries, service
+from yilian.scheduling.api import desk
+from yilian.scheduling.queries import schedule
 from yilian.scheduling.schemas import (
     AppointmentIn,
     AppointmentListItem,
@@ -19,6 +20,7 @@ from yilian.scheduling.schemas import (
     StopIn,
     StopOut,
 )
+from yilian.scheduling.service import appointments
 from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, TodayDep, state
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
@@ -53,7 +55,7 @@ async def list_clinic_sessions(
 ) -> PageOut[ClinicSessionOut]:
     """Clinic sessions with their free kept and public slots (kept hidden from registration)."""
     async with db.read() as session:
-        page = await queries.list_sessions(
+        page = await schedule.list_sessions(
             session,
             actor=actor,
             practitioner_id=practitioner_id,
@@ -71,7 +73,7 @@ async def list_clinic_sessions(
 async def get_clinic_session(session_id: PathId, actor: ActorDep, db: DbDep) -> ClinicSessionOut:
     async with db.read() as session:
         return ClinicSessionOut.model_validate(
-            await queries.get_session(session, session_id=session_id, actor=actor)
+            await schedule.get_session(session, session_id=session_id, actor=actor)
         )
 
 
@@ -79,7 +81,7 @@ async def get_clinic_session(session_id: PathId, actor: ActorDep, db: DbDep) -> 
 async def list_clinic_session_slots(session_id: PathId, actor: ActorDep, db: DbDep) -> list[SlotOut]:
     """The numbered slots; the registration role sees only the public pool."""
     async with db.read() as session:
-        slots = await queries.list_slots(session, session_id=session_id, actor=actor)
+        slots = await schedule.list_slots(session, session_id=session_id, actor=actor)
     return [SlotOut.model_validate(s) for s in slots]
 
 
@@ -123,7 +125,7 @@ async def cancel_appointment(
 ) -> AppointmentOut:
     """Cancel before the session's deadline; the slot is free again."""
     async with db.transaction() as session:
-        cancelled = await service.cancel(session, appointment_id=appointment_id, actor=actor, now=now)
+        cancelled = await appointments.cancel(session, appointment_id=appointment_id, actor=actor, now=now)
     return AppointmentOut.model_validate(cancelled)
 
 
@@ -139,7 +141,7 @@ async def list_appointments(
     """Appointments the actor sees, latest session first: a family doctor those its centre booked,
     the hospital's registration (and clinic office) those of the hospital's sessions; others none."""
     async with db.transaction() as session:  # the list is audited: a write
-        page = await queries.list_appointments(
+        page = await schedule.list_appointments(
             session, actor=actor, now=now, resident_id=resident_id, limit=limit, offset=offset
         )
     return PageOut(items=[AppointmentListItem.model_validate(a) for a in page.items], total=page.total)
@@ -159,7 +161,7 @@ async def stop_clinic_session(
     """停诊: cancel every appointment of the session and notify the family doctors who booked them."""
     zone = state(request).settings.zone
     async with db.transaction() as session:
-        cancelled = await service.stop_session(
+        cancelled = await appointments.stop_session(
             session, session_id=session_id, reason=body.reason, actor=actor, now=now, zone=zone
         )
     return StopOut(session_id=session_id, cancelled=cancelled)

@@ -1,6 +1,6 @@
 """Booking, cancelling and stopping sessions: the database decides who gets a slot.
 
-A booking is the statement in booking.py: a conditional UPDATE takes the first free slot of
+A booking is the statement of service/booking: a conditional UPDATE takes the first free slot of
 the actor's pool (FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on SQLite) and an
 INSERT whose partial unique indexes refuse a second live appointment of the resident in the
 session. Anything refused undoes the whole booking: nothing is left half-booked.
@@ -16,17 +16,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory import service as directory
 from yilian.directory.models import Practitioner
 from yilian.notices import service as notices
-from yilian.scheduling import booking, desk
 from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidAppointmentMove, InvalidSessionMove
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
+from yilian.scheduling.service import booking
+from yilian.scheduling.service.booking import shared
+from yilian.scheduling.service.booking.sold_out import forget_after_commit
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,12 @@ async def book(
     today: date,
 ) -> Booked:
     """Take the first free slot of the actor's pool (or the numbered one) for a resident, in the
-    caller's unit of work (pages, referrals; the API's hot path is desk.py).
+    caller's unit of work (pages, referrals; the API's hot path is scheduling.api.desk).
 
     SlotUnavailable when none is left; NotSignedResident when a family doctor books for a
     resident not signed at its centre; AlreadyBooked when the resident holds one already.
     """
-    request = booking.booking_request(
+    request = shared.booking_request(
         actor, session_id=session_id, resident_id=resident_id, slot_number=slot_number, now=now, today=today
     )
     return await _book(session, request)
@@ -89,7 +91,7 @@ async def book_kept_for_referral(
     referral's; the session must be the actor's hospital's (else Forbidden, audited).
     SlotUnavailable when no kept slot is left; BookingClosed outside the community window.
     """
-    request = booking.BookingRequest(
+    request = shared.BookingRequest(
         session_id=session_id,
         resident_id=resident_id,
         slot_number=None,
@@ -102,13 +104,13 @@ async def book_kept_for_referral(
     return await _book(session, request)
 
 
-async def _book(session: AsyncSession, request: booking.BookingRequest) -> Booked:
+async def _book(session: AsyncSession, request: shared.BookingRequest) -> Booked:
     try:
         outcome = await booking.run_in(session, request)
-    except booking.Duplicate:
+    except shared.Duplicate:
         raise AlreadyBooked() from None
     if outcome.body is None:
-        raise booking.refusal(request, outcome)
+        raise shared.refusal(request, outcome)
     answer = json.loads(outcome.body)
     for field in ("starts_at", "ends_at"):
         answer[field] = datetime.fromisoformat(answer[field])
@@ -122,7 +124,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
     if appointment is None:
         raise NotFound(what=N_("Appointment"), id=appointment_id)
     audit.require(
-        actor.institution_id is not None and actor.institution_id == appointment.booked_via_institution_id,
+        policy.may_cancel_appointment(actor, appointment.booked_via_institution_id),
         actor,
         "appointment.cancel",
         at=now,
@@ -140,7 +142,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
     )
     if cancelled is None:
         raise InvalidAppointmentMove(status=appointment.status, action="cancel")
-    desk.forget_after_commit(session, {appointment.session_id})
+    forget_after_commit(session, {appointment.session_id})
     # Once a session's kept slots are released, a kept slot given back goes to the public too.
     pool_after = (
         case((Slot.kept.is_(True), Pool.PUBLIC), else_=Slot.pool) if clinic.released_at else Slot.pool
@@ -175,7 +177,7 @@ async def stop_session(
     if clinic is None:
         raise NotFound(what=N_("Clinic session"), id=session_id)
     audit.require(
-        actor.has(Role.CLINIC_OFFICE) and actor.institution_id == clinic.institution_id,
+        policy.may_manage_sessions(actor, clinic.institution_id),
         actor,
         "session.stop",
         at=now,
@@ -197,7 +199,7 @@ async def stop_session(
         )
     ).all()
     await session.execute(update(Slot).where(Slot.session_id == session_id).values(status=SlotStatus.FREE))
-    desk.forget_after_commit(session, {session_id})  # a booking now hears booking_closed
+    forget_after_commit(session, {session_id})  # a booking now hears booking_closed
     doctor = await session.get(Practitioner, clinic.practitioner_id)
     when = f"{clinic.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"
     title = f"停诊通知：{doctor.name if doctor else ''} {when}"

@@ -1,58 +1,20 @@
 """After a session: its hospital's clinic office records who came (check-in) and who did not
-(no-show), each a compare-and-swap on the appointment's status."""
+(no-show), each a compare-and-swap on the appointment's status (the sheet is queries.clinic's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth import audit
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.core.errors import Conflict, NotFound
+from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.scheduling import queries
-from yilian.scheduling.errors import InvalidAppointmentMove
-from yilian.scheduling.models import (
-    Appointment,
-    ClinicSession,
-)
-from yilian.scheduling.office import _require_clinic_office
+from yilian.scheduling.errors import InvalidAppointmentMove, SessionNotStarted
+from yilian.scheduling.models import Appointment, ClinicSession
 from yilian.scheduling.rules import AppointmentStatus
-
-
-class SessionNotStarted(Conflict):
-    code = "session_not_started"
-    title = N_("Session not started")
-    message = N_("Check-in and no-show are recorded once the session has started (%(starts)s).")
-
-
-# --- after the session: check-in and no-show ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionAttendance:
-    clinic: queries.SessionView
-    appointments: list[queries.AppointmentView]  # by slot number
-    started: bool  # check-in and no-show can be recorded
-
-
-async def session_attendance(
-    session: AsyncSession, *, session_id: int, actor: Actor, now: datetime
-) -> SessionAttendance:
-    """A session of the hospital with its appointments, for its clinic office to record who came."""
-    clinic = await queries.get_session(session, session_id=session_id, actor=actor)
-    _require_clinic_office(actor, clinic.institution_id, "clinic.session.view", now=now)
-    page = await queries.list_appointments(
-        session, actor=actor, now=now, session_id=session_id, limit=clinic.slot_count, offset=0
-    )
-    return SessionAttendance(
-        clinic=clinic,
-        appointments=sorted(page.items, key=lambda a: (a.slot_number, a.id)),
-        started=now >= clinic.starts_at,
-    )
 
 
 async def check_in(session: AsyncSession, *, appointment_id: int, actor: Actor, now: datetime) -> str:
@@ -88,7 +50,9 @@ async def _attendance(
     if found is None:
         raise NotFound(what=N_("Appointment"), id=appointment_id)
     resident_id, status, institution_id, starts_at = found
-    _require_clinic_office(actor, institution_id, action, now=now, resident_id=resident_id)
+    audit.require(
+        policy.may_manage_sessions(actor, institution_id), actor, action, at=now, resident_id=resident_id
+    )
     if now < starts_at:
         raise SessionNotStarted(starts=starts_at.isoformat(timespec="minutes"))
     # Compare-and-swap: of two clerks recording at once, one moves it and the other is told.

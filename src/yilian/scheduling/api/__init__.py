@@ -1,0 +1,7 @@
+"""The JSON door: routes.py (the routes under /api/v1), desk.py (the booking hot path, no unit of
+work around it) and short_circuit.py (the ASGI layer that answers bookings of a pool found full
+before the framework runs)."""
+
+from yilian.scheduling.api.routes import router
+
+__all__ = ["router"]

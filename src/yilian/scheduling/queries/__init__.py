@@ -1,0 +1,3 @@
+"""Reads, as view objects every door renders: schedule.py (sessions, slots, appointments, the
+booking pages' views) and clinic.py (the clinic office's templates, policies, overview and
+attendance sheet)."""
