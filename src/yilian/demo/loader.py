@@ -1,8 +1,11 @@
 """`yilian demo load`: the consortia of the seeds, fictional people and the demo accounts (DESIGN §6).
 
-What to load is planned in `demo_data` (deterministic). Loading is get-or-create by natural
-key, with one SELECT of existing keys and one bulk flush per table: a second run creates
-nothing and changes nothing.
+What to load is planned in `demo.directory` (deterministic). Loading is get-or-create by natural
+key: a second run creates nothing and changes nothing. Residents and their contracts are written
+through the directory's service functions and the admission requests through the admissions
+service (each as a user of that package would); the directory itself (institutions, consortia,
+departments, practitioners, accounts) is inserted in bulk, one flush per table, until the
+administration issue gives it service functions and the workbook import.
 """
 
 from __future__ import annotations
