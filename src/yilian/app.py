@@ -19,7 +19,7 @@ from yilian.admissions import jobs as admissions_jobs
 from yilian.admissions import pages as admissions_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
-from yilian.auth.service import LoginPolicy
+from yilian.auth.rules import LoginPolicy
 from yilian.config import Settings
 from yilian.core.clock import Clock, system_clock
 from yilian.core.db import Database

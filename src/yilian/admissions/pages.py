@@ -15,7 +15,7 @@ from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnsw
 from yilian.auth import policy
 from yilian.auth.policy import Role
 from yilian.core.errors import Forbidden
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
 from yilian.web.templating import render
 

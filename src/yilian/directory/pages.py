@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yilian.core.errors import DomainError
-from yilian.directory import rules, service, summary
+from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, OptionalActorDep, PathId, TodayDep
 from yilian.web.templating import render
@@ -24,7 +24,7 @@ async def home(request: Request, actor: OptionalActorDep, db: DbDep, today: Toda
     if actor is None:
         return RedirectResponse("/login", status_code=303)
     async with db.read() as session:
-        found = await summary.home_summary(session, actor=actor, today=today)
+        found = await queries.home_summary(session, actor=actor, today=today)
     return render(request, "home/index.html", {"home": found})
 
 
@@ -51,21 +51,21 @@ def _blank_is_none(value: str | None) -> str | None:
 @router.get("/consortia")
 async def consortia(request: Request, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        page = await service.list_consortia(session, limit=CONSORTIA_LIMIT, offset=0)
+        page = await queries.list_consortia(session, limit=CONSORTIA_LIMIT, offset=0)
     return render(request, "directory/consortia.html", {"consortia": page.items})
 
 
 @router.get("/consortia/{consortium_id}")
 async def consortium(request: Request, consortium_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        found = await service.get_consortium(session, consortium_id=consortium_id)
+        found = await queries.get_consortium(session, consortium_id=consortium_id)
     return render(request, "directory/consortium.html", {"consortium": found})
 
 
 @router.get("/institutions/{institution_id}")
 async def institution(request: Request, institution_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        overview = await summary.institution_overview(session, institution_id=institution_id)
+        overview = await queries.institution_overview(session, institution_id=institution_id)
     return render(request, "directory/institution.html", {"overview": overview})
 
 
@@ -87,7 +87,7 @@ async def practitioners(
     institution_id = number if kind == "i" else None
     department_id = number if kind == "d" else None
     async with db.read() as session:
-        found = await summary.search_practitioners(
+        found = await queries.search_practitioners(
             session,
             q=query,
             institution_id=institution_id,
@@ -112,7 +112,7 @@ def _id_or_none(value: str | None) -> int | None:
 @router.get("/practitioners/{practitioner_id}")
 async def practitioner(request: Request, practitioner_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        profile = await summary.practitioner_profile(session, practitioner_id=practitioner_id)
+        profile = await queries.practitioner_profile(session, practitioner_id=practitioner_id)
     return render(request, "directory/practitioner.html", {"profile": profile})
 
 
@@ -131,7 +131,7 @@ async def residents(
 ) -> Response:
     query = _blank_is_none(q)
     async with db.transaction() as session:
-        page = await service.list_residents(
+        page = await queries.list_residents(
             session, actor=actor, now=now, today=today, q=query, limit=PAGE_SIZE, offset=offset
         )
     template = "directory/_resident_rows.html" if wants_fragment(request) else "directory/residents.html"
@@ -142,7 +142,7 @@ async def residents(
 @router.get("/residents/new")
 async def new_resident(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
     async with db.transaction() as session:
-        doctors = await summary.centre_doctors(session, actor=actor, now=now)
+        doctors = await queries.centre_doctors(session, actor=actor, now=now)
     context = {
         "doctors": doctors,
         "form": {"practitioner_id": actor.practitioner_id},
@@ -203,7 +203,7 @@ async def register_resident(
         if error.status in {401, 403}:
             raise
         async with db.transaction() as session:
-            doctors = await summary.centre_doctors(session, actor=actor, now=now)
+            doctors = await queries.centre_doctors(session, actor=actor, now=now)
         form = {
             "name": name,
             "sex": sex,
@@ -230,7 +230,7 @@ async def resident(
     request: Request, resident_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> Response:
     async with db.transaction() as session:
-        record = await summary.resident_record(
+        record = await queries.resident_record(
             session, resident_id=resident_id, actor=actor, now=now, today=today
         )
     return render(request, "directory/resident.html", {"record": record})
@@ -242,12 +242,12 @@ async def reveal_resident(
 ) -> Response:
     """The full ID number and phone (audited): a fragment for htmx, else the record with them shown."""
     async with db.transaction() as session:
-        view = await service.get_resident(
+        view = await queries.get_resident(
             session, resident_id=resident_id, actor=actor, now=now, today=today, reveal=True
         )
     if wants_fragment(request):
         return render(request, "directory/_resident_identity.html", {"resident": view})
-    record = summary.ResidentRecord(resident=view, doctors=[])
+    record = queries.ResidentRecord(resident=view, doctors=[])
     return render(request, "directory/resident.html", {"record": record})
 
 

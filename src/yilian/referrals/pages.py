@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.notices import service as notices
 from yilian.referrals import attachments, choices, discharges, followup, forms, icd10, queries, rules, service
 from yilian.referrals.rules import Action, Direction, Status, TaskStatus

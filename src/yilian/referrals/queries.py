@@ -16,7 +16,7 @@ from yilian.auth import audit
 from yilian.auth.policy import Actor, Role
 from yilian.core.clock import local_today
 from yilian.core.paging import Page
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Membership, Practitioner, Resident
 from yilian.referrals import discharges, followup, rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent

@@ -17,7 +17,7 @@ from yilian.auth import audit
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.errors import NotSignedResident
 from yilian.directory.models import Contract, Department, Institution, Practitioner
 from yilian.referrals import discharges, followup, notify, rules
