@@ -28,6 +28,7 @@ from yilian.core.logs import install_record_masking
 from yilian.directory import api as directory_api
 from yilian.directory import pages as directory_pages
 from yilian.notices import api as notices_api
+from yilian.notices import pages as notices_pages
 from yilian.referrals import api as referrals_api
 from yilian.referrals import jobs as referrals_jobs
 from yilian.referrals import pages as referrals_pages
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         admissions_api.router,
         auth_pages.router,
         directory_pages.router,
+        notices_pages.router,
         scheduling_pages.router,
         referrals_pages.router,
         admissions_pages.router,

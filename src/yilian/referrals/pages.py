@@ -14,7 +14,6 @@ from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
 from yilian.directory import queries as directory
-from yilian.notices import service as notices
 from yilian.referrals import attachments, choices, discharges, followup, forms, icd10, queries, rules, service
 from yilian.referrals.rules import Action, Direction, Status, TaskStatus
 from yilian.referrals.schemas import ActionIn, ReferralIn
@@ -354,21 +353,3 @@ async def finish_task(
     async with db.transaction() as session:
         await followup.finish_task(session, task_id=task_id, outcome=outcome, note=note, actor=actor, now=now)
     return RedirectResponse("/follow-up", status_code=303)
-
-
-@router.get("/notices")
-async def notice_list(request: Request, actor: ActorDep, db: DbDep, offset: Offset = 0) -> Response:
-    """The user's notices, newest first (the header's count links here)."""
-    async with db.read() as session:
-        page, unread = await notices.list_notices(
-            session, actor=actor, unread_only=False, limit=PAGE_SIZE, offset=offset
-        )
-    return render(request, "referrals/notices.html", {"page": page, "unread": unread, "offset": offset})
-
-
-@router.post("/notices/{notice_id}/read")
-async def read_notice(notice_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
-    """Mark it read and follow its link."""
-    async with db.transaction() as session:
-        notice = await notices.mark_read(session, notice_id=notice_id, actor=actor, now=now)
-    return RedirectResponse(notice.link or "/notices", status_code=303)
