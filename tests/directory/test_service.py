@@ -20,12 +20,13 @@ from yilian.core.errors import Forbidden, Unprocessable
 from yilian.directory import service
 from yilian.directory.errors import ContractExists, DuplicateIdNumber, InvalidIdNumber
 from yilian.directory.models import Contract, Resident
+from yilian.directory.queries import ContractView, ResidentView
 
 TODAY = date(2026, 11, 24)
 BORN = date(1980, 5, 17)
 
 
-async def register(db: Database, who: Actor, **overrides: Any) -> service.queries.ResidentView:
+async def register(db: Database, who: Actor, **overrides: Any) -> ResidentView:
     fields: dict[str, Any] = {
         "name": "测试居民",
         "sex": "male",
@@ -41,7 +42,7 @@ async def register(db: Database, who: Actor, **overrides: Any) -> service.querie
         return await service.register_resident(session, **fields, actor=who, now=FIXED_NOW)
 
 
-async def sign(db: Database, who: Actor, resident_id: int, **overrides: Any) -> service.queries.ContractView:
+async def sign(db: Database, who: Actor, resident_id: int, **overrides: Any) -> ContractView:
     assert who.practitioner_id is not None
     fields: dict[str, Any] = {"practitioner_id": who.practitioner_id, "signed_on": None, "expires_on": None}
     async with db.transaction() as session:

@@ -3,12 +3,14 @@ contracts (family doctors; checked and audited by the service). Parse, call one 
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Final, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from yilian.auth.policy import Actor
+from yilian.core.db import Database
 from yilian.core.errors import DomainError
 from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
@@ -141,15 +143,27 @@ async def residents(
 
 @router.get("/residents/new")
 async def new_resident(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    return await _resident_form(request, db, actor, now, {"practitioner_id": actor.practitioner_id})
+
+
+async def _resident_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    now: datetime,
+    form: dict[str, Any],
+    error: DomainError | None = None,
+) -> Response:
+    """The registration form (again, with what was typed and the refusal, after a refused attempt)."""
     async with db.transaction() as session:
         doctors = await queries.centre_doctors(session, actor=actor, now=now)
     context = {
         "doctors": doctors,
-        "form": {"practitioner_id": actor.practitioner_id},
+        "form": form,
         "consent_version": rules.CONSENT_VERSION,
-        "error": None,
+        "error": error.problem(request.state.locale) if error else None,
     }
-    return render(request, "directory/resident_new.html", context)
+    return render(request, "directory/resident_new.html", context, status_code=error.status if error else 200)
 
 
 @router.post("/residents")
@@ -184,7 +198,6 @@ async def register_resident(
                 phone=phone.strip() or None,
                 address=address.strip(),
                 consent_version=consent_version.strip(),
-                consent_at=None,
                 actor=actor,
                 now=now,
             )
@@ -193,8 +206,6 @@ async def register_resident(
                     session,
                     resident_id=view.id,
                     practitioner_id=doctor_id,
-                    signed_on=None,
-                    expires_on=None,
                     actor=actor,
                     now=now,
                     today=today,
@@ -202,8 +213,6 @@ async def register_resident(
     except DomainError as error:
         if error.status in {401, 403}:
             raise
-        async with db.transaction() as session:
-            doctors = await queries.centre_doctors(session, actor=actor, now=now)
         form = {
             "name": name,
             "sex": sex,
@@ -215,13 +224,7 @@ async def register_resident(
             "consent_version": consent_version,
             "practitioner_id": doctor_id,
         }
-        context = {
-            "doctors": doctors,
-            "form": form,
-            "consent_version": rules.CONSENT_VERSION,
-            "error": error.problem(request.state.locale),
-        }
-        return render(request, "directory/resident_new.html", context, status_code=error.status)
+        return await _resident_form(request, db, actor, now, form, error)
     return RedirectResponse(f"/residents/{view.id}", status_code=303)
 
 

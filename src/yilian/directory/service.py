@@ -28,9 +28,9 @@ async def register_resident(
     phone: str | None,
     address: str,
     consent_version: str,
-    consent_at: datetime | None,
     actor: Actor,
     now: datetime,
+    consent_at: datetime | None = None,
 ) -> queries.ResidentView:
     """Register a resident at the actor's centre, with the consent on record (PIPL).
 
@@ -77,13 +77,14 @@ async def sign_contract(
     *,
     resident_id: int,
     practitioner_id: int,
-    signed_on: date | None,
-    expires_on: date | None,
     actor: Actor,
     now: datetime,
     today: date,
+    signed_on: date | None = None,
+    expires_on: date | None = None,
 ) -> queries.ContractView:
-    """家庭医生签约 at the actor's own centre; ContractExists if the resident is signed already."""
+    """家庭医生签约 at the actor's own centre, by default from today for a year; ContractExists if the
+    resident is signed already."""
     doctor = await queries.by_id(session, Practitioner, practitioner_id, N_("Practitioner"))
     centre = await queries.by_id(session, Institution, doctor.institution_id, N_("Institution"))
     resident = await queries.by_id(session, Resident, resident_id, N_("Resident"))
