@@ -22,7 +22,7 @@ from yilian.analytics import api as analytics_api
 from yilian.analytics import pages as analytics_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
-from yilian.auth.service import LoginPolicy
+from yilian.auth.rules import LoginPolicy
 from yilian.config import Settings
 from yilian.core.clock import Clock, system_clock
 from yilian.core.db import Database
@@ -31,6 +31,7 @@ from yilian.core.logs import install_record_masking
 from yilian.directory import api as directory_api
 from yilian.directory import pages as directory_pages
 from yilian.notices import api as notices_api
+from yilian.notices import pages as notices_pages
 from yilian.referrals import api as referrals_api
 from yilian.referrals import jobs as referrals_jobs
 from yilian.referrals import pages as referrals_pages
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         directory_pages.router,
         # before referrals' and admissions' pages: /referrals/stats is not /referrals/{referral_id}
         analytics_pages.router,
+        notices_pages.router,
         scheduling_pages.router,
         referrals_pages.router,
         admissions_pages.router,

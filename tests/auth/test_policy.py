@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from yilian.auth import policy
 from yilian.auth.policy import (
     Actor,
     ResidentLinks,
+    ResidentScope,
     Role,
     audit_scope,
     may_browse_audit,
@@ -17,6 +19,7 @@ from yilian.auth.policy import (
     may_set_queue_settings,
     may_sign_contract,
     may_view_resident,
+    resident_scope,
 )
 
 CENTRE, OTHER_CENTRE, HOSPITAL = 10, 11, 20
@@ -115,3 +118,57 @@ def test_the_admission_numbers_page_opens_for_whom_the_numbers_are(
 ) -> None:
     assert may_open_admission_stats(who) is opens
     assert may_see_admission_stats(who, HOSPITAL, hospital_consortia={1, 3}) is sees_hospital
+
+
+@pytest.mark.parametrize(
+    ("who", "scope"),
+    [
+        (actor(Role.FAMILY_DOCTOR, CENTRE), ResidentScope(business_at=CENTRE, signed_at=CENTRE)),
+        (actor(Role.FAMILY_DOCTOR), ResidentScope()),  # no centre: nobody
+        (actor(Role.SPECIALIST, HOSPITAL), ResidentScope(business_at=HOSPITAL)),
+        (actor(Role.REGISTRATION, HOSPITAL), ResidentScope(business_at=HOSPITAL)),
+        (actor(Role.SYSTEM_ADMIN, HOSPITAL), ResidentScope()),  # admins: numbers, never records
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), ResidentScope()),
+    ],
+)
+def test_the_residents_an_actor_may_see_are_one_scope_for_lists_and_records(
+    who: Actor, scope: ResidentScope
+) -> None:
+    assert resident_scope(who) == scope
+
+
+NAVIGATION = (
+    "open_residents",
+    "open_follow_up",
+    "open_referrals",
+    "open_admissions",
+    "open_clinic_office",
+    "see_consortium_numbers",
+    "see_own_clinic",
+    "see_consortium_overview",
+    "see_directory_totals",
+    "see_signed_counts",
+)
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [
+        (
+            actor(Role.FAMILY_DOCTOR, CENTRE),
+            {"open_residents", "open_follow_up", "open_referrals", "open_admissions", "see_signed_counts"},
+        ),
+        (
+            actor(Role.FAMILY_DOCTOR),
+            {"open_residents", "open_follow_up", "open_referrals", "open_admissions"},
+        ),
+        (actor(Role.SPECIALIST, HOSPITAL), {"open_referrals", "open_admissions", "see_own_clinic"}),
+        (actor(Role.CLINIC_OFFICE, HOSPITAL), {"open_clinic_office"}),
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), {"open_admissions"}),
+        (actor(Role.REGISTRATION, HOSPITAL), set()),
+        (actor(Role.CONSORTIUM_ADMIN, None, 1), {"see_consortium_numbers", "see_consortium_overview"}),
+        (actor(Role.SYSTEM_ADMIN), {"see_consortium_numbers", "see_directory_totals"}),
+    ],
+)
+def test_the_menu_and_the_home_page_show_each_role_its_own_parts(who: Actor, shown: set[str]) -> None:
+    assert {name for name in NAVIGATION if getattr(policy, f"may_{name}")(who)} == shown

@@ -20,7 +20,7 @@ from yilian.admissions.service import beds, requests, stays
 from yilian.admissions.service import wards as ward_settings
 from yilian.auth import policy
 from yilian.core.errors import Forbidden
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
 from yilian.web.templating import render
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 
-from yilian.auth import service
+from yilian.auth import queries, service
 from yilian.auth.schemas import AuditEventOut, MeOut, TokenOut
 from yilian.core.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, IsoDateTime, Limit, NowDep, Offset, client_addr, state
@@ -45,7 +45,7 @@ async def issue_token(
 async def me(actor: ActorDep, db: DbDep) -> MeOut:
     """The signed-in user."""
     async with db.read() as session:
-        user = await service.get_user(session, user_id=actor.user_id)
+        user = await queries.get_user(session, user_id=actor.user_id)
     return MeOut(
         username=user.username,
         display_name=user.display_name,
@@ -72,7 +72,7 @@ async def list_audit_events(
 ) -> PageOut[AuditEventOut]:
     """The audit trail, newest first (system admin: all; consortium admin: its members')."""
     async with db.transaction() as session:
-        page = await service.list_audit_events(
+        page = await queries.list_audit_events(
             session,
             actor=actor,
             now=now,

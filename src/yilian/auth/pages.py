@@ -9,7 +9,7 @@ from typing import Annotated, Final, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yilian.auth import service
+from yilian.auth import queries, service
 from yilian.auth.errors import AccountLocked, InvalidCredentials
 from yilian.web.deps import (
     SESSION_COOKIE,
@@ -163,7 +163,7 @@ async def audit_trail(
         "outcome": outcome or "",
     }
     async with db.transaction() as session:
-        page = await service.list_audit_events(
+        page = await queries.list_audit_events(
             session,
             actor=actor,
             now=now,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from yilian.core.schemas import PageOut
-from yilian.directory import service
+from yilian.directory import queries, service
 from yilian.directory.models import Consortium
 from yilian.directory.schemas import (
     ConsortiumOut,
@@ -54,14 +54,14 @@ async def list_consortia(
     _actor: ActorDep, db: DbDep, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[ConsortiumOut]:
     async with db.read() as session:
-        page = await service.list_consortia(session, limit=limit, offset=offset)
+        page = await queries.list_consortia(session, limit=limit, offset=offset)
         return PageOut(items=[_consortium_out(c) for c in page.items], total=page.total)
 
 
 @router.get("/consortia/{consortium_id}", responses=NOT_FOUND)
 async def get_consortium(consortium_id: PathId, _actor: ActorDep, db: DbDep) -> ConsortiumOut:
     async with db.read() as session:
-        return _consortium_out(await service.get_consortium(session, consortium_id=consortium_id))
+        return _consortium_out(await queries.get_consortium(session, consortium_id=consortium_id))
 
 
 @router.get("/institutions")
@@ -75,7 +75,7 @@ async def list_institutions(
     offset: Offset = 0,
 ) -> PageOut[InstitutionOut]:
     async with db.read() as session:
-        page = await service.list_institutions(
+        page = await queries.list_institutions(
             session, consortium_id=consortium_id, tier=tier, q=q, limit=limit, offset=offset
         )
     return PageOut(items=[InstitutionOut.model_validate(i) for i in page.items], total=page.total)
@@ -85,7 +85,7 @@ async def list_institutions(
 async def get_institution(institution_id: PathId, _actor: ActorDep, db: DbDep) -> InstitutionOut:
     async with db.read() as session:
         return InstitutionOut.model_validate(
-            await service.get_institution(session, institution_id=institution_id)
+            await queries.get_institution(session, institution_id=institution_id)
         )
 
 
@@ -100,7 +100,7 @@ async def list_departments(
     offset: Offset = 0,
 ) -> PageOut[DepartmentOut]:
     async with db.read() as session:
-        page = await service.list_departments(
+        page = await queries.list_departments(
             session,
             consortium_id=consortium_id,
             institution_id=institution_id,
@@ -115,7 +115,7 @@ async def list_departments(
 async def get_department(department_id: PathId, _actor: ActorDep, db: DbDep) -> DepartmentOut:
     async with db.read() as session:
         return DepartmentOut.model_validate(
-            await service.get_department(session, department_id=department_id)
+            await queries.get_department(session, department_id=department_id)
         )
 
 
@@ -133,7 +133,7 @@ async def list_practitioners(
     offset: Offset = 0,
 ) -> PageOut[PractitionerOut]:
     async with db.read() as session:
-        page = await service.list_practitioners(
+        page = await queries.list_practitioners(
             session,
             consortium_id=consortium_id,
             institution_id=institution_id,
@@ -151,7 +151,7 @@ async def list_practitioners(
 async def get_practitioner(practitioner_id: PathId, _actor: ActorDep, db: DbDep) -> PractitionerOut:
     async with db.read() as session:
         return PractitionerOut.model_validate(
-            await service.get_practitioner(session, practitioner_id=practitioner_id)
+            await queries.get_practitioner(session, practitioner_id=practitioner_id)
         )
 
 
@@ -176,7 +176,7 @@ async def list_residents(
 ) -> PageOut[ResidentOut]:
     """The residents the actor may see (a family doctor: its centre's), ID number and phone masked."""
     async with db.transaction() as session:
-        page = await service.list_residents(
+        page = await queries.list_residents(
             session, actor=actor, now=now, today=today, q=q, limit=limit, offset=offset
         )
     return PageOut(items=[ResidentOut.model_validate(r) for r in page.items], total=page.total)
@@ -195,7 +195,7 @@ async def get_resident(
     resident_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> ResidentOut:
     async with db.transaction() as session:
-        view = await service.get_resident(session, resident_id=resident_id, actor=actor, now=now, today=today)
+        view = await queries.get_resident(session, resident_id=resident_id, actor=actor, now=now, today=today)
     return ResidentOut.model_validate(view)
 
 
@@ -205,7 +205,7 @@ async def reveal_resident(
 ) -> ResidentOut:
     """The full ID number and phone, for the signing family doctor and the registration desk; audited."""
     async with db.transaction() as session:
-        view = await service.get_resident(
+        view = await queries.get_resident(
             session, resident_id=resident_id, actor=actor, now=now, today=today, reveal=True
         )
     return ResidentOut.model_validate(view)

@@ -3,14 +3,16 @@ contracts (family doctors; checked and audited by the service). Parse, call one 
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Final, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from yilian.auth.policy import Actor
+from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.directory import rules, service, summary
+from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, OptionalActorDep, PathId, TodayDep
 from yilian.web.templating import render
@@ -24,7 +26,7 @@ async def home(request: Request, actor: OptionalActorDep, db: DbDep, today: Toda
     if actor is None:
         return RedirectResponse("/login", status_code=303)
     async with db.read() as session:
-        found = await summary.home_summary(session, actor=actor, today=today)
+        found = await queries.home_summary(session, actor=actor, today=today)
     return render(request, "home/index.html", {"home": found})
 
 
@@ -51,21 +53,21 @@ def _blank_is_none(value: str | None) -> str | None:
 @router.get("/consortia")
 async def consortia(request: Request, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        page = await service.list_consortia(session, limit=CONSORTIA_LIMIT, offset=0)
+        page = await queries.list_consortia(session, limit=CONSORTIA_LIMIT, offset=0)
     return render(request, "directory/consortia.html", {"consortia": page.items})
 
 
 @router.get("/consortia/{consortium_id}")
 async def consortium(request: Request, consortium_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        found = await service.get_consortium(session, consortium_id=consortium_id)
+        found = await queries.get_consortium(session, consortium_id=consortium_id)
     return render(request, "directory/consortium.html", {"consortium": found})
 
 
 @router.get("/institutions/{institution_id}")
 async def institution(request: Request, institution_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        overview = await summary.institution_overview(session, institution_id=institution_id)
+        overview = await queries.institution_overview(session, institution_id=institution_id)
     return render(request, "directory/institution.html", {"overview": overview})
 
 
@@ -87,7 +89,7 @@ async def practitioners(
     institution_id = number if kind == "i" else None
     department_id = number if kind == "d" else None
     async with db.read() as session:
-        found = await summary.search_practitioners(
+        found = await queries.search_practitioners(
             session,
             q=query,
             institution_id=institution_id,
@@ -112,7 +114,7 @@ def _id_or_none(value: str | None) -> int | None:
 @router.get("/practitioners/{practitioner_id}")
 async def practitioner(request: Request, practitioner_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
-        profile = await summary.practitioner_profile(session, practitioner_id=practitioner_id)
+        profile = await queries.practitioner_profile(session, practitioner_id=practitioner_id)
     return render(request, "directory/practitioner.html", {"profile": profile})
 
 
@@ -131,7 +133,7 @@ async def residents(
 ) -> Response:
     query = _blank_is_none(q)
     async with db.transaction() as session:
-        page = await service.list_residents(
+        page = await queries.list_residents(
             session, actor=actor, now=now, today=today, q=query, limit=PAGE_SIZE, offset=offset
         )
     template = "directory/_resident_rows.html" if wants_fragment(request) else "directory/residents.html"
@@ -141,15 +143,27 @@ async def residents(
 
 @router.get("/residents/new")
 async def new_resident(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    return await _resident_form(request, db, actor, now, {"practitioner_id": actor.practitioner_id})
+
+
+async def _resident_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    now: datetime,
+    form: dict[str, Any],
+    error: DomainError | None = None,
+) -> Response:
+    """The registration form (again, with what was typed and the refusal, after a refused attempt)."""
     async with db.transaction() as session:
-        doctors = await summary.centre_doctors(session, actor=actor, now=now)
+        doctors = await queries.centre_doctors(session, actor=actor, now=now)
     context = {
         "doctors": doctors,
-        "form": {"practitioner_id": actor.practitioner_id},
+        "form": form,
         "consent_version": rules.CONSENT_VERSION,
-        "error": None,
+        "error": error.problem(request.state.locale) if error else None,
     }
-    return render(request, "directory/resident_new.html", context)
+    return render(request, "directory/resident_new.html", context, status_code=error.status if error else 200)
 
 
 @router.post("/residents")
@@ -184,7 +198,6 @@ async def register_resident(
                 phone=phone.strip() or None,
                 address=address.strip(),
                 consent_version=consent_version.strip(),
-                consent_at=None,
                 actor=actor,
                 now=now,
             )
@@ -193,8 +206,6 @@ async def register_resident(
                     session,
                     resident_id=view.id,
                     practitioner_id=doctor_id,
-                    signed_on=None,
-                    expires_on=None,
                     actor=actor,
                     now=now,
                     today=today,
@@ -202,8 +213,6 @@ async def register_resident(
     except DomainError as error:
         if error.status in {401, 403}:
             raise
-        async with db.transaction() as session:
-            doctors = await summary.centre_doctors(session, actor=actor, now=now)
         form = {
             "name": name,
             "sex": sex,
@@ -215,13 +224,7 @@ async def register_resident(
             "consent_version": consent_version,
             "practitioner_id": doctor_id,
         }
-        context = {
-            "doctors": doctors,
-            "form": form,
-            "consent_version": rules.CONSENT_VERSION,
-            "error": error.problem(request.state.locale),
-        }
-        return render(request, "directory/resident_new.html", context, status_code=error.status)
+        return await _resident_form(request, db, actor, now, form, error)
     return RedirectResponse(f"/residents/{view.id}", status_code=303)
 
 
@@ -230,7 +233,7 @@ async def resident(
     request: Request, resident_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> Response:
     async with db.transaction() as session:
-        record = await summary.resident_record(
+        record = await queries.resident_record(
             session, resident_id=resident_id, actor=actor, now=now, today=today
         )
     return render(request, "directory/resident.html", {"record": record})
@@ -242,12 +245,12 @@ async def reveal_resident(
 ) -> Response:
     """The full ID number and phone (audited): a fragment for htmx, else the record with them shown."""
     async with db.transaction() as session:
-        view = await service.get_resident(
+        view = await queries.get_resident(
             session, resident_id=resident_id, actor=actor, now=now, today=today, reveal=True
         )
     if wants_fragment(request):
         return render(request, "directory/_resident_identity.html", {"resident": view})
-    record = summary.ResidentRecord(resident=view, doctors=[])
+    record = queries.ResidentRecord(resident=view, doctors=[])
     return render(request, "directory/resident.html", {"record": record})
 
 

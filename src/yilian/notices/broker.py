@@ -3,6 +3,9 @@ who got notices. A wake-up only says "look again": the stream reads the notices 
 the last one sent), so a lost wake-up delays a notice until the next heartbeat, never loses it.
 Several workers on PostgreSQL would carry the wake-ups by LISTEN/NOTIFY (DESIGN §3); the
 heartbeat re-read keeps them correct without it.
+
+Not one of the rooms: in-process plumbing under service (which wakes) and api (whose stream
+waits), like the platform's pieces in core; it stays here while notices are its only user.
 """
 
 from __future__ import annotations

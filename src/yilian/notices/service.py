@@ -1,12 +1,13 @@
 """Notices for the people an event needs: written in the caller's transaction (so a notice
-exists exactly when its change does); the live push to open pages comes with the event stream."""
+exists exactly when its change does), and marked read; their open pages are woken after the commit
+(broker), and the event stream (api) reads them again (queries)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import User, UserRole
@@ -14,7 +15,6 @@ from yilian.auth.policy import Actor, Role
 from yilian.core.db import after_commit
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.core.paging import Page, fetch_page
 from yilian.notices.broker import broker
 from yilian.notices.models import Notice
 
@@ -78,17 +78,6 @@ async def notify_users(
     return len(recipients)
 
 
-async def list_notices(
-    session: AsyncSession, *, actor: Actor, unread_only: bool, limit: int, offset: int
-) -> tuple[Page[Notice], int]:
-    """The actor's own notices, newest first, and how many are unread."""
-    query = select(Notice).where(Notice.user_id == actor.user_id)
-    if unread_only:
-        query = query.where(Notice.read_at.is_(None))
-    page = await fetch_page(session, query.order_by(Notice.id.desc()), limit=limit, offset=offset)
-    return page, await unread_count(session, user_id=actor.user_id)
-
-
 async def mark_read(session: AsyncSession, *, notice_id: int, actor: Actor, now: datetime) -> Notice:
     """Mark one of the actor's notices read (once: a second call keeps the first time)."""
     notice = await session.scalar(
@@ -101,31 +90,3 @@ async def mark_read(session: AsyncSession, *, notice_id: int, actor: Actor, now:
     )
     await session.refresh(notice)
     return notice
-
-
-async def unread_count(session: AsyncSession, *, user_id: int) -> int:
-    found = await session.scalar(
-        select(func.count()).where(Notice.user_id == user_id, Notice.read_at.is_(None))
-    )
-    return found or 0
-
-
-async def notices_after(
-    session: AsyncSession, *, user_id: int, after_id: int, limit: int = 100
-) -> list[Notice]:
-    """The user's notices with an id above `after_id`, oldest first (what a reconnecting stream missed)."""
-    return list(
-        (
-            await session.scalars(
-                select(Notice)
-                .where(Notice.user_id == user_id, Notice.id > after_id)
-                .order_by(Notice.id)
-                .limit(limit)
-            )
-        ).all()
-    )
-
-
-async def last_notice_id(session: AsyncSession, *, user_id: int) -> int:
-    found = await session.scalar(select(func.max(Notice.id)).where(Notice.user_id == user_id))
-    return found or 0

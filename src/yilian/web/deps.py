@@ -13,8 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
 from pydantic import AwareDatetime, BeforeValidator
 
+from yilian.auth import queries as auth_queries
 from yilian.auth import service as auth
 from yilian.auth.policy import Actor
+from yilian.auth.rules import LoginPolicy
 from yilian.auth.tokens import TokenCache
 from yilian.config import Settings
 from yilian.core.clock import Clock, local_today
@@ -31,7 +33,7 @@ class AppState:
     settings: Settings
     db: Database
     clock: Clock
-    login_policy: auth.LoginPolicy
+    login_policy: LoginPolicy
     registry: CollectorRegistry
     tokens: TokenCache = field(default_factory=TokenCache)
 
@@ -62,7 +64,7 @@ async def optional_actor(request: Request) -> Actor | None:
         return bearer
     if token := request.cookies.get(SESSION_COOKIE):
         async with app.db.read() as session:
-            found = await auth.user_for_browser_session(
+            found = await auth_queries.user_for_browser_session(
                 session, token=token, now=now, policy=app.login_policy
             )
         if found is not None:
@@ -80,7 +82,7 @@ async def _bearer_actor(app: AppState, token: str, now: datetime) -> Actor:
     actor = app.tokens.get(token, now)
     if actor is None:
         async with app.db.read() as session:
-            found = await auth.user_for_token(session, token=token, now=now)
+            found = await auth_queries.user_for_token(session, token=token, now=now)
         if found is None:
             raise NotAuthenticated()
         user, expires_at = found

@@ -11,10 +11,35 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from yilian.auth import policy
+from yilian.auth.policy import Actor
 from yilian.core.i18n import gettext, translations
 from yilian.web.deps import state
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class May:
+    """The actor's permissions for templates: `may.open_residents` is policy.may_open_residents(actor).
+
+    Only the policy's functions of the actor alone; a permission on one record (`may_accept`) is
+    the page's to compute and pass. No actor: every answer is False. A name the policy lacks
+    raises, so that a misspelt permission cannot quietly read as "no".
+    """
+
+    def __init__(self, actor: Actor | None) -> None:
+        self._actor = actor
+        self._answers: dict[str, bool] = {}
+
+    def __getattr__(self, name: str) -> bool:
+        if name.startswith("_"):
+            raise AttributeError(name)  # Python's and Jinja's own probes (__html__ …) are not permissions
+        check = getattr(policy, f"may_{name}", None)
+        if check is None:
+            raise NameError(f"auth.policy has no may_{name}")
+        if name not in self._answers:
+            self._answers[name] = self._actor is not None and bool(check(self._actor))
+        return self._answers[name]
 
 
 @cache
@@ -30,6 +55,7 @@ def render(
     locale: str = request.state.locale
     catalogue = translations(locale)
     zone = state(request).settings.zone
+    actor: Actor | None = getattr(request.state, "actor", None)
 
     def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value.astimezone(zone).strftime(fmt) if value else ""
@@ -43,7 +69,8 @@ def render(
         "t": lambda message, **params: gettext(locale, message, **params),
         "locale": locale,
         "html_lang": "zh-CN" if locale != "en" else "en",
-        "actor": getattr(request.state, "actor", None),
+        "actor": actor,
+        "may": May(actor),
         "csrf_token": request.state.csrf_token,
         "local_time": local_time,
         "local_date": local_date,

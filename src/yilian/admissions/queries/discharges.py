@@ -14,7 +14,7 @@ from yilian.admissions.queries.requests import request_or_404
 from yilian.admissions.rules import RequestStatus
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution
 from yilian.referrals import queries as referrals
 from yilian.referrals.queries import discharges as referral_discharges

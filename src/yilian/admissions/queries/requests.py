@@ -21,7 +21,7 @@ from yilian.auth.policy import Actor, AdmissionScope
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Contract, Resident
 from yilian.referrals.queries import discharges
 

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from yilian.auth.policy.actors import ADMIN_ROLES, HOSPITAL_ROLES, Actor, ResidentLinks, Role
 
 
-def may_view_resident(actor: Actor, links: ResidentLinks) -> bool:
+@dataclass(frozen=True)
+class ResidentScope:
+    """The residents an actor may see, in the facts a list can filter on: those with business at
+    `business_at`, and those signed or registered at `signed_at` (None: not by that way)."""
+
+    business_at: int | None = None
+    signed_at: int | None = None
+
+
+def resident_scope(actor: Actor) -> ResidentScope:
     """A family doctor: residents signed (or registered) at its centre, and those it has business with.
 
     A hospital user: residents with business at its hospital. Admins see aggregates, never records.
     """
-    if actor.institution_id is None:
-        return False
+    if actor.institution_id is None or not actor.roles & (HOSPITAL_ROLES | {Role.FAMILY_DOCTOR}):
+        return ResidentScope()
     own = actor.institution_id
-    if actor.has(Role.FAMILY_DOCTOR) and (
-        own in links.contract_institution_ids or own == links.registered_by_institution_id
-    ):
+    return ResidentScope(business_at=own, signed_at=own if actor.has(Role.FAMILY_DOCTOR) else None)
+
+
+def may_view_resident(actor: Actor, links: ResidentLinks) -> bool:
+    """One resident's record, by resident_scope (which the lists filter by, in SQL)."""
+    scope = resident_scope(actor)
+    signed_or_registered = {*links.contract_institution_ids, links.registered_by_institution_id}
+    if scope.signed_at is not None and scope.signed_at in signed_or_registered:
         return True
-    return (
-        bool(actor.roles & (HOSPITAL_ROLES | {Role.FAMILY_DOCTOR})) and own in links.business_institution_ids
-    )
+    return scope.business_at is not None and scope.business_at in links.business_institution_ids
 
 
 def may_reveal_identity(actor: Actor, links: ResidentLinks) -> bool:

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
-from yilian.notices import service as notices
+from yilian.directory import queries as directory
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
 from yilian.referrals.pages import forms
@@ -347,21 +346,3 @@ async def finish_task(
     async with db.transaction() as session:
         await followup.finish_task(session, task_id=task_id, outcome=outcome, note=note, actor=actor, now=now)
     return RedirectResponse("/follow-up", status_code=303)
-
-
-@router.get("/notices")
-async def notice_list(request: Request, actor: ActorDep, db: DbDep, offset: Offset = 0) -> Response:
-    """The user's notices, newest first (the header's count links here)."""
-    async with db.read() as session:
-        page, unread = await notices.list_notices(
-            session, actor=actor, unread_only=False, limit=PAGE_SIZE, offset=offset
-        )
-    return render(request, "referrals/notices.html", {"page": page, "unread": unread, "offset": offset})
-
-
-@router.post("/notices/{notice_id}/read")
-async def read_notice(notice_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
-    """Mark it read and follow its link."""
-    async with db.transaction() as session:
-        notice = await notices.mark_read(session, notice_id=notice_id, actor=actor, now=now)
-    return RedirectResponse(notice.link or "/notices", status_code=303)

@@ -17,7 +17,7 @@ from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.clock import local_today
 from yilian.core.paging import Page
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
 from yilian.referrals import rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent

@@ -23,7 +23,7 @@ from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Institution
 from yilian.referrals.errors import BadAdmissionRequest, NotDischarged
 from yilian.referrals.models import Referral

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.errors import NotSignedResident
 from yilian.directory.models import Contract, Institution
 from yilian.referrals import rules

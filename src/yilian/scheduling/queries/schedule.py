@@ -17,9 +17,9 @@ from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
-from yilian.directory.service import ResidentView
+from yilian.directory.queries import ResidentView
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SlotStatus
 

@@ -20,7 +20,7 @@ from yilian.auth import audit, policy
 from yilian.auth.policy import Actor, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory import service as directory
+from yilian.directory import queries as directory
 from yilian.directory.models import Practitioner
 from yilian.notices import service as notices
 from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidAppointmentMove, InvalidSessionMove

@@ -1,0 +1,236 @@
+"""Residents as an actor may see them: every read checked by auth.policy and audited, ID number
+and phone masked unless revealed; the choices of the residents' forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor, ResidentLinks
+from yilian.core import masking
+from yilian.core.i18n import N_
+from yilian.core.paging import Page, fetch_page
+from yilian.directory.models import Contract, Institution, Practitioner, Resident
+from yilian.directory.queries.open import STAFF_LIMIT, by_id, list_practitioners
+
+
+@dataclass(frozen=True)
+class ContractView:
+    id: int
+    resident_id: int
+    practitioner_id: int
+    practitioner_name: str
+    institution_id: int
+    institution_name: str
+    signed_on: date
+    expires_on: date
+    status: str
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """A resident as an actor may see it: ID number and phone masked unless `revealed`."""
+
+    id: int
+    name: str
+    sex: str
+    birth_date: date
+    id_number: str
+    phone: str | None
+    address: str
+    consent_version: str
+    consent_at: datetime
+    contract: ContractView | None
+    revealed: bool = False
+    may_reveal: bool = False  # whether this actor may ask for the (audited) full values
+
+
+def resident_view(
+    resident: Resident, contract: ContractView | None, *, reveal: bool = False, may_reveal: bool = False
+) -> ResidentView:
+    """The view of a resident: masked, unless `reveal` (which the caller has checked and audited)."""
+    return ResidentView(
+        id=resident.id,
+        name=resident.name,
+        sex=resident.sex,
+        birth_date=resident.birth_date,
+        id_number=resident.id_number if reveal else masking.mask_id_number(resident.id_number),
+        phone=(resident.phone if reveal else masking.mask_phone(resident.phone)) if resident.phone else None,
+        address=resident.address,
+        consent_version=resident.consent_version,
+        consent_at=resident.consent_at,
+        contract=contract,
+        revealed=reveal,
+        may_reveal=may_reveal,
+    )
+
+
+def _current_contracts(today: date) -> Select[Contract, Practitioner, Institution]:
+    return (
+        select(Contract, Practitioner, Institution)
+        .join(Practitioner, Practitioner.id == Contract.practitioner_id)
+        .join(Institution, Institution.id == Contract.institution_id)
+        .where(Contract.current_on(today))
+    )
+
+
+async def contracts_by_resident(
+    session: AsyncSession, resident_ids: list[int], today: date
+) -> dict[int, ContractView]:
+    """The current contract of each resident that has one (Contract.current_on `today`)."""
+    if not resident_ids:
+        return {}
+    rows = await session.execute(_current_contracts(today).where(Contract.resident_id.in_(resident_ids)))
+    return {
+        contract.resident_id: ContractView(
+            id=contract.id,
+            resident_id=contract.resident_id,
+            practitioner_id=contract.practitioner_id,
+            practitioner_name=doctor.name,
+            institution_id=contract.institution_id,
+            institution_name=centre.name,
+            signed_on=contract.signed_on,
+            expires_on=contract.expires_on,
+            status=contract.status,
+        )
+        for contract, doctor, centre in rows
+    }
+
+
+# Where a resident has business: (resident_id, institution_id) rows. The capabilities that make
+# business (appointments now; referrals and admissions later) register a query here, so that
+# this package does not import them.
+BusinessSource = Callable[[], Select[int, int]]
+business_sources: list[BusinessSource] = []
+
+
+def register_business(source: BusinessSource) -> BusinessSource:
+    business_sources.append(source)
+    return source
+
+
+def _business() -> Any:
+    queries = [source() for source in business_sources]
+    if not queries:
+        return (
+            select(Resident.id.label("resident_id"), Resident.id.label("institution_id"))
+            .where(false())
+            .subquery()
+        )
+    return union_all(*queries).subquery()
+
+
+async def links_of(session: AsyncSession, resident: Resident, contract: ContractView | None) -> ResidentLinks:
+    """The facts auth.policy decides a resident's record by: its contract, who registered it, its business."""
+    business = _business()
+    hospitals = await session.scalars(select(business.c[1]).where(business.c[0] == resident.id).distinct())
+    return ResidentLinks(
+        contract_institution_ids=frozenset({contract.institution_id}) if contract else frozenset(),
+        registered_by_institution_id=resident.registered_by_institution_id,
+        business_institution_ids=frozenset(hospitals.all()),
+    )
+
+
+def _visible_to(actor: Actor, today: date) -> Any:
+    """The SQL form of policy.may_view_resident, for lists: both read policy.resident_scope."""
+    scope = policy.resident_scope(actor)
+    ways: list[ColumnElement[bool]] = []
+    if scope.business_at is not None:
+        business = _business()
+        ways.append(Resident.id.in_(select(business.c[0]).where(business.c[1] == scope.business_at)))
+    if scope.signed_at is not None:
+        signed_here = (
+            select(Contract.resident_id)
+            .where(Contract.institution_id == scope.signed_at)
+            .where(Contract.current_on(today))
+        )
+        ways += [Resident.id.in_(signed_here), Resident.registered_by_institution_id == scope.signed_at]
+    return or_(*ways) if ways else Resident.id.is_(None)  # admins see numbers, never records
+
+
+async def list_residents(
+    session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
+) -> Page[ResidentView]:
+    """The residents this actor may see, masked; the list itself is audited with the ids shown."""
+    query = select(Resident).where(_visible_to(actor, today)).order_by(Resident.name, Resident.id)
+    if q:
+        query = query.where(
+            or_(Resident.name.contains(q), Resident.id_number == q.upper(), Resident.phone == q)
+        )
+    page = await fetch_page(session, query, limit=limit, offset=offset)
+    contracts = await contracts_by_resident(session, [r.id for r in page.items], today)
+    audit.record(
+        session,
+        actor,
+        "resident.list",
+        at=now,
+        detail={"q": masking.mask_text(q) if q else None, "resident_ids": [r.id for r in page.items]},
+    )
+    return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
+
+
+async def get_resident(
+    session: AsyncSession, *, resident_id: int, actor: Actor, now: datetime, today: date, reveal: bool = False
+) -> ResidentView:
+    """One resident's record if policy allows (403 otherwise); every read, and every refusal, audited.
+
+    With `reveal`, the full ID number and phone, for the roles that need them (an audited action).
+    """
+    resident = await by_id(session, Resident, resident_id, N_("Resident"))
+    contract = (await contracts_by_resident(session, [resident.id], today)).get(resident.id)
+    links = await links_of(session, resident, contract)
+    action = "resident.reveal" if reveal else "resident.read"
+    allowed = policy.may_reveal_identity(actor, links) if reveal else policy.may_view_resident(actor, links)
+    audit.require(allowed, actor, action, at=now, resident_id=resident.id)
+    audit.record(session, actor, action, at=now, resident_id=resident.id)
+    return resident_view(
+        resident, contract, reveal=reveal, may_reveal=policy.may_reveal_identity(actor, links)
+    )
+
+
+async def resident_links(session: AsyncSession, *, resident_id: int, today: date) -> ResidentLinks:
+    """Which institutions have business with a resident (for another domain's policy check)."""
+    resident = await by_id(session, Resident, resident_id, N_("Resident"))
+    contract = (await contracts_by_resident(session, [resident_id], today)).get(resident_id)
+    return await links_of(session, resident, contract)
+
+
+async def centre_doctors(session: AsyncSession, *, actor: Actor, now: datetime) -> list[Practitioner]:
+    """The family doctors of the actor's centre, to register and sign residents with.
+
+    Forbidden (and audited) unless the actor may register residents at all.
+    """
+    audit.require(policy.may_register_resident(actor), actor, "resident.create", at=now)
+    assert actor.institution_id is not None  # noqa: S101 — may_register_resident requires one
+    page = await list_practitioners(session, institution_id=actor.institution_id, limit=STAFF_LIMIT, offset=0)
+    return page.items
+
+
+@dataclass(frozen=True)
+class ResidentRecord:
+    resident: ResidentView
+    # The centre's doctors to sign with, when the resident has no current contract and the
+    # actor may register residents (the service decides whether the signing is allowed).
+    doctors: list[Practitioner]
+
+
+async def resident_record(
+    session: AsyncSession, *, resident_id: int, actor: Actor, now: datetime, today: date
+) -> ResidentRecord:
+    """One resident's record as get_resident gives it (checked, audited, masked), with the doctors
+    to sign with."""
+    view = await get_resident(session, resident_id=resident_id, actor=actor, now=now, today=today)
+    doctors: list[Practitioner] = []
+    if view.contract is None and policy.may_register_resident(actor) and actor.institution_id is not None:
+        doctors = (
+            await list_practitioners(
+                session, institution_id=actor.institution_id, limit=STAFF_LIMIT, offset=0
+            )
+        ).items
+    return ResidentRecord(resident=view, doctors=doctors)
