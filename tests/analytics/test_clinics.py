@@ -20,7 +20,8 @@ from tests.scheduling.test_office import (
 from yilian.analytics.queries import clinics
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.scheduling import attendance, jobs, service
+from yilian.scheduling import jobs, service
+from yilian.scheduling.service import attendance
 from yilian.scheduling.models import Appointment, ClinicSession, SlotRelease
 
 
