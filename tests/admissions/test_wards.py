@@ -75,7 +75,7 @@ async def test_a_bigger_boost_moves_a_tagged_patient_ahead_in_the_queue_and_in_t
 async def test_the_recomputed_time_is_exact_to_the_microsecond_and_sorts_with_stored_ones(
     api: Api, app_db: Database
 ) -> None:
-    """The database shifts the time (db.days_before); on SQLite it must keep the stored text form."""
+    """A new boost re-places the queue to the microsecond (AdmissionRequest.place, the one writer)."""
     ward = await make_ward(app_db, department="心内科", beds=1)
     applied = FIXED_NOW.replace(microsecond=654321)
     (tagged,) = await fill_queue(app_db, ward, [Waiting(0, signed=True)], now=applied)

@@ -1,5 +1,5 @@
 """The table metadata every domain's models build on: the declarative base, the naming
-convention of constraints, an aware-UTC column type, and the SQL functions both engines need."""
+convention of constraints and an aware-UTC column type."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -44,26 +41,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class days_before(FunctionElement[datetime]):  # noqa: N801 — reads as an SQL function
-    """`days_before(instant, n)`: the UTCDateTime column `n` whole days earlier, computed by the
-    database (a set-based UPDATE needs it per row). Each engine says it its own way; on SQLite the
-    result keeps SQLAlchemy's stored text form ("YYYY-MM-DD HH:MM:SS.ffffff"), so that it reads back
-    and sorts like any stored instant."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-
-
-@compiles(days_before, "postgresql")
-def _days_before_postgresql(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
-    instant, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({instant} - make_interval(days => {days}))"
-
-
-@compiles(days_before, "sqlite")
-def _days_before_sqlite(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
-    instant, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    # strftime drops the microseconds: the stored ones are put back (a whole-day shift keeps them).
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {instant}, '-' || {days} || ' days') || substr({instant}, 20))"
