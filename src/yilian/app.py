@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -48,6 +48,28 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 # Every domain's periodic jobs, in the order they run (generation before release, say).
 JOBS: tuple[Job, ...] = (*scheduling_jobs.JOBS, *referrals_jobs.JOBS, *admissions_jobs.JOBS)
+
+
+# Every package's doors, in the order their paths are matched.
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    docs.router,
+    auth_api.router,
+    directory_api.router,
+    scheduling_api.router,
+    notices_api.router,
+    referrals_api.router,
+    admissions_api.router,
+    analytics_api.router,
+    auth_pages.router,
+    directory_pages.router,
+    # before referrals' and admissions' pages: /referrals/stats is not /referrals/{referral_id}
+    analytics_pages.router,
+    notices_pages.router,
+    scheduling_pages.router,
+    referrals_pages.router,
+    admissions_pages.router,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
@@ -99,25 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.state.referral_discharges = admission_discharges.discharge_for_referral
     errors.install(app)
     openapi.install(app)
-    for router in (
-        health.router,
-        docs.router,
-        auth_api.router,
-        directory_api.router,
-        scheduling_api.router,
-        notices_api.router,
-        referrals_api.router,
-        admissions_api.router,
-        analytics_api.router,
-        auth_pages.router,
-        directory_pages.router,
-        # before referrals' and admissions' pages: /referrals/stats is not /referrals/{referral_id}
-        analytics_pages.router,
-        notices_pages.router,
-        scheduling_pages.router,
-        referrals_pages.router,
-        admissions_pages.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SoldOutShortCircuit)  # innermost: its answers get the headers and metrics

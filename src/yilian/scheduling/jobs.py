@@ -200,7 +200,6 @@ async def adjust_shares(session: AsyncSession, *, week_start: date, now: datetim
     """Move each practitioner's share for the week from `week_start` by the use of its kept slots in
     the four weeks before; one report line per practitioner (unique per week: a rerun adds nothing)."""
     since = week_start - timedelta(weeks=ADJUSTMENT_WEEKS)
-    live = Appointment.status != AppointmentStatus.CANCELLED
     usage = (
         await session.execute(
             select(
@@ -218,16 +217,7 @@ async def adjust_shares(session: AsyncSession, *, week_start: date, now: datetim
             .group_by(ClinicSession.practitioner_id)
         )
     ).all()
-    booked_rows = await session.execute(
-        select(ClinicSession.practitioner_id, func.count(Appointment.id))
-        .join(
-            Appointment,
-            and_(Appointment.session_id == ClinicSession.id, Appointment.pool == Pool.COMMUNITY, live),
-        )
-        .where(ClinicSession.date >= since, ClinicSession.date < week_start)
-        .group_by(ClinicSession.practitioner_id)
-    )
-    booked: dict[int, int] = {row[0]: row[1] for row in booked_rows.all()}
+    booked = await _kept_booked(session, since=since, until=week_start)
     done = set(
         (
             await session.scalars(
@@ -266,6 +256,22 @@ async def adjust_shares(session: AsyncSession, *, week_start: date, now: datetim
             policy.share, policy.updated_at = result.share, now
         report.append(line)
     return report
+
+
+async def _kept_booked(session: AsyncSession, *, since: date, until: date) -> dict[int, int]:
+    """{practitioner: kept slots booked and not cancelled} in [since, until): cancelled bookings
+    are not use."""
+    live = Appointment.status != AppointmentStatus.CANCELLED
+    rows = await session.execute(
+        select(ClinicSession.practitioner_id, func.count(Appointment.id))
+        .join(
+            Appointment,
+            and_(Appointment.session_id == ClinicSession.id, Appointment.pool == Pool.COMMUNITY, live),
+        )
+        .where(ClinicSession.date >= since, ClinicSession.date < until)
+        .group_by(ClinicSession.practitioner_id)
+    )
+    return {row[0]: row[1] for row in rows.all()}
 
 
 async def _own_policy(
