@@ -21,8 +21,8 @@ from yilian.analytics.queries import clinics
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
 from yilian.scheduling import jobs, service
-from yilian.scheduling.service import attendance
 from yilian.scheduling.models import Appointment, ClinicSession, SlotRelease
+from yilian.scheduling.service import attendance
 
 
 async def test_weekly_use_counts_equal_the_rows(demo_db: Database) -> None:

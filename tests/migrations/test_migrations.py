@@ -25,6 +25,7 @@ from yilian.migrations.runner import downgrade, upgrade
 from yilian.migrations.tables import Base
 from yilian.referrals.models import Referral, ReferralEvent
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
+from yilian.scheduling.rules import booking_windows
 
 T = TypeVar("T")
 
@@ -287,8 +288,8 @@ async def session_and_people(db: Database) -> tuple[int, list[int], int, list[in
                 practitioner_id=doctor.id, department_id=doctor.department_id,
                 institution_id=doctor.institution_id, date=date(2026, 12, 1), period="morning",
                 kind="general", starts_at=FIXED_NOW, ends_at=FIXED_NOW + 4 * hour, slot_count=2,
-                kept_count=0, share=0, community_opens_at=FIXED_NOW, public_opens_at=FIXED_NOW,
-                release_at=FIXED_NOW, cancel_until=FIXED_NOW, status="open",
+                kept_count=0, share=0, status="open",
+                **ClinicSession.window_columns(booking_windows(FIXED_NOW)),
             ).returning(ClinicSession.id)
         )  # fmt: skip
         slot = insert(Slot).values(session_id=session_id, starts_at=FIXED_NOW, ends_at=FIXED_NOW + hour,
