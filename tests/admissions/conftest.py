@@ -8,11 +8,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import FIXED_NOW
 from tests.factories import id_number
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import RequestStatus, Urgency
+from yilian.auth.models import User
 from yilian.core.db import Database
 from yilian.directory.models import Department, Institution, Resident
 
@@ -87,6 +89,11 @@ class Waiting:
     sex: str = "male"
 
 
+async def _requester(session: AsyncSession) -> int | None:
+    """The tests' requests are sp.sixth's, as the demo's are: it cares for those patients."""
+    return await session.scalar(select(User.practitioner_id).where(User.username == "sp.sixth"))
+
+
 async def fill_queue(
     db: Database, ward: Ward, entries: list[Waiting], *, now: datetime = FIXED_NOW
 ) -> list[int]:
@@ -107,9 +114,11 @@ async def fill_queue(
         session.add_all(residents)
         await session.flush()
         requests = []
+        requester = await _requester(session)
         for entry, resident in zip(entries, residents, strict=True):
             at = now - timedelta(days=entry.days_ago)
             request = AdmissionRequest(
+                practitioner_id=requester,
                 ward_id=ward.id,
                 institution_id=ward.institution_id,
                 department_id=ward.department_id,
@@ -216,6 +225,7 @@ async def stay(
         assert resident is not None
         at = now - timedelta(days=2)
         request = AdmissionRequest(
+            practitioner_id=await _requester(session),
             ward_id=ward.id,
             institution_id=ward.institution_id,
             department_id=ward.department_id,

@@ -7,8 +7,9 @@ import pytest
 from yilian.auth import policy
 from yilian.auth.policy import (
     Actor,
+    Care,
+    CareLink,
     ResidentLinks,
-    ResidentScope,
     Role,
     audit_scope,
     may_browse_audit,
@@ -19,45 +20,99 @@ from yilian.auth.policy import (
     may_set_queue_settings,
     may_sign_contract,
     may_view_resident,
-    resident_scope,
 )
 
 CENTRE, OTHER_CENTRE, HOSPITAL = 10, 11, 20
 
 
-def actor(role: Role, institution: int | None = None, consortium: int | None = None) -> Actor:
+CARDIOLOGY, ORTHOPAEDICS, EXPERT, OTHER_EXPERT = 30, 31, 40, 41
+
+
+def actor(
+    role: Role,
+    institution: int | None = None,
+    consortium: int | None = None,
+    *,
+    department: int | None = None,
+    practitioner: int | None = None,
+) -> Actor:
     return Actor(
-        user_id=1, username="u", roles=frozenset({role}), institution_id=institution, consortium_id=consortium
+        user_id=1,
+        username="u",
+        roles=frozenset({role}),
+        institution_id=institution,
+        consortium_id=consortium,
+        department_id=department,
+        practitioner_id=practitioner,
     )
 
 
-SIGNED_HERE = ResidentLinks(contract_institution_ids=frozenset({CENTRE}), registered_by_institution_id=CENTRE)
-REGISTERED_HERE = ResidentLinks(registered_by_institution_id=CENTRE)
-WITH_HOSPITAL = ResidentLinks(
-    contract_institution_ids=frozenset({OTHER_CENTRE}), business_institution_ids=frozenset({HOSPITAL})
+def links(*care: CareLink) -> ResidentLinks:
+    return ResidentLinks(care=care)
+
+
+SIGNED_HERE = links(CareLink(Care.CONTRACT, 1, CENTRE, Role.FAMILY_DOCTOR))
+REGISTERED_HERE = links(CareLink(Care.REGISTRATION, 7, CENTRE, Role.FAMILY_DOCTOR))
+REFERRED_TO_CARDIOLOGY = links(
+    CareLink(Care.CONTRACT, 1, OTHER_CENTRE, Role.FAMILY_DOCTOR),
+    CareLink(Care.REFERRAL, 3, OTHER_CENTRE, Role.FAMILY_DOCTOR),
+    CareLink(Care.REFERRAL, 3, HOSPITAL, Role.SPECIALIST, department_id=CARDIOLOGY),
 )
+BOOKED_WITH_EXPERT = links(
+    CareLink(Care.APPOINTMENT, 5, HOSPITAL, Role.SPECIALIST, practitioner_id=EXPERT),
+    CareLink(Care.APPOINTMENT, 5, HOSPITAL, Role.CLINIC_OFFICE),
+)
+WAITING_FOR_A_BED = links(
+    CareLink(Care.ADMISSION, 9, HOSPITAL, Role.ADMISSION_OFFICE),
+    CareLink(Care.ADMISSION, 9, HOSPITAL, Role.SPECIALIST, department_id=ORTHOPAEDICS),
+)
+NO_CARE = links()
 
 
 @pytest.mark.parametrize(
-    ("who", "links", "view", "reveal"),
+    ("who", "care", "view", "reveal"),
     [
         (actor(Role.FAMILY_DOCTOR, CENTRE), SIGNED_HERE, True, True),
         (actor(Role.FAMILY_DOCTOR, CENTRE), REGISTERED_HERE, True, False),
         (actor(Role.FAMILY_DOCTOR, OTHER_CENTRE), SIGNED_HERE, False, False),
-        (actor(Role.FAMILY_DOCTOR, CENTRE), WITH_HOSPITAL, False, False),
-        (actor(Role.SPECIALIST, HOSPITAL), WITH_HOSPITAL, True, False),
-        (actor(Role.SPECIALIST, HOSPITAL), SIGNED_HERE, False, False),
-        (actor(Role.REGISTRATION, HOSPITAL), WITH_HOSPITAL, True, True),
-        (actor(Role.CLINIC_OFFICE, HOSPITAL), WITH_HOSPITAL, True, False),
-        (actor(Role.ADMISSION_OFFICE, HOSPITAL), WITH_HOSPITAL, True, False),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), REFERRED_TO_CARDIOLOGY, False, False),
+        (actor(Role.FAMILY_DOCTOR, OTHER_CENTRE), REFERRED_TO_CARDIOLOGY, True, True),
+        (actor(Role.SPECIALIST, HOSPITAL, department=CARDIOLOGY), REFERRED_TO_CARDIOLOGY, True, False),
+        # The receiving department, not the whole receiving hospital.
+        (actor(Role.SPECIALIST, HOSPITAL, department=ORTHOPAEDICS), REFERRED_TO_CARDIOLOGY, False, False),
+        (actor(Role.SPECIALIST, HOSPITAL), REFERRED_TO_CARDIOLOGY, False, False),
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), REFERRED_TO_CARDIOLOGY, False, False),
+        # The session's practitioner and the clinic office, no other specialist.
+        (actor(Role.SPECIALIST, HOSPITAL, practitioner=EXPERT), BOOKED_WITH_EXPERT, True, False),
+        (actor(Role.SPECIALIST, HOSPITAL, practitioner=OTHER_EXPERT), BOOKED_WITH_EXPERT, False, False),
+        (actor(Role.CLINIC_OFFICE, HOSPITAL), BOOKED_WITH_EXPERT, True, False),
+        (actor(Role.CLINIC_OFFICE, OTHER_CENTRE), BOOKED_WITH_EXPERT, False, False),
+        # The registration desk is named by no relationship: it never reads nor reveals a record.
+        (actor(Role.REGISTRATION, HOSPITAL), BOOKED_WITH_EXPERT, False, False),
+        (actor(Role.ADMISSION_OFFICE, HOSPITAL), WAITING_FOR_A_BED, True, False),
+        (actor(Role.SPECIALIST, HOSPITAL, department=ORTHOPAEDICS), WAITING_FOR_A_BED, True, False),
+        (actor(Role.SPECIALIST, HOSPITAL, department=CARDIOLOGY), WAITING_FOR_A_BED, False, False),
+        (actor(Role.CLINIC_OFFICE, HOSPITAL), WAITING_FOR_A_BED, False, False),
+        (actor(Role.FAMILY_DOCTOR, CENTRE), NO_CARE, False, False),
         (actor(Role.CONSORTIUM_ADMIN, None, 1), SIGNED_HERE, False, False),
         (actor(Role.SYSTEM_ADMIN), SIGNED_HERE, False, False),
-        (actor(Role.SYSTEM_ADMIN, HOSPITAL), WITH_HOSPITAL, False, False),
+        (actor(Role.SYSTEM_ADMIN, HOSPITAL), BOOKED_WITH_EXPERT, False, False),
     ],
 )
-def test_who_sees_and_who_reveals(who: Actor, links: ResidentLinks, view: bool, reveal: bool) -> None:
-    assert may_view_resident(who, links) is view
-    assert may_reveal_identity(who, links) is reveal
+def test_who_sees_and_who_reveals(who: Actor, care: ResidentLinks, view: bool, reveal: bool) -> None:
+    assert may_view_resident(who, care) is view
+    assert may_reveal_identity(who, care) is reveal
+
+
+def test_a_read_is_named_by_the_first_relationship_that_opens_it() -> None:
+    doctor = actor(Role.FAMILY_DOCTOR, OTHER_CENTRE)
+    assert policy.care_name(doctor, REFERRED_TO_CARDIOLOGY) == "contract:1"
+    newer = links(
+        CareLink(Care.REFERRAL, 3, HOSPITAL, Role.SPECIALIST, department_id=CARDIOLOGY),
+        CareLink(Care.REFERRAL, 8, HOSPITAL, Role.SPECIALIST, department_id=CARDIOLOGY),
+    )
+    assert policy.care_name(actor(Role.SPECIALIST, HOSPITAL, department=CARDIOLOGY), newer) == "referral:8"
+    assert policy.care_name(doctor, NO_CARE) is None
 
 
 def test_only_family_doctors_register_and_sign_at_their_own_community_centre() -> None:
@@ -118,23 +173,6 @@ def test_the_admission_numbers_page_opens_for_whom_the_numbers_are(
 ) -> None:
     assert may_open_admission_stats(who) is opens
     assert may_see_admission_stats(who, HOSPITAL, hospital_consortia={1, 3}) is sees_hospital
-
-
-@pytest.mark.parametrize(
-    ("who", "scope"),
-    [
-        (actor(Role.FAMILY_DOCTOR, CENTRE), ResidentScope(business_at=CENTRE, signed_at=CENTRE)),
-        (actor(Role.FAMILY_DOCTOR), ResidentScope()),  # no centre: nobody
-        (actor(Role.SPECIALIST, HOSPITAL), ResidentScope(business_at=HOSPITAL)),
-        (actor(Role.REGISTRATION, HOSPITAL), ResidentScope(business_at=HOSPITAL)),
-        (actor(Role.SYSTEM_ADMIN, HOSPITAL), ResidentScope()),  # admins: numbers, never records
-        (actor(Role.CONSORTIUM_ADMIN, None, 1), ResidentScope()),
-    ],
-)
-def test_the_residents_an_actor_may_see_are_one_scope_for_lists_and_records(
-    who: Actor, scope: ResidentScope
-) -> None:
-    assert resident_scope(who) == scope
 
 
 NAVIGATION = (

@@ -257,9 +257,10 @@ async def test_only_family_doctors_register_residents(api: Api, app_db: Database
     assert len(await audit_rows(app_db, "resident.create", outcome="denied")) == 4
 
 
-async def test_hospital_users_see_no_resident_without_business(api: Api, app_db: Database) -> None:
+async def test_hospital_users_see_no_resident_without_care(api: Api, app_db: Database) -> None:
     resident = await signed_resident(app_db, TIANLIN)
-    # The demo's only business with 市六 is its admission queue (seed 003): those patients alone.
+    # The demo's only care at 市六 is its admission queue (seed 003), requested by sp.sixth: those
+    # patients, to the admission office and to sp.sixth; nobody to the clinic office or the desk.
     async with app_db.read() as session:
         queued = set((await session.scalars(select(AdmissionRequest.resident_id))).all())
     for username in ("sp.sixth", "clinic.sixth", "admission.sixth", "reg.sixth", "admin.xuhui"):
@@ -267,7 +268,7 @@ async def test_hospital_users_see_no_resident_without_business(api: Api, app_db:
         listed = {
             r["id"] for r in (await client.get("/api/v1/residents", params={"limit": 200})).json()["items"]
         }
-        assert listed == (set() if username == "admin.xuhui" else queued)
+        assert listed == (queued if username in ("sp.sixth", "admission.sixth") else set())
         assert (await client.get(f"/api/v1/residents/{resident.id}")).status_code == 403
 
 

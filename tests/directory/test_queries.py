@@ -96,7 +96,7 @@ async def test_a_specialists_home_names_its_clinic_and_counts_nobody(demo_db: Da
 async def test_the_resident_list_holds_exactly_whom_the_policy_lets_see(
     demo_db: Database, username: str
 ) -> None:
-    """The list filters in SQL, the record is checked in Python: both read policy.resident_scope."""
+    """The list filters in SQL (opens_to_clause), the record is checked in Python (care_for)."""
     who = await actor(demo_db, username)
     async with demo_db.transaction() as session:
         # Registered at 田林 and not (yet) signed: seen by 田林's doctors through the registration alone.
@@ -122,7 +122,7 @@ async def test_the_resident_list_holds_exactly_whom_the_policy_lets_see(
             rid
             for rid in everyone
             if policy.may_view_resident(
-                who, await queries.resident_links(session, resident_id=rid, today=TODAY)
+                who, await queries.resident_links(session, resident_id=rid, now=FIXED_NOW, today=TODAY)
             )
         }
     assert listed.total == len(listed.items) < 200

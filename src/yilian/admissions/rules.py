@@ -55,6 +55,8 @@ class RequestStatus(StrEnum):
 
 
 IN_QUEUE: Final = frozenset({RequestStatus.WAITING, RequestStatus.OFFERED, RequestStatus.ACCEPTED})
+# A request that is over: its care keeps the record open for policy.ADMISSION_AFTER_END more.
+ENDED: Final = frozenset({RequestStatus.DISCHARGED, RequestStatus.TRANSFERRED, RequestStatus.CANCELLED})
 
 
 class Action(StrEnum):

@@ -22,6 +22,7 @@ def event(
     detail: dict[str, Any] | None = None,
     username: str | None = None,
     client_addr: str | None = None,
+    care: str | None = None,
 ) -> AuditEvent:
     return AuditEvent(
         at=at,
@@ -33,6 +34,7 @@ def event(
         resident_id=resident_id,
         outcome=outcome,
         client_addr=actor.client_addr if actor else client_addr,
+        care=care,
         detail=detail,
     )
 

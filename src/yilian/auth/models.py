@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, column, select, table
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from yilian.auth.policy import Role
 from yilian.core.tables import Base, UTCDateTime
+
+_practitioners = table("practitioners", column("id", Integer), column("department_id", Integer))
 
 
 class User(Base):
@@ -25,6 +27,12 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # The practitioner's department (care opened to a department reaches its staff). The directory
+    # sits above auth, so its table is named here by its columns only.
+    department_id: Mapped[int | None] = column_property(
+        select(_practitioners.c.department_id).where(_practitioners.c.id == practitioner_id).scalar_subquery()
+    )
 
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
@@ -89,4 +97,5 @@ class AuditEvent(Base):
     resident_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))
     client_addr: Mapped[str | None] = mapped_column(String(64))
+    care: Mapped[str | None] = mapped_column(String(40))  # the relationship a record was reached by
     detail: Mapped[dict[str, object] | None] = mapped_column(JSON)

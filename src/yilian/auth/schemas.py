@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from yilian.auth.policy import Role
 
@@ -37,4 +37,7 @@ class AuditEventOut(BaseModel):
     resident_id: int | None
     outcome: str
     client_addr: str | None
+    care: str | None = Field(
+        default=None, description='The care relationship a record was reached by, e.g. "referral:12"'
+    )
     detail: dict[str, Any] | None

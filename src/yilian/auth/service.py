@@ -29,6 +29,7 @@ def actor_of(user: User, client_addr: str | None = None) -> Actor:
         roles=user.roles,
         institution_id=user.institution_id,
         practitioner_id=user.practitioner_id,
+        department_id=user.department_id,
         consortium_id=user.consortium_id,
         client_addr=client_addr,
         display_name=user.display_name,

@@ -88,10 +88,11 @@ async def sign_contract(
     doctor = await queries.by_id(session, Practitioner, practitioner_id, N_("Practitioner"))
     centre = await queries.by_id(session, Institution, doctor.institution_id, N_("Institution"))
     resident = await queries.by_id(session, Resident, resident_id, N_("Resident"))
-    contract = (await queries.contracts_by_resident(session, [resident_id], today)).get(resident_id)
     allowed = policy.may_sign_contract(
         actor, centre_id=centre.id, centre_tier=centre.tier, doctor_institution_id=doctor.institution_id
-    ) and policy.may_view_resident(actor, await queries.links_of(session, resident, contract))
+    ) and policy.may_view_resident(
+        actor, await queries.care_of(session, resident_id=resident.id, now=now, today=today)
+    )
     audit.require(allowed, actor, "contract.sign", at=now, resident_id=resident_id)
     signed = signed_on or today
     expires = expires_on or signed + timedelta(days=365)

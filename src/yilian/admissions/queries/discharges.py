@@ -26,7 +26,7 @@ async def after_discharge(
     """Where a discharge notice leads: the down-referral once it is made (for its two sides), else
     the request. Those who may follow the request only (a refusal is audited)."""
     request = await request_or_404(session, request_id)
-    links = await directory.resident_links(session, resident_id=request.resident_id, today=today)
+    links = await directory.resident_links(session, resident_id=request.resident_id, now=now, today=today)
     allowed = policy.may_follow_admission(actor, request.institution_id, links)
     audit.require(allowed, actor, "admission.read", at=now, resident_id=request.resident_id)
     made = await referrals.down_referral_seen_by(session, admission_request_id=request.id, actor=actor)

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from yilian.admissions import rules
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
 from yilian.admissions.queries.queue import QUEUED, places_in
-from yilian.admissions.rules import Action, OfferStatus, Place, RequestStatus
+from yilian.admissions.rules import ENDED, Action, OfferStatus, Place, RequestStatus
 from yilian.auth import audit, policy
-from yilian.auth.policy import Actor, AdmissionScope
+from yilian.auth.policy import Actor, AdmissionScope, Care, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
@@ -188,10 +188,39 @@ async def _events(session: AsyncSession, request_id: int) -> list[EventView]:
     ]
 
 
-@directory.register_business
-def _admission_requests() -> Select[int, int]:
-    """A resident with an admission request has business with the ward's hospital."""
-    return select(AdmissionRequest.resident_id, AdmissionRequest.institution_id)
+@directory.register_care
+def _admission_office(now: datetime, today: date) -> Select[Any]:
+    """An admission request opens the record to the hospital's admission office, until 90 days
+    after discharge, transfer or cancellation."""
+    return _admission_care(now, Role.ADMISSION_OFFICE)
+
+
+@directory.register_care
+def _ward_department(now: datetime, today: date) -> Select[Any]:
+    """... and to the specialists of the ward's department, as long."""
+    return _admission_care(now, Role.SPECIALIST, department_id=AdmissionRequest.department_id)
+
+
+@directory.register_care
+def _requesting_specialist(now: datetime, today: date) -> Select[Any]:
+    """... and to the specialist who wrote the request (it may be of another department)."""
+    return _admission_care(now, Role.SPECIALIST, practitioner_id=AdmissionRequest.practitioner_id).where(
+        AdmissionRequest.practitioner_id.is_not(None)
+    )
+
+
+def _admission_care(now: datetime, role: Role, **narrowed: Any) -> Select[Any]:
+    ended = AdmissionRequest.status.in_(ENDED)
+    return select(
+        *directory.care_columns(
+            AdmissionRequest.resident_id,
+            Care.ADMISSION,
+            AdmissionRequest.id,
+            AdmissionRequest.institution_id,
+            role,
+            **narrowed,
+        )
+    ).where(or_(~ended, AdmissionRequest.status_at > now - policy.ADMISSION_AFTER_END))
 
 
 async def request_or_404(session: AsyncSession, request_id: int) -> AdmissionRequest:
@@ -207,7 +236,7 @@ async def get_request(
     """One request, where it stands and its history: the hospital's staff and the resident's family
     doctor (audited, refusals too)."""
     request = await request_or_404(session, request_id)
-    links = await directory.resident_links(session, resident_id=request.resident_id, today=today)
+    links = await directory.resident_links(session, resident_id=request.resident_id, now=now, today=today)
     allowed = policy.may_follow_admission(actor, request.institution_id, links)
     audit.require(allowed, actor, "admission.read", at=now, resident_id=request.resident_id)
     audit.record(
@@ -216,6 +245,7 @@ async def get_request(
         "admission.read",
         at=now,
         resident_id=request.resident_id,
+        care=policy.care_name(actor, links),
         detail={"request_id": request_id},
     )
     return await view(session, request, actor=actor, locale=locale)

@@ -48,7 +48,7 @@ async def create_request(
     resident = await session.get(Resident, resident_id)
     if resident is None:
         raise NotFound(what=N_("Resident"), id=resident_id)
-    links = await directory.resident_links(session, resident_id=resident_id, today=today)
+    links = await directory.resident_links(session, resident_id=resident_id, now=now, today=today)
     allowed = policy.may_request_admission(actor, ward.institution_id, links)
     audit.require(allowed, actor, "admission.create", at=now, resident_id=resident_id)
     tag = await tags.community_tag(
@@ -81,6 +81,7 @@ async def create_request(
         "admission.create",
         at=now,
         resident_id=resident_id,
+        care=policy.care_name(actor, links),
         detail={"request_id": request.id, "ward_id": ward.id, "community_signed": tag is not None},
     )
     return await view(session, request, actor=actor, locale=locale)

@@ -9,6 +9,7 @@ not know which module holds it.
 from yilian.auth.policy.actors import *  # noqa: F403
 from yilian.auth.policy.admissions import *  # noqa: F403
 from yilian.auth.policy.analytics import *  # noqa: F403
+from yilian.auth.policy.care import *  # noqa: F403
 from yilian.auth.policy.navigation import *  # noqa: F403
 from yilian.auth.policy.referrals import *  # noqa: F403
 from yilian.auth.policy.residents import *  # noqa: F403

@@ -1,8 +1,8 @@
-"""Who is acting: roles, the actor, and the facts a service gathers about a resident."""
+"""Who is acting: roles and the actor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -30,6 +30,7 @@ class Actor:
     roles: frozenset[Role]
     institution_id: int | None = None
     practitioner_id: int | None = None
+    department_id: int | None = None  # the practitioner's, for care opened to a department
     consortium_id: int | None = None
     client_addr: str | None = None
     display_name: str = ""
@@ -41,13 +42,3 @@ class Actor:
     def main_role(self) -> Role:
         """The role named in the audit trail: the first by the order of Role."""
         return next(role for role in Role if role in self.roles)
-
-
-@dataclass(frozen=True)
-class ResidentLinks:
-    """Which institutions have business with one resident, as the services found it."""
-
-    contract_institution_ids: frozenset[int] = frozenset()
-    registered_by_institution_id: int | None = None
-    # Hospitals with an appointment, referral or admission of the resident (later capabilities).
-    business_institution_ids: frozenset[int] = field(default_factory=frozenset)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from yilian.auth.policy.actors import Actor, ResidentLinks, Role
+from yilian.auth.policy.actors import Actor, Role
+from yilian.auth.policy.care import ResidentLinks
 from yilian.auth.policy.residents import may_view_resident
 
 # Who follows the signed residents of its centre through their admissions, and is told of their

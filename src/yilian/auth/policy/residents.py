@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from yilian.auth.policy.actors import ADMIN_ROLES, HOSPITAL_ROLES, Actor, ResidentLinks, Role
-
-
-@dataclass(frozen=True)
-class ResidentScope:
-    """The residents an actor may see, in the facts a list can filter on: those with business at
-    `business_at`, and those signed or registered at `signed_at` (None: not by that way)."""
-
-    business_at: int | None = None
-    signed_at: int | None = None
-
-
-def resident_scope(actor: Actor) -> ResidentScope:
-    """A family doctor: residents signed (or registered) at its centre, and those it has business with.
-
-    A hospital user: residents with business at its hospital. Admins see aggregates, never records.
-    """
-    if actor.institution_id is None or not actor.roles & (HOSPITAL_ROLES | {Role.FAMILY_DOCTOR}):
-        return ResidentScope()
-    own = actor.institution_id
-    return ResidentScope(business_at=own, signed_at=own if actor.has(Role.FAMILY_DOCTOR) else None)
+from yilian.auth.policy.actors import ADMIN_ROLES, Actor, Role
+from yilian.auth.policy.care import Care, ResidentLinks, care_for
 
 
 def may_view_resident(actor: Actor, links: ResidentLinks) -> bool:
-    """One resident's record, by resident_scope (which the lists filter by, in SQL)."""
-    scope = resident_scope(actor)
-    signed_or_registered = {*links.contract_institution_ids, links.registered_by_institution_id}
-    if scope.signed_at is not None and scope.signed_at in signed_or_registered:
-        return True
-    return scope.business_at is not None and scope.business_at in links.business_institution_ids
+    """One resident's record: through a care relationship that holds now (policy.care), named in
+    the audit row of the read. Admins see numbers, never records; the registration desk reaches
+    only the patients it identified itself, and those only in its own answers."""
+    return care_for(actor, links) is not None
 
 
 def may_reveal_identity(actor: Actor, links: ResidentLinks) -> bool:
-    """Full ID number and phone: the signing family doctor (to call and identify the resident)
-    and the hospital's registration desk (to register the patient); nobody else."""
-    if actor.institution_id is None:
-        return False
-    if actor.has(Role.FAMILY_DOCTOR):
-        return actor.institution_id in links.contract_institution_ids
-    return actor.has(Role.REGISTRATION) and actor.institution_id in links.business_institution_ids
+    """Full ID number and phone: the family doctors of the resident's contract centre, who call
+    and identify their own residents; nobody else (the registration desk never: it typed them)."""
+    link = care_for(actor, links)
+    return link is not None and link.care == Care.CONTRACT
 
 
 def may_register_resident(actor: Actor) -> bool:

@@ -2,6 +2,14 @@
 and audited (residents), and the home page's summary (home). Every name is also a name of this
 package (`queries.get_resident`), so that callers need not know which module holds it."""
 
+from yilian.directory.queries.care import (
+    CareSource,
+    acting_role_of,
+    care_columns,
+    care_of,
+    care_sources,
+    register_care,
+)
 from yilian.directory.queries.home import HomeSummary, count_signed, home_summary, members_by_tier
 from yilian.directory.queries.open import (
     STAFF_LIMIT,
@@ -25,17 +33,13 @@ from yilian.directory.queries.open import (
     search_practitioners,
 )
 from yilian.directory.queries.residents import (
-    BusinessSource,
     ContractView,
     ResidentRecord,
     ResidentView,
-    business_sources,
     centre_doctors,
     contracts_by_resident,
     get_resident,
-    links_of,
     list_residents,
-    register_business,
     resident_links,
     resident_record,
     resident_view,
@@ -43,7 +47,7 @@ from yilian.directory.queries.residents import (
 
 __all__ = [
     "STAFF_LIMIT",
-    "BusinessSource",
+    "CareSource",
     "ConsortiumRole",
     "ContractView",
     "DepartmentStaff",
@@ -53,8 +57,11 @@ __all__ = [
     "PractitionerSearch",
     "ResidentRecord",
     "ResidentView",
-    "business_sources",
+    "acting_role_of",
     "by_id",
+    "care_columns",
+    "care_of",
+    "care_sources",
     "centre_doctors",
     "contracts_by_resident",
     "count_signed",
@@ -65,7 +72,6 @@ __all__ = [
     "get_resident",
     "home_summary",
     "institution_overview",
-    "links_of",
     "list_consortia",
     "list_departments",
     "list_institutions",
@@ -74,7 +80,7 @@ __all__ = [
     "members_by_tier",
     "memberships",
     "practitioner_profile",
-    "register_business",
+    "register_care",
     "resident_links",
     "resident_record",
     "resident_view",

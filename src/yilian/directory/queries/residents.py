@@ -3,12 +3,11 @@ and phone masked unless revealed; the choices of the residents' forms."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, union_all
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
@@ -17,6 +16,7 @@ from yilian.core import masking
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
+from yilian.directory.queries import care
 from yilian.directory.queries.open import STAFF_LIMIT, by_id, list_practitioners
 
 
@@ -103,74 +103,33 @@ async def contracts_by_resident(
     }
 
 
-# Where a resident has business: (resident_id, institution_id) rows. The capabilities that make
-# business (appointments now; referrals and admissions later) register a query here, so that
-# this package does not import them.
-BusinessSource = Callable[[], Select[int, int]]
-business_sources: list[BusinessSource] = []
-
-
-def register_business(source: BusinessSource) -> BusinessSource:
-    business_sources.append(source)
-    return source
-
-
-def _business() -> Any:
-    queries = [source() for source in business_sources]
-    if not queries:
-        return (
-            select(Resident.id.label("resident_id"), Resident.id.label("institution_id"))
-            .where(false())
-            .subquery()
-        )
-    return union_all(*queries).subquery()
-
-
-async def links_of(session: AsyncSession, resident: Resident, contract: ContractView | None) -> ResidentLinks:
-    """The facts auth.policy decides a resident's record by: its contract, who registered it, its business."""
-    business = _business()
-    hospitals = await session.scalars(select(business.c[1]).where(business.c[0] == resident.id).distinct())
-    return ResidentLinks(
-        contract_institution_ids=frozenset({contract.institution_id}) if contract else frozenset(),
-        registered_by_institution_id=resident.registered_by_institution_id,
-        business_institution_ids=frozenset(hospitals.all()),
-    )
-
-
-def _visible_to(actor: Actor, today: date) -> Any:
-    """The SQL form of policy.may_view_resident, for lists: both read policy.resident_scope."""
-    scope = policy.resident_scope(actor)
-    ways: list[ColumnElement[bool]] = []
-    if scope.business_at is not None:
-        business = _business()
-        ways.append(Resident.id.in_(select(business.c[0]).where(business.c[1] == scope.business_at)))
-    if scope.signed_at is not None:
-        signed_here = (
-            select(Contract.resident_id)
-            .where(Contract.institution_id == scope.signed_at)
-            .where(Contract.current_on(today))
-        )
-        ways += [Resident.id.in_(signed_here), Resident.registered_by_institution_id == scope.signed_at]
-    return or_(*ways) if ways else Resident.id.is_(None)  # admins see numbers, never records
+def _reachable(actor: Actor, now: datetime, today: date) -> Any:
+    """The residents `actor` reaches through care (the list's side of policy.may_view_resident)."""
+    return Resident.id.in_(care.reachable_by(actor, now, today))
 
 
 async def list_residents(
     session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
 ) -> Page[ResidentView]:
     """The residents this actor may see, masked; the list itself is audited with the ids shown."""
-    query = select(Resident).where(_visible_to(actor, today)).order_by(Resident.name, Resident.id)
+    query = select(Resident).where(_reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
         query = query.where(
             or_(Resident.name.contains(q), Resident.id_number == q.upper(), Resident.phone == q)
         )
     page = await fetch_page(session, query, limit=limit, offset=offset)
-    contracts = await contracts_by_resident(session, [r.id for r in page.items], today)
+    ids = [r.id for r in page.items]
+    contracts = await contracts_by_resident(session, ids, today)
     audit.record(
         session,
         actor,
         "resident.list",
         at=now,
-        detail={"q": masking.mask_text(q) if q else None, "resident_ids": [r.id for r in page.items]},
+        detail={
+            "q": masking.mask_text(q) if q else None,
+            "resident_ids": ids,
+            "care": await _care_named(session, actor, ids, now=now, today=today),
+        },
     )
     return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
 
@@ -184,21 +143,33 @@ async def get_resident(
     """
     resident = await by_id(session, Resident, resident_id, N_("Resident"))
     contract = (await contracts_by_resident(session, [resident.id], today)).get(resident.id)
-    links = await links_of(session, resident, contract)
+    links = await care.care_of(session, resident_id=resident.id, now=now, today=today)
     action = "resident.reveal" if reveal else "resident.read"
     allowed = policy.may_reveal_identity(actor, links) if reveal else policy.may_view_resident(actor, links)
     audit.require(allowed, actor, action, at=now, resident_id=resident.id)
-    audit.record(session, actor, action, at=now, resident_id=resident.id)
+    audit.record(session, actor, action, at=now, resident_id=resident.id, care=policy.care_name(actor, links))
     return resident_view(
         resident, contract, reveal=reveal, may_reveal=policy.may_reveal_identity(actor, links)
     )
 
 
-async def resident_links(session: AsyncSession, *, resident_id: int, today: date) -> ResidentLinks:
-    """Which institutions have business with a resident (for another domain's policy check)."""
-    resident = await by_id(session, Resident, resident_id, N_("Resident"))
-    contract = (await contracts_by_resident(session, [resident_id], today)).get(resident_id)
-    return await links_of(session, resident, contract)
+async def resident_links(
+    session: AsyncSession, *, resident_id: int, now: datetime, today: date
+) -> ResidentLinks:
+    """The care relationships of a resident that hold now (for another domain's policy check);
+    NotFound for an unknown resident."""
+    await by_id(session, Resident, resident_id, N_("Resident"))
+    return await care.care_of(session, resident_id=resident_id, now=now, today=today)
+
+
+async def _care_named(
+    session: AsyncSession, actor: Actor, resident_ids: list[int], *, now: datetime, today: date
+) -> dict[str, str]:
+    """For a list's audit row: the relationship each shown resident was reached by."""
+    if not resident_ids:
+        return {}
+    found = await care.care_of_many(session, resident_ids, now=now, today=today)
+    return {str(resident_id): policy.care_name(actor, links) or "" for resident_id, links in found.items()}
 
 
 async def centre_doctors(session: AsyncSession, *, actor: Actor, now: datetime) -> list[Practitioner]:

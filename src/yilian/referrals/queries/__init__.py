@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from yilian.auth import audit, policy
-from yilian.auth.policy import Actor
+from yilian.auth.policy import Actor, Care
 from yilian.core.clock import local_today
 from yilian.core.paging import Page
 from yilian.directory import queries as directory
@@ -23,24 +23,53 @@ from yilian.referrals import rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
 from yilian.referrals.queries import discharges, tasks
 from yilian.referrals.queries.sides import get_for_update, side_of
-from yilian.referrals.rules import Direction, Status
+from yilian.referrals.rules import FINAL, Direction, Status
 
 ANSWERED_UP = (Status.ACCEPTED, Status.SCHEDULED, Status.ARRIVED, Status.REPORTED, Status.CLOSED)
 
 
-@directory.register_business
-def _referred_to() -> Select[int, int]:
-    """A sent referral is business with the receiving side: it may read the record for the
-    referral's sake (every read audited by the directory)."""
-    return select(Referral.resident_id, Referral.target_institution_id).where(
-        Referral.submitted_at.is_not(None)
+@directory.register_care
+def _referring_side(now: datetime, today: date) -> Select[Any]:
+    """A sent referral opens the record to the referring side (a hospital's: the writer's
+    department), from submission until 30 days after it ends."""
+    origin = aliased(Institution)
+    writer = aliased(Practitioner)
+    return _referral_care(
+        now,
+        Referral.origin_institution_id,
+        origin,
+        department_id=case((origin.tier == policy.CENTRE_TIER, None), else_=writer.department_id),
+    ).outerjoin(writer, writer.id == Referral.origin_practitioner_id)
+
+
+@directory.register_care
+def _receiving_department(now: datetime, today: date) -> Select[Any]:
+    """... and to the receiving department (a centre: its family doctors), not the whole hospital."""
+    target = aliased(Institution)
+    return _referral_care(
+        now, Referral.target_institution_id, target, department_id=Referral.target_department_id
     )
 
 
-@directory.register_business
-def _referred_from() -> Select[int, int]:
-    return select(Referral.resident_id, Referral.origin_institution_id).where(
-        Referral.submitted_at.is_not(None)
+def _referral_care(
+    now: datetime, institution_id: Any, institution: Any, *, department_id: Any
+) -> Select[Any]:
+    return (
+        select(
+            *directory.care_columns(
+                Referral.resident_id,
+                Care.REFERRAL,
+                Referral.id,
+                institution_id,
+                directory.acting_role_of(institution.tier),
+                department_id=department_id,
+            )
+        )
+        .join(institution, institution.id == institution_id)
+        .where(
+            Referral.submitted_at.is_not(None),
+            or_(Referral.status.not_in(FINAL), Referral.updated_at > now - policy.REFERRAL_AFTER_END),
+        )
     )
 
 

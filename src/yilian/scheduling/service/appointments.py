@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
-from yilian.auth.policy import Actor, Role
+from yilian.auth.policy import Actor, Care, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory import queries as directory
@@ -45,11 +46,33 @@ class Booked:
     practitioner_name: str
 
 
-@directory.register_business
-def _appointments() -> Select[int, int]:
-    """A resident with an appointment has business with the session's hospital."""
-    return select(Appointment.resident_id, ClinicSession.institution_id).join(
-        ClinicSession, ClinicSession.id == Appointment.session_id
+@directory.register_care
+def _session_practitioners(now: datetime, today: date) -> Select[Any]:
+    """An appointment opens the record to the session's practitioner, from booking until 30 days
+    after the session; cancelling it ends that."""
+    return _appointment_care(
+        now, ClinicSession.institution_id, Role.SPECIALIST, practitioner_id=ClinicSession.practitioner_id
+    )
+
+
+@directory.register_care
+def _clinic_offices(now: datetime, today: date) -> Select[Any]:
+    """... and to the hospital's clinic office (门诊部), as long."""
+    return _appointment_care(now, ClinicSession.institution_id, Role.CLINIC_OFFICE)
+
+
+def _appointment_care(now: datetime, institution_id: Any, role: Role, **narrowed: Any) -> Select[Any]:
+    return (
+        select(
+            *directory.care_columns(
+                Appointment.resident_id, Care.APPOINTMENT, Appointment.id, institution_id, role, **narrowed
+            )
+        )
+        .join(ClinicSession, ClinicSession.id == Appointment.session_id)
+        .where(
+            Appointment.status != AppointmentStatus.CANCELLED,
+            ClinicSession.starts_at > now - policy.APPOINTMENT_AFTER_SESSION,
+        )
     )
 
 
