@@ -125,7 +125,7 @@ async def test_every_relationship_opens_the_record_to_whom_it_names_until_it_end
         "clinic.sixth": f"appointment:{appointment}",
         "admission.sixth": f"admission:{admission}",
     }
-    for username, care in expected.items():
+    for username in expected:
         client = await api.as_(username)
         assert (await client.get(f"/api/v1/residents/{resident}")).status_code == 200, username
         reveal = await client.post(f"/api/v1/residents/{resident}/reveal")
