@@ -347,7 +347,7 @@ async def test_two_hundred_concurrent_bookings_take_exactly_the_free_capacity(
     assert booked == await live_appointments(app_db, clinic.id) == 24
 
 
-async def test_an_appointment_is_business_that_opens_the_record_to_the_hospital(
+async def test_an_appointment_opens_the_record_to_the_sessions_practitioner_not_the_desk(
     api: Api, app_db: Database, clinic: ClinicSession
 ) -> None:
     patient = (await walk_in_patients(app_db, 1, prefix="就诊"))[0]
@@ -361,11 +361,11 @@ async def test_an_appointment_is_business_that_opens_the_record_to_the_hospital(
     assert booked.status_code == 201
     assert (await specialist.get(f"/api/v1/residents/{patient}")).status_code == 200
     assert patient in [r["id"] for r in (await specialist.get("/api/v1/residents")).json()["items"]]
-    assert (
-        await desk.post(f"/api/v1/residents/{patient}/reveal")
-    ).status_code == 200  # to register the patient
+    # The desk that booked is named by no relationship: it neither reads nor reveals the record.
+    assert (await desk.get(f"/api/v1/residents/{patient}")).status_code == 403
+    assert (await desk.post(f"/api/v1/residents/{patient}/reveal")).status_code == 403
     assert (await specialist.post(f"/api/v1/residents/{patient}/reveal")).status_code == 403
-    assert (await doctor.get(f"/api/v1/residents/{patient}")).status_code == 403  # no business with 田林
+    assert (await doctor.get(f"/api/v1/residents/{patient}")).status_code == 403  # no care at 田林
 
 
 @pytest.mark.parametrize("contract", ["expired", "ended"])
