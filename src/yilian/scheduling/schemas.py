@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
 
-from yilian.core.schemas import NON_BLANK
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from yilian.core.schemas import NON_BLANK, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -45,12 +47,30 @@ class SlotOut(BaseModel):
     status: str
 
 
+class PatientIn(In):
+    """The patient as a hospital window knows them (实名制): matched or registered, never shown back."""
+
+    name: str = Field(min_length=1, pattern=NON_BLANK, max_length=64)
+    id_number: str = Field(min_length=1, pattern=NON_BLANK, max_length=18, description="GB 11643")
+    phone: str | None = Field(default=None, max_length=20)
+
+
 class AppointmentIn(BaseModel):
+    """`resident_id` for a resident the actor may see (a family doctor), or `patient` for the
+    registration role; exactly one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
     session_id: int = Field(ge=1, le=2**31 - 1)
-    resident_id: int = Field(ge=1, le=2**31 - 1)
+    resident_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    patient: PatientIn | None = None
     slot_number: int | None = Field(default=None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _one_patient(self) -> Self:
+        if (self.resident_id is None) == (self.patient is None):
+            raise ValueError("give either resident_id or patient")
+        return self
 
 
 class AppointmentOut(BaseModel):
@@ -58,7 +78,9 @@ class AppointmentOut(BaseModel):
 
     id: int
     session_id: int
-    resident_id: int
+    resident_id: int | None = Field(
+        default=None, description="Absent when booked by the patient's identity (never revealed back)"
+    )
     slot_number: int
     pool: Pool
     starts_at: datetime

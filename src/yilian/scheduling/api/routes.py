@@ -27,9 +27,12 @@ router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 BOOKING_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "`not_signed_resident`, or a role that books no slots"},
-    409: {"description": "`slot_unavailable`, `already_booked` or `booking_closed`"},
-    422: {"description": "Invalid input, or `idempotency_key_reused`"},
+    403: {
+        "description": "`not_signed_resident`, `not_in_consortium` (a kept slot of a hospital outside"
+        " the centre's consortia), or a role that may not book this way"
+    },
+    409: {"description": "`slot_unavailable`, `already_booked`, `booking_closed` or `identity_mismatch`"},
+    422: {"description": "Invalid input (`invalid_id_number`, `invalid_phone`), or `idempotency_key_reused`"},
 }
 IdempotencyKey = Annotated[
     str | None,
@@ -100,19 +103,21 @@ async def book_appointment(
     today: TodayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Book a slot: a family doctor takes a kept slot for its signed resident, the registration
-    role a public slot. 409 `slot_unavailable` when none is left."""
-    answer = await desk.book(
-        db,
-        actor,
-        session_id=body.session_id,
-        resident_id=body.resident_id,
-        slot_number=body.slot_number,
-        now=now,
-        today=today,
-        key=idempotency_key,
-        fingerprint=idempotency.request_hash("POST", request.url.path, body.model_dump()),
-    )
+    """Book a slot: a family doctor takes a kept slot for its signed resident (`resident_id`), the
+    registration role a public slot for the patient it names (`patient`, 实名制: matched or
+    registered, never revealed back). 409 `slot_unavailable` when none is left."""
+    key, fingerprint = idempotency_key, idempotency.request_hash("POST", request.url.path, body.model_dump())
+    if body.patient is not None:
+        answer = await desk.book_patient(
+            db, actor, session_id=body.session_id, patient=body.patient, slot_number=body.slot_number,
+            now=now, today=today, key=key, fingerprint=fingerprint,
+        )  # fmt: skip
+    else:
+        assert body.resident_id is not None  # noqa: S101 — the schema asks for one of the two
+        answer = await desk.book(
+            db, actor, session_id=body.session_id, resident_id=body.resident_id,
+            slot_number=body.slot_number, now=now, today=today, key=key, fingerprint=fingerprint,
+        )  # fmt: skip
     return Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 

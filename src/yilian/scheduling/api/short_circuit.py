@@ -22,6 +22,7 @@ from yilian.core import idempotency
 from yilian.core.errors import Forbidden
 from yilian.scheduling.api import desk
 from yilian.scheduling.errors import SlotUnavailable
+from yilian.scheduling.rules import Pool
 from yilian.scheduling.schemas import AppointmentIn
 from yilian.scheduling.service.booking import shared
 from yilian.scheduling.service.booking.sold_out import sold_out
@@ -78,6 +79,8 @@ class SoldOutShortCircuit:
             return False
         if asked.slot_number is not None:
             return False
+        if (asked.patient is None) != (pool is Pool.COMMUNITY):
+            return False  # a body this role may not send: the route refuses it (403, audited)
         return await desk.refuse_at_once(
             app.db,
             user_id=actor.user_id,
