@@ -430,7 +430,9 @@ async def run(options: Options) -> dict[str, Any]:
 
 def main(options: Options) -> dict[str, Any]:
     if options.fd_share != 1.0:
-        raise ValueError("the registration role books by identity (issue 11): the storm books as family doctors")
+        raise ValueError(
+            "the registration role books by identity (issue 11): the storm books as family doctors"
+        )
     try:
         import uvloop
     except ImportError:

@@ -182,7 +182,8 @@ async def test_registration_books_public_slots_and_never_sees_kept_ones_before_r
     assert sold_out.status_code == 409
     assert sold_out.json()["code"] == "slot_unavailable"
     kept_by_number = await desk.post(
-        "/api/v1/appointments", json={"session_id": clinic.id, "patient": patients[24].patient, "slot_number": 3}
+        "/api/v1/appointments",
+        json={"session_id": clinic.id, "patient": patients[24].patient, "slot_number": 3},
     )
     assert kept_by_number.json()["code"] == "slot_unavailable"
     # The release job, 48 hours before the session: the six unused kept slots turn public.

@@ -24,7 +24,17 @@ from yilian.scheduling.models import Appointment, ClinicSession
 
 SIXTH = "上海市第六人民医院"
 # What a 201 answer of the desk holds: the appointment, never the resident.
-ANSWER = {"id", "session_id", "slot_number", "pool", "starts_at", "ends_at", "status", "place", "practitioner_name"}
+ANSWER = {
+    "id",
+    "session_id",
+    "slot_number",
+    "pool",
+    "starts_at",
+    "ends_at",
+    "status",
+    "place",
+    "practitioner_name",
+}
 
 
 async def residents_numbered(db: Database, id_number: str) -> list[Resident]:

@@ -4,7 +4,6 @@ audited; the reads (the open directory, residents as an actor may see them) are 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-
 from typing import Final
 
 from sqlalchemy import not_, select, update
@@ -113,12 +112,19 @@ async def identify_patient(
     }  # fmt: skip
     insert = postgresql.insert if (await session.connection()).dialect.name == "postgresql" else sqlite.insert
     created: int | None = await session.scalar(
-        insert(Resident).values(row).on_conflict_do_nothing(index_elements=["id_number"]).returning(Resident.id)
+        insert(Resident)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["id_number"])
+        .returning(Resident.id)
     )
     if created is not None:
-        audit.record(session, actor, "resident.create", at=now, resident_id=created, detail={"via": "identity"})
+        audit.record(
+            session, actor, "resident.create", at=now, resident_id=created, detail={"via": "identity"}
+        )
         return created
-    found = (await session.execute(select(Resident.id, Resident.name).where(Resident.id_number == number))).one()
+    found = (
+        await session.execute(select(Resident.id, Resident.name).where(Resident.id_number == number))
+    ).one()
     resident_id: int = found.id
     if found.name != clean_name:
         denied = audit.event(actor, "resident.identify", at=now, resident_id=resident_id, outcome="denied")

@@ -77,10 +77,9 @@ class SoldOutShortCircuit:
             asked = AppointmentIn.model_validate_json(body)
         except ValidationError:
             return False
-        if asked.slot_number is not None:
+        # A numbered slot, or a body this role may not send (the route refuses it, audited).
+        if asked.slot_number is not None or (asked.patient is None) != (pool is Pool.COMMUNITY):
             return False
-        if (asked.patient is None) != (pool is Pool.COMMUNITY):
-            return False  # a body this role may not send: the route refuses it (403, audited)
         return await desk.refuse_at_once(
             app.db,
             user_id=actor.user_id,

@@ -103,10 +103,10 @@ def booking_request(
     (refusal audited); the registration role books by identity instead (api.desk.book_patient)."""
     try:
         pool = pool_of(actor)
-        if not policy.may_book_for_resident(actor):  # registration books by identity only
-            raise Forbidden()
     except Forbidden as error:
         raise audit.keep_on_refusal(error, _denied(actor, now, resident_id)) from None
+    if not policy.may_book_for_resident(actor):  # the registration role books by identity only
+        raise audit.keep_on_refusal(Forbidden(), _denied(actor, now, resident_id))
     return BookingRequest(
         session_id=session_id, resident_id=resident_id, slot_number=slot_number, pool=pool,
         actor=actor, now=now, today=today, key=key, fingerprint=fingerprint,

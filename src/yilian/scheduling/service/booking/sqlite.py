@@ -33,12 +33,13 @@ from yilian.scheduling.service.booking.shared import (
 
 SQLITE_STAMP: Final = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores an instant in SQLite
 SIGNED, SIGNED_CONSTANTS = signed_sql(sqlite.dialect(paramstyle="named"))
-CLINIC: Final = (  # built from shared's constants only; every value is a parameter
+CLINIC_SQL: Final = (
     "SELECT c.institution_id, c.status, c.community_opens_at, c.community_closes_at, c.public_opens_at,"
-    " c.public_closes_at, c.release_at, c.cancel_until, c.place, p.name, "
-    + SHARES_CONSORTIUM.format(hospital="c.institution_id")
-    + " FROM clinic_sessions c JOIN practitioners p ON p.id = c.practitioner_id WHERE c.id = :session_id"
+    " c.public_closes_at, c.release_at, c.cancel_until, c.place, p.name, {shares}"
+    " FROM clinic_sessions c JOIN practitioners p ON p.id = c.practitioner_id WHERE c.id = :session_id"
 )
+# Built at import from shared's constants only; every value is a parameter.
+CLINIC: Final = CLINIC_SQL.format(shares=SHARES_CONSORTIUM.format(hospital="c.institution_id"))
 TAKE: Final = (
     "UPDATE slots SET status = 'booked' WHERE id = (SELECT id FROM slots WHERE session_id = :session_id"
     " AND pool = :pool AND status = 'free' AND (:slot_number IS NULL OR number = :slot_number)"
