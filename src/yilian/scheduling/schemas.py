@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Self
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from yilian.core.schemas import NON_BLANK, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
@@ -55,21 +55,28 @@ class PatientIn(In):
 
 
 class AppointmentIn(BaseModel):
-    """`resident_id` for a resident the actor may see (a family doctor), or `patient` for the
-    registration role; exactly one of the two."""
+    """A booking for a resident the actor may see (a family doctor's signed resident)."""
 
     model_config = ConfigDict(extra="forbid")
 
     session_id: int = Field(ge=1, le=2**31 - 1)
-    resident_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    patient: PatientIn | None = None
+    resident_id: int = Field(ge=1, le=2**31 - 1)
     slot_number: int | None = Field(default=None, ge=1, le=1000)
 
-    @model_validator(mode="after")
-    def _one_patient(self) -> Self:
-        if (self.resident_id is None) == (self.patient is None):
-            raise ValueError("give either resident_id or patient")
-        return self
+
+class PatientAppointmentIn(BaseModel):
+    """The registration role's booking by the patient's identity (实名制)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: int = Field(ge=1, le=2**31 - 1)
+    patient: PatientIn
+    slot_number: int | None = Field(default=None, ge=1, le=1000)
+
+
+# POST /api/v1/appointments takes one or the other (each refuses the other's fields).
+BookingIn = AppointmentIn | PatientAppointmentIn
+BOOKING_IN: Final[TypeAdapter[BookingIn]] = TypeAdapter(BookingIn)
 
 
 class AppointmentOut(BaseModel):

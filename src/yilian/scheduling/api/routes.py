@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Body, Header, Query, Request, status
 from fastapi.responses import Response
 
 from yilian.core import idempotency
@@ -12,10 +12,11 @@ from yilian.core.schemas import PageOut
 from yilian.scheduling.api import desk
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.schemas import (
-    AppointmentIn,
     AppointmentListItem,
     AppointmentOut,
+    BookingIn,
     ClinicSessionOut,
+    PatientAppointmentIn,
     SlotOut,
     StopIn,
     StopOut,
@@ -96,7 +97,7 @@ async def list_clinic_session_slots(session_id: PathId, actor: ActorDep, db: DbD
 )
 async def book_appointment(
     request: Request,
-    body: AppointmentIn,
+    body: Annotated[BookingIn, Body()],
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
@@ -107,13 +108,12 @@ async def book_appointment(
     registration role a public slot for the patient it names (`patient`, 实名制: matched or
     registered, never revealed back). 409 `slot_unavailable` when none is left."""
     key, fingerprint = idempotency_key, idempotency.request_hash("POST", request.url.path, body.model_dump())
-    if body.patient is not None:
+    if isinstance(body, PatientAppointmentIn):
         answer = await desk.book_patient(
             db, actor, session_id=body.session_id, patient=body.patient, slot_number=body.slot_number,
             now=now, today=today, key=key, fingerprint=fingerprint,
         )  # fmt: skip
     else:
-        assert body.resident_id is not None  # noqa: S101 — the schema asks for one of the two
         answer = await desk.book(
             db, actor, session_id=body.session_id, resident_id=body.resident_id,
             slot_number=body.slot_number, now=now, today=today, key=key, fingerprint=fingerprint,
