@@ -73,3 +73,19 @@ async def test_a_family_doctor_outside_the_consortium_cannot_take_a_kept_slot(
         "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": ours.id}
     )
     assert (booked.status_code, booked.json()["pool"]) == (201, "community")
+
+
+async def test_the_booking_page_explains_the_refusal(
+    api: Api, app_db: Database, clinic: ClinicSession
+) -> None:
+    theirs = await signed_at(app_db, JINSHANWEI, "fd.jinshanwei", prefix="金山页")
+    doctor = await api.browser("fd.jinshanwei")
+    refused = await doctor.post(
+        f"/booking/sessions/{clinic.id}",
+        data={"resident_id": theirs.id, "csrf_token": doctor.cookies["yl_csrf"]},
+    )
+    assert refused.status_code == 403
+    assert 'role="alert"' in refused.text
+    assert "不在同一医联体" in refused.text
+    assert '<form method="get" action="/booking/sessions/' in refused.text  # the form is still there
+    assert await live_appointments(app_db, clinic.id) == 0
