@@ -52,7 +52,10 @@ class Options:
     booking_requests: int = 3000
     soldout_requests: int = 3000
     hot_share: float = 0.3  # of the booking phase's requests, on the popular sessions
-    fd_share: float = 0.15  # of all requests, family doctors booking kept slots
+    # Of all requests, family doctors booking kept slots by resident id. Since issue 11 the
+    # registration role books by the patient's identity (实名制, a unit of work of its own) and
+    # may no longer send a resident id: the storm books as the family doctors only.
+    fd_share: float = 1.0
     phase_time_limit: float = 60.0  # a phase stops sending when it runs out of time
     workers: int = 1  # server processes on PostgreSQL (SQLite: always 1)
     admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -112,10 +115,11 @@ def require_sold_out(seeded: Seeded, planned: list[list[int]]) -> None:
     """The booking phase must ask for more than every popular session holds, in both pools,
     so that the sold-out phase meets full sessions only."""
     channels = len(seeded.channels)
+    public_asked = any(token < channels for token, _, _ in planned)
     for session in seeded.hot:
         kept = sum(1 for token, s, _ in planned if s == session and token >= channels)
         public = sum(1 for token, s, _ in planned if s == session and token < channels)
-        if kept <= seeded.kept_per_session or public <= 30 - seeded.kept_per_session:
+        if kept <= seeded.kept_per_session or (public_asked and public <= 30 - seeded.kept_per_session):
             raise ValueError(
                 f"the booking phase does not sell out popular session {session} ({public} public and "
                 f"{kept} kept requests): raise booking_requests or hot_share, or lower hot_sessions"
@@ -425,6 +429,10 @@ async def run(options: Options) -> dict[str, Any]:
 
 
 def main(options: Options) -> dict[str, Any]:
+    if options.fd_share != 1.0:
+        raise ValueError(
+            "the registration role books by identity (issue 11): the storm books as family doctors"
+        )
     try:
         import uvloop
     except ImportError:

@@ -33,10 +33,12 @@ async def signed_patient(api: Api, db: Database, nth: int = 0) -> int:
 async def walk_in_patient(api: Api, db: Database) -> int:
     """A resident with no contract, booked by the hospital's registration desk (public pool)."""
     clinic = await make_clinic(db)
-    made = await (await api.as_("fd.kangjian")).post("/api/v1/residents", json=resident_body())
+    body = resident_body()
+    made = await (await api.as_("fd.kangjian")).post("/api/v1/residents", json=body)
     resident_id: int = made.json()["id"]
+    patient = {"name": body["name"], "id_number": body["id_number"]}  # 实名制 at the window
     booked = await (await api.as_("reg.sixth")).post(
-        "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": resident_id}
+        "/api/v1/appointments", json={"session_id": clinic.id, "patient": patient}
     )
     assert booked.status_code == 201, booked.text
     return resident_id

@@ -51,16 +51,22 @@ async def test_an_ended_or_expired_contract_at_a_member_centre_gives_no_tag(
 async def test_an_accepted_up_referral_tags_a_patient_from_outside_the_consortium(
     api: Api, app_db: Database
 ) -> None:
-    """金山卫镇 is no member of a consortium 市六 leads: only the platform's up-referral tags its resident."""
+    """A patient no longer signed at a member centre (the contract ended after 田林 referred it up;
+    issue 11: an up-referral goes only inside the centre's consortia): only the platform's
+    up-referral tags it."""
     from tests.referrals.conftest import act, up_body
 
     ward = await make_ward(app_db)
-    resident = await signed_resident(app_db, "金山卫镇社区卫生服务中心")
-    referrer = await api.as_("fd.jinshanwei")
+    resident = await signed_resident(app_db, "田林社区卫生服务中心", nth=3)
+    referrer = await api.as_("fd.tianlin")
     sent = await referrer.post(
         "/api/v1/referrals", json=await up_body(app_db, resident_id=resident.id, submit=True)
     )
     assert sent.status_code == 201, sent.text
+    async with app_db.transaction() as session:
+        await session.execute(
+            update(Contract).where(Contract.resident_id == resident.id).values(status="ended")
+        )
     specialist = await api.as_("sp.sixth")
     assert (await act(specialist, sent.json()["id"], "accept")).status_code == 200
     tagged = await specialist.post("/api/v1/admission-requests", json=request_body(ward.id, resident.id))

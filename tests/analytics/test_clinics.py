@@ -20,6 +20,7 @@ from tests.scheduling.test_office import (
 from yilian.analytics.queries import clinics
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
+from yilian.directory.models import Resident
 from yilian.scheduling import jobs, service
 from yilian.scheduling.models import Appointment, ClinicSession, SlotRelease
 from yilian.scheduling.service import attendance
@@ -41,11 +42,14 @@ async def test_weekly_use_counts_equal_the_rows(demo_db: Database) -> None:
             session, appointment_id=kept[0], actor=cast["fd.tianlin"], now=first.starts_at - timedelta(days=2)
         )
     async with demo_db.transaction() as session:
-        walk_in = (await signed_at_tianlin(demo_db, 7, until=REPORT_WEEK))[6]
-        await service.book(
+        walk_in = await session.get(Resident, (await signed_at_tianlin(demo_db, 7, until=REPORT_WEEK))[6])
+        assert walk_in is not None
+        await service.book_patient(  # the desk books by the patient's identity (实名制)
             session,
             session_id=first.id,
-            resident_id=walk_in,
+            name=walk_in.name,
+            id_number=walk_in.id_number,
+            phone=None,
             slot_number=None,
             actor=cast["reg.sixth"],
             now=first.public_opens_at,

@@ -10,15 +10,22 @@ from tests.factories import signed_resident
 from tests.fixtures_app import Api
 from yilian.auth.models import AuditEvent
 from yilian.core.db import Database
+from yilian.directory.models import Resident
 from yilian.scheduling.models import ClinicSession
 
 TIANLIN = "田林社区卫生服务中心"
 KANGJIAN = "康健社区卫生服务中心"
 
 
-async def book(api: Api, username: str, session_id: int, resident_id: int) -> int:
+async def book(api: Api, username: str, session_id: int, resident: Resident) -> int:
+    """A family doctor books by resident id; the registration desk by the patient's identity."""
+    who: dict[str, Any] = (
+        {"patient": {"name": resident.name, "id_number": resident.id_number}}
+        if username.startswith("reg.")
+        else {"resident_id": resident.id}
+    )
     response = await (await api.as_(username)).post(
-        "/api/v1/appointments", json={"session_id": session_id, "resident_id": resident_id}
+        "/api/v1/appointments", json={"session_id": session_id, **who}
     )
     assert response.status_code == 201, response.text
     appointment_id: int = response.json()["id"]
@@ -31,9 +38,9 @@ async def test_each_actor_lists_the_appointments_it_may_see(
     ours = [await signed_resident(app_db, TIANLIN, nth=n) for n in range(2)]
     theirs = await signed_resident(app_db, KANGJIAN)
     walk_in = await signed_resident(app_db, KANGJIAN, nth=1)
-    mine = [await book(api, "fd.tianlin", clinic.id, r.id) for r in ours]
-    other = await book(api, "fd.kangjian", clinic.id, theirs.id)
-    public = await book(api, "reg.sixth", clinic.id, walk_in.id)
+    mine = [await book(api, "fd.tianlin", clinic.id, r) for r in ours]
+    other = await book(api, "fd.kangjian", clinic.id, theirs)
+    public = await book(api, "reg.sixth", clinic.id, walk_in)
 
     async def listed(username: str, **params: int) -> dict[str, Any]:
         response = await (await api.as_(username)).get("/api/v1/appointments", params=params)
@@ -62,13 +69,16 @@ async def test_each_actor_lists_the_appointments_it_may_see(
     assert one["items"][0]["resident_id"] == ours[1].id
     assert (await listed("fd.tianlin", resident_id=theirs.id))["total"] == 0  # not booked by 田林
     assert {i["id"] for i in (await listed("fd.kangjian"))["items"]} == {other}
-    hospital = await listed("reg.sixth")
-    assert {i["id"] for i in hospital["items"]} == {*mine, other, public}
-    assert (await listed("clinic.sixth"))["total"] == 4
+    # The desk sees what it booked, not the family doctors' kept-slot bookings (issue 11);
+    # the clinic office sees every appointment of the hospital's sessions.
+    desk = await listed("reg.sixth")
+    assert [i["id"] for i in desk["items"]] == [public]
+    office = await listed("clinic.sixth")
+    assert {i["id"] for i in office["items"]} == {*mine, other, public}
     for nobody in ("sp.sixth", "admission.sixth", "admin.xuhui", "sysadmin"):
         assert await listed(nobody) == {"items": [], "total": 0}
 
-    page = await listed("reg.sixth", limit=3, offset=2)
+    page = await listed("clinic.sixth", limit=3, offset=2)
     assert page["total"] == 4
     assert len(page["items"]) == 2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from tests.fixtures_app import Api
-from tests.scheduling.test_booking import walk_in_patients
+from tests.scheduling.test_booking import WalkIn, walk_in_patients
 from yilian.core.db import Database
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.service.booking import sold_out as memory
@@ -21,13 +21,13 @@ class Ticking:
         return self.now
 
 
-async def sell_out(api: Api, db: Database, clinic: ClinicSession) -> list[int]:
+async def sell_out(api: Api, db: Database, clinic: ClinicSession) -> list[WalkIn]:
     """Registration books every public slot; the patients booked."""
     registration = await api.as_("reg.sixth")
     patients = await walk_in_patients(db, PUBLIC_SLOTS + 3, prefix=f"满{clinic.id}")
     for patient in patients[:PUBLIC_SLOTS]:
         answer = await registration.post(
-            "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": patient}
+            "/api/v1/appointments", json={"session_id": clinic.id, "patient": patient.patient}
         )
         assert answer.status_code == 201, answer.text
     return patients
@@ -52,7 +52,7 @@ async def test_a_full_pool_is_remembered_for_a_second(
     monkeypatch.setattr(memory.sold_out, "clock", clock)  # type: ignore[attr-defined]
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    body = {"session_id": clinic.id, "patient": patients[-1].patient}
     assert (
         await registration.post("/api/v1/appointments", json=body)
     ).status_code == 409  # the database says so
@@ -67,7 +67,7 @@ async def test_a_cancellation_here_frees_the_slot_at_once(
 ) -> None:
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    late = {"session_id": clinic.id, "resident_id": patients[-1]}
+    late = {"session_id": clinic.id, "patient": patients[-1].patient}
     assert (await registration.post("/api/v1/appointments", json=late)).status_code == 409
     async with app_db.read() as session:
         first = await session.scalar(
@@ -82,7 +82,7 @@ async def test_a_remembered_refusal_reads_as_the_routes(
 ) -> None:
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    body = {"session_id": clinic.id, "patient": patients[-1].patient}
     for language in ("zh-CN", "en"):
         headers = {"Accept-Language": language}
         memory.sold_out.forget({clinic.id})
@@ -102,12 +102,12 @@ async def test_a_retried_key_gets_its_first_answer_after_the_pool_is_full(
     registration = await api.as_("reg.sixth")
     patients = await walk_in_patients(app_db, PUBLIC_SLOTS + 1, prefix="重试")
     keyed = {"Idempotency-Key": "first-of-the-morning"}
-    mine = {"session_id": clinic.id, "resident_id": patients[0]}
+    mine = {"session_id": clinic.id, "patient": patients[0].patient}
     first = await registration.post("/api/v1/appointments", json=mine, headers=keyed)
     assert first.status_code == 201
     for patient in patients[1:]:
         await registration.post(
-            "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": patient}
+            "/api/v1/appointments", json={"session_id": clinic.id, "patient": patient.patient}
         )
     assert memory.sold_out.known(app_db.url, clinic.id, "public")
     again = await registration.post("/api/v1/appointments", json=mine, headers=keyed)
@@ -122,19 +122,21 @@ async def test_what_the_memory_is_unsure_of_goes_to_the_route(
 ) -> None:
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    body = {"session_id": clinic.id, "patient": patients[-1].patient}
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409
     assert memory.sold_out.known(app_db.url, clinic.id, "public")
     unknown_query = await registration.post("/api/v1/appointments?fast=1", json=body)
     extra_field = await registration.post("/api/v1/appointments", json={**body, "vip": True})
     assert unknown_query.status_code == extra_field.status_code == 422
     assert (
-        await registration.post("/api/v1/appointments", json={**body, "resident_id": 0})
+        await registration.post("/api/v1/appointments", json={**body, "session_id": 0})
     ).status_code == 422
     nobody = api.client(headers={"Authorization": "Bearer not-a-token"})
     assert (await nobody.post("/api/v1/appointments", json=body)).status_code == 401
     doctor = await api.as_("fd.tianlin")  # the kept pool is not full
-    kept = await doctor.post("/api/v1/appointments", json=body)
+    kept = await doctor.post(
+        "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": patients[-1].id}
+    )
     assert kept.json()["code"] == "not_signed_resident"
 
 
@@ -145,7 +147,7 @@ async def test_a_bearer_request_that_also_rides_on_a_session_cookie_goes_to_the_
     token before anything else, so the memory must not answer for it."""
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    body = {"session_id": clinic.id, "patient": patients[-1].patient}
     assert (await registration.post("/api/v1/appointments", json=body)).status_code == 409
     assert memory.sold_out.known(app_db.url, clinic.id, "public")
     browser = await api.browser("reg.sixth")
@@ -163,7 +165,7 @@ async def test_a_stopped_session_is_forgotten_so_a_booking_hears_it_is_closed(
 ) -> None:
     patients = await sell_out(api, app_db, clinic)
     registration = await api.as_("reg.sixth")
-    body = {"session_id": clinic.id, "resident_id": patients[-1]}
+    body = {"session_id": clinic.id, "patient": patients[-1].patient}
     assert (await registration.post("/api/v1/appointments", json=body)).json()["code"] == "slot_unavailable"
     assert memory.sold_out.known(app_db.url, clinic.id, "public")
     office = await api.as_("clinic.sixth")

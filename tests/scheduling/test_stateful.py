@@ -23,6 +23,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from tests.scheduling.conftest import SHANGHAI
+from tests.scheduling.test_booking import fresh_id_number
 from yilian.auth import service as auth_service
 from yilian.auth.models import User
 from yilian.core.db import Database
@@ -66,7 +67,7 @@ def test_booking_state_machine(demo_db_url: str) -> None:
                     name=f"状态机{i}",
                     sex="female",
                     birth_date=date(1980, 1, 1),
-                    id_number=f"SM{i:016d}",
+                    id_number=fresh_id_number(male=False),
                     consent_version="2025-01",
                     consent_at=datetime(2026, 1, 1, tzinfo=SHANGHAI),
                     created_at=datetime(2026, 1, 1, tzinfo=SHANGHAI),
@@ -85,6 +86,7 @@ def test_booking_state_machine(demo_db_url: str) -> None:
                 "users": users,
                 "signed": signed,
                 "walk_ins": [r.id for r in walk_ins],
+                "identity": {r.id: (r.name, r.id_number) for r in walk_ins},
                 "template": template,
             }
 
@@ -115,6 +117,19 @@ def test_booking_state_machine(demo_db_url: str) -> None:
 
             async def book() -> service.Booked:
                 async with db.transaction() as session:
+                    if pool == "public":  # the desk books by the patient's identity (实名制)
+                        name, id_number = cast_of["identity"][resident_id]
+                        return await service.book_patient(
+                            session,
+                            session_id=self.clinic.id,
+                            name=name,
+                            id_number=id_number,
+                            phone=None,
+                            slot_number=None,
+                            actor=actor,
+                            now=self.now,
+                            today=self.now.astimezone(SHANGHAI).date(),
+                        )
                     return await service.book(
                         session,
                         session_id=self.clinic.id,

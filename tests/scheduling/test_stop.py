@@ -23,7 +23,7 @@ async def test_stopping_a_session_cancels_and_notifies_the_centres_that_booked(
         assert booked.status_code == 201
     walk_in = (await walk_in_patients(app_db, 1, prefix="停诊"))[0]
     assert (
-        await desk.post("/api/v1/appointments", json={"session_id": clinic.id, "resident_id": walk_in})
+        await desk.post("/api/v1/appointments", json={"session_id": clinic.id, "patient": walk_in.patient})
     ).status_code == 201
 
     specialist = await api.as_("sp.sixth")

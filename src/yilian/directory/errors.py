@@ -44,3 +44,19 @@ class NotSignedResident(Forbidden):
     code = "not_signed_resident"
     title = N_("Not a signed resident")
     message = N_("Only residents with an active family-doctor contract at your centre.")
+
+
+class NotInConsortium(Forbidden):
+    """403: kept slots and referrals stay between institutions that share a consortium."""
+
+    code = "not_in_consortium"
+    title = N_("Not in the same consortium")
+    message = N_("This institution does not share a consortium with yours.")
+
+
+class IdentityMismatch(Conflict):
+    """409: an ID number already registered under another name (nothing else is told)."""
+
+    code = "identity_mismatch"
+    title = N_("Name and ID number do not match")
+    message = N_("This ID number is registered under another name: check the name and the ID number.")

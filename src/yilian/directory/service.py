@@ -4,8 +4,10 @@ audited; the reads (the open directory, residents as an actor may see them) are 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Final
 
-from sqlalchemy import not_, update
+from sqlalchemy import not_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +16,13 @@ from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
 from yilian.directory import queries, rules
-from yilian.directory.errors import ContractExists, DuplicateIdNumber, InvalidIdNumber, InvalidPhone
+from yilian.directory.errors import (
+    ContractExists,
+    DuplicateIdNumber,
+    IdentityMismatch,
+    InvalidIdNumber,
+    InvalidPhone,
+)
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 
 
@@ -70,6 +78,59 @@ async def register_resident(
         raise DuplicateIdNumber() from None
     audit.record(session, actor, "resident.create", at=now, resident_id=resident.id)
     return queries.resident_view(resident, None)
+
+
+# The consent a hospital records when its window registers a patient (实名制) for a booking.
+HOSPITAL_CONSENT: Final = "hospital-window"
+
+
+async def identify_patient(
+    session: AsyncSession, *, name: str, id_number: str, phone: str | None, actor: Actor, now: datetime
+) -> int:
+    """实名制 at a hospital window: the resident with this ID number and this name, or a new one
+    registered with the hospital's consent (birth date and sex from the number). Audited.
+
+    InvalidIdNumber (GB 11643) or InvalidPhone for bad input; IdentityMismatch when the number is
+    registered under another name (and nothing else is told). Two windows identifying the same new
+    number at once make one resident: the unique index decides, the loser reads the winner's row.
+    """
+    audit.require(policy.may_book_by_identity(actor), actor, "resident.identify", at=now)
+    number = id_number.strip().upper()
+    try:
+        facts = rules.parse_id_number(number)
+    except rules.InvalidIdNumberError as error:
+        raise InvalidIdNumber(reason=str(error)) from None
+    try:
+        clean_phone = rules.normalise_phone(phone) if phone else None
+    except ValueError:
+        raise InvalidPhone() from None
+    clean_name = name.strip()
+    row = {
+        "name": clean_name, "sex": facts.sex.value, "birth_date": facts.birth_date, "id_number": number,
+        "phone": clean_phone, "address": "", "registered_by_institution_id": actor.institution_id,
+        "consent_version": HOSPITAL_CONSENT, "consent_at": now, "created_at": now,
+    }  # fmt: skip
+    insert = postgresql.insert if (await session.connection()).dialect.name == "postgresql" else sqlite.insert
+    created: int | None = await session.scalar(
+        insert(Resident)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["id_number"])
+        .returning(Resident.id)
+    )
+    if created is not None:
+        audit.record(
+            session, actor, "resident.create", at=now, resident_id=created, detail={"via": "identity"}
+        )
+        return created
+    found = (
+        await session.execute(select(Resident.id, Resident.name).where(Resident.id_number == number))
+    ).one()
+    resident_id: int = found.id
+    if found.name != clean_name:
+        denied = audit.event(actor, "resident.identify", at=now, resident_id=resident_id, outcome="denied")
+        raise audit.keep_on_refusal(IdentityMismatch(), denied)
+    audit.record(session, actor, "resident.identify", at=now, resident_id=resident_id)
+    return resident_id
 
 
 async def sign_contract(

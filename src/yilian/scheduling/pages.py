@@ -28,7 +28,7 @@ RESIDENT_CHOICES: Final = 8
 SESSIONS_SHOWN: Final = 12
 # Refusals the booking form explains in place; anything else is an error page.
 BOOKING_REFUSALS: Final = frozenset(
-    {"slot_unavailable", "not_signed_resident", "already_booked", "booking_closed"}
+    {"slot_unavailable", "not_signed_resident", "not_in_consortium", "already_booked", "booking_closed"}
 )
 Search = Annotated[str | None, Query(max_length=64)]
 FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from yilian.core.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -45,7 +46,17 @@ class SlotOut(BaseModel):
     status: str
 
 
+class PatientIn(In):
+    """The patient as a hospital window knows them (实名制): matched or registered, never shown back."""
+
+    name: str = Field(min_length=1, pattern=NON_BLANK, max_length=64)
+    id_number: str = Field(min_length=1, pattern=NON_BLANK, max_length=18, description="GB 11643")
+    phone: str | None = Field(default=None, max_length=20)
+
+
 class AppointmentIn(BaseModel):
+    """A booking for a resident the actor may see (a family doctor's signed resident)."""
+
     model_config = ConfigDict(extra="forbid")
 
     session_id: int = Field(ge=1, le=2**31 - 1)
@@ -53,12 +64,29 @@ class AppointmentIn(BaseModel):
     slot_number: int | None = Field(default=None, ge=1, le=1000)
 
 
+class PatientAppointmentIn(BaseModel):
+    """The registration role's booking by the patient's identity (实名制)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: int = Field(ge=1, le=2**31 - 1)
+    patient: PatientIn
+    slot_number: int | None = Field(default=None, ge=1, le=1000)
+
+
+# POST /api/v1/appointments takes one or the other (each refuses the other's fields).
+BookingIn = AppointmentIn | PatientAppointmentIn
+BOOKING_IN: Final[TypeAdapter[BookingIn]] = TypeAdapter(BookingIn)
+
+
 class AppointmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     session_id: int
-    resident_id: int
+    resident_id: int | None = Field(
+        default=None, description="Absent when booked by the patient's identity (never revealed back)"
+    )
     slot_number: int
     pool: Pool
     starts_at: datetime

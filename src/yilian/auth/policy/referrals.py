@@ -44,3 +44,12 @@ def may_refer_down(actor: Actor, own_tier: int | None) -> bool:
 def may_follow_up(actor: Actor, centre_id: int | None) -> bool:
     """A centre's follow-up tasks (list, mark done or missed, refer up from one): its family doctors."""
     return centre_id is not None and actor.has(Role.FAMILY_DOCTOR) and actor.institution_id == centre_id
+
+
+def may_refer_to(up: bool, *, shares_consortium: bool, target_is_contract_centre: bool) -> bool:
+    """Referrals stay inside the consortium: an up-referral goes to an institution that shares a
+    consortium with the referring centre; a down-referral to a centre that shares one with the
+    hospital, or else to the resident's own contract centre (the service gathers both facts)."""
+    if up:
+        return shares_consortium
+    return shares_consortium or target_is_contract_centre

@@ -15,6 +15,24 @@ def may_book_public_slot(actor: Actor) -> bool:
     return actor.has(Role.REGISTRATION) and not may_book_kept_slot(actor)
 
 
+def may_book_kept_slot_of(actor: Actor, *, shares_consortium: bool) -> bool:
+    """A hospital's kept slots serve the family doctors of the centres that share a consortium
+    with it (the booking statements decide it with the memberships: `shares_consortium`)."""
+    return may_book_kept_slot(actor) and shares_consortium
+
+
+def may_book_for_resident(actor: Actor) -> bool:
+    """Booking by an internal resident id: for actors who may see the resident (a family doctor
+    for its signed residents). The registration role cannot see residents: it books by identity."""
+    return may_book_kept_slot(actor)
+
+
+def may_book_by_identity(actor: Actor) -> bool:
+    """实名制: the registration role books a public slot with the patient's name and ID number,
+    matched to a resident or registered with the hospital's consent (directory.identify_patient)."""
+    return may_book_public_slot(actor) and actor.institution_id is not None
+
+
 def may_book_in_session_of(actor: Actor, hospital_id: int) -> bool:
     """Hospital staff book (the public pool, or a kept slot on a referral) its own sessions only."""
     return actor.institution_id == hospital_id
@@ -31,11 +49,22 @@ def may_see_centre_appointments(actor: Actor) -> bool:
 
 
 def may_see_hospital_appointments(actor: Actor) -> bool:
-    """The hospital's registration and clinic office see the appointments of its sessions."""
+    """The hospital's clinic office sees every appointment of its sessions."""
     return (
         actor.institution_id is not None
         and not may_see_centre_appointments(actor)
-        and (actor.has(Role.REGISTRATION) or actor.has(Role.CLINIC_OFFICE))
+        and actor.has(Role.CLINIC_OFFICE)
+    )
+
+
+def may_see_desk_appointments(actor: Actor) -> bool:
+    """The hospital's registration desk sees the appointments it booked itself, never a family
+    doctor's kept-slot booking (it reaches no resident it did not identify itself)."""
+    return (
+        actor.institution_id is not None
+        and not may_see_centre_appointments(actor)
+        and not may_see_hospital_appointments(actor)
+        and actor.has(Role.REGISTRATION)
     )
 
 

@@ -23,7 +23,7 @@ from yilian.referrals.rules import Action, Direction, Status, TaskStatus
 from yilian.referrals.schemas import ActionIn, ReferralIn
 from yilian.referrals.service import discharges, followup
 from yilian.referrals.service.moves import act, event
-from yilian.referrals.service.targets import check_target
+from yilian.referrals.service.targets import check_consortium, check_target
 
 
 async def create_referral(
@@ -37,7 +37,9 @@ async def create_referral(
 ) -> Referral:
     """A draft referral (submitted at once with `data.submit`) from the actor's institution.
 
-    Up from a centre: only a resident signed there (NotSignedResident, 403). Down: a resident the
+    Up from a centre: only a resident signed there (NotSignedResident, 403). The target shares a
+    consortium with the actor's institution, or (down) is the resident's contract centre
+    (NotInConsortium, 403). Down: a resident the
     hospital has business with, continuing one of its discharges if `data.admission_request_id`
     says so (read by `lookup`). 403 for a role that does not refer for its institution.
     """
@@ -57,6 +59,17 @@ async def create_referral(
         institution_id=data.target_institution_id,
         department_id=data.target_department_id,
         practitioner_id=data.target_practitioner_id,
+    )
+    await check_consortium(
+        session,
+        direction=data.direction,
+        origin_institution_id=origin.id,
+        institution_id=data.target_institution_id,
+        resident_id=data.resident_id,
+        actor=actor,
+        action="referral.create",
+        now=now,
+        today=today,
     )
     if data.admission_request_id is not None:
         await discharges.check(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor
+from yilian.core.clock import local_today
 from yilian.core.i18n import N_
 from yilian.referrals import notify, rules
 from yilian.referrals.errors import BadTarget, InvalidReferralMove, MissingDetail
@@ -24,7 +25,7 @@ from yilian.referrals.queries.sides import get_for_update, parties, side_of
 from yilian.referrals.rules import Action, Direction, Side, Status
 from yilian.referrals.schemas import ActionIn
 from yilian.referrals.service import followup
-from yilian.referrals.service.targets import check_target
+from yilian.referrals.service.targets import check_consortium, check_target
 from yilian.scheduling import service as scheduling
 
 Tell = Callable[..., Awaitable[int]]  # notify.to_referrer or notify.to_receivers
@@ -192,6 +193,11 @@ async def _redirect(session: AsyncSession, r: Referral, body: ActionIn, actor: A
         department_id=body.target_department_id,
         practitioner_id=body.target_practitioner_id,
     )
+    await check_consortium(
+        session, direction=Direction(r.direction), origin_institution_id=r.origin_institution_id,
+        institution_id=body.target_institution_id, resident_id=r.resident_id, actor=actor,
+        action="referral.redirect", now=now, today=local_today(now),
+    )  # fmt: skip
     if (body.target_institution_id, body.target_department_id) == (
         r.target_institution_id,
         r.target_department_id,

@@ -1,13 +1,19 @@
 """Where a referral may go (on creating it and on a redirect): an institution of the right tier,
-and a department or doctor that belongs to it."""
+and a department or doctor that belongs to it, inside a consortium the two sides share."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yilian.auth import audit, policy
+from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory.models import Department, Institution, Practitioner
+from yilian.directory.errors import NotInConsortium
+from yilian.directory.models import Contract, Department, Institution, Membership, Practitioner
 from yilian.referrals import rules
 from yilian.referrals.errors import BadTarget
 from yilian.referrals.rules import Direction
@@ -38,3 +44,43 @@ async def check_target(
         doctor = await session.get(Practitioner, practitioner_id)
         if doctor is None or doctor.institution_id != institution_id:
             raise BadTarget(why=N_("the doctor does not work at that institution"))
+
+
+async def shares_consortium(session: AsyncSession, one: int, other: int) -> bool:
+    """Are the two institutions members of one consortium (the fact the referral policy takes)?"""
+    consortia = select(Membership.consortium_id).where(Membership.institution_id == one)
+    shared = exists().where(Membership.institution_id == other, Membership.consortium_id.in_(consortia))
+    return bool(await session.scalar(select(shared)))
+
+
+async def check_consortium(
+    session: AsyncSession,
+    *,
+    direction: Direction,
+    origin_institution_id: int,
+    institution_id: int,
+    resident_id: int,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    today: date,
+) -> None:
+    """Nothing, or NotInConsortium (403, audited): up to an institution that shares a consortium
+    with the referring centre; down to a centre that shares one with the hospital, or to the
+    resident's own contract centre (policy.may_refer_to)."""
+    shares = await shares_consortium(session, origin_institution_id, institution_id)
+    own_centre = False
+    if direction is Direction.DOWN and not shares:
+        contract = await session.scalar(
+            select(Contract.id).where(
+                Contract.resident_id == resident_id,
+                Contract.institution_id == institution_id,
+                Contract.current_on(today),
+            )
+        )
+        own_centre = contract is not None
+    if not policy.may_refer_to(
+        direction is Direction.UP, shares_consortium=shares, target_is_contract_centre=own_centre
+    ):
+        denied = audit.event(actor, action, at=now, resident_id=resident_id, outcome="denied")
+        raise audit.keep_on_refusal(NotInConsortium(), denied)

@@ -5,21 +5,31 @@ work around them.
 a plain asyncpg connection, on SQLite through the batching writer thread. What a booking request
 costs the server is measured in docs/performance.md (issue 4's storm). A pool found full is
 remembered for a second (service.booking.sold_out) and refused without asking again.
+
+`book_patient` is the registration desk's booking by the patient's identity (实名制): the
+patient is matched or registered (directory.identify_patient) and the slot taken in ONE unit of
+work, so that a refused booking registers nobody; its answer names no resident.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import replace
 from datetime import date, datetime
 
 import asyncpg  # type: ignore[import-untyped]
 
+from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
 from yilian.core import idempotency
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
+from yilian.directory import service as directory
 from yilian.scheduling.errors import AlreadyBooked, SlotUnavailable
-from yilian.scheduling.service.booking import postgresql, sqlite
+from yilian.scheduling.rules import Pool
+from yilian.scheduling.schemas import PatientIn
+from yilian.scheduling.service.booking import postgresql, run_in, sqlite
 from yilian.scheduling.service.booking.shared import (
     BookingRequest,
     Duplicate,
@@ -53,6 +63,65 @@ async def book(
     except DomainError as error:
         await db.keep_trace(error)
         raise
+
+
+async def book_patient(
+    db: Database,
+    actor: Actor,
+    *,
+    session_id: int,
+    patient: PatientIn,
+    slot_number: int | None,
+    now: datetime,
+    today: date,
+    key: str | None,
+    fingerprint: str,
+) -> str:
+    """The registration desk's booking by identity: the 201 answer without the resident, or the
+    first answer of the same key; a refusal is raised (and registers nobody), its audit row written."""
+    first = BookingRequest(
+        session_id=session_id, resident_id=0, slot_number=slot_number, pool=Pool.PUBLIC,
+        actor=actor, now=now, today=today, key=key, fingerprint=fingerprint,
+    )  # fmt: skip
+    try:
+        audit.require(policy.may_book_by_identity(actor), actor, "appointment.create", at=now)
+        if key is not None and await _answered(db, actor.user_id, key):
+            return _unnamed(await _replay(db, first))
+        if slot_number is None and await refuse_at_once(
+            db, user_id=actor.user_id, session_id=session_id, pool=Pool.PUBLIC.value, key=key
+        ):
+            raise SlotUnavailable()
+    except DomainError as error:
+        await db.keep_trace(error)
+        raise
+    try:
+        async with db.transaction() as session:  # a refusal undoes the registration too
+            resident_id = await directory.identify_patient(
+                session, name=patient.name, id_number=patient.id_number, phone=patient.phone,
+                actor=actor, now=now,
+            )  # fmt: skip
+            request = replace(first, resident_id=resident_id)
+            outcome = await run_in(session, request)
+            if outcome.body is None and outcome.fresh:
+                refused = refusal(request, outcome)
+                if slot_number is None and isinstance(refused, SlotUnavailable):
+                    sold_out.remember(db.url, session_id, Pool.PUBLIC.value)
+                raise refused
+    except Duplicate as duplicate:
+        # A concurrent retry of the key may have won on the resident's index before the key's.
+        if not (duplicate.key_taken or (key and await _answered(db, actor.user_id, key))):
+            raise AlreadyBooked() from None
+        return _unnamed(await _replay(db, first))
+    if outcome.body is None:  # the key was answered by a concurrent retry
+        return _unnamed(await _replay(db, first))
+    return _unnamed(outcome.body)
+
+
+def _unnamed(answer: str) -> str:
+    """The answer as the registration role may read it: no resident id it did not send."""
+    shown = json.loads(answer)
+    shown.pop("resident_id", None)
+    return json.dumps(shown, ensure_ascii=False)
 
 
 async def refuse_at_once(db: Database, *, user_id: int, session_id: int, pool: str, key: str | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Body, Header, Query, Request, status
 from fastapi.responses import Response
 
 from yilian.core import idempotency
@@ -12,10 +12,11 @@ from yilian.core.schemas import PageOut
 from yilian.scheduling.api import desk
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.schemas import (
-    AppointmentIn,
     AppointmentListItem,
     AppointmentOut,
+    BookingIn,
     ClinicSessionOut,
+    PatientAppointmentIn,
     SlotOut,
     StopIn,
     StopOut,
@@ -27,9 +28,12 @@ router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 BOOKING_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "`not_signed_resident`, or a role that books no slots"},
-    409: {"description": "`slot_unavailable`, `already_booked` or `booking_closed`"},
-    422: {"description": "Invalid input, or `idempotency_key_reused`"},
+    403: {
+        "description": "`not_signed_resident`, `not_in_consortium` (a kept slot of a hospital outside"
+        " the centre's consortia), or a role that may not book this way"
+    },
+    409: {"description": "`slot_unavailable`, `already_booked`, `booking_closed` or `identity_mismatch`"},
+    422: {"description": "Invalid input (`invalid_id_number`, `invalid_phone`), or `idempotency_key_reused`"},
 }
 IdempotencyKey = Annotated[
     str | None,
@@ -93,26 +97,27 @@ async def list_clinic_session_slots(session_id: PathId, actor: ActorDep, db: DbD
 )
 async def book_appointment(
     request: Request,
-    body: AppointmentIn,
+    body: Annotated[BookingIn, Body()],
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
     today: TodayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Book a slot: a family doctor takes a kept slot for its signed resident, the registration
-    role a public slot. 409 `slot_unavailable` when none is left."""
-    answer = await desk.book(
-        db,
-        actor,
-        session_id=body.session_id,
-        resident_id=body.resident_id,
-        slot_number=body.slot_number,
-        now=now,
-        today=today,
-        key=idempotency_key,
-        fingerprint=idempotency.request_hash("POST", request.url.path, body.model_dump()),
-    )
+    """Book a slot: a family doctor takes a kept slot for its signed resident (`resident_id`), the
+    registration role a public slot for the patient it names (`patient`, 实名制: matched or
+    registered, never revealed back). 409 `slot_unavailable` when none is left."""
+    key, fingerprint = idempotency_key, idempotency.request_hash("POST", request.url.path, body.model_dump())
+    if isinstance(body, PatientAppointmentIn):
+        answer = await desk.book_patient(
+            db, actor, session_id=body.session_id, patient=body.patient, slot_number=body.slot_number,
+            now=now, today=today, key=key, fingerprint=fingerprint,
+        )  # fmt: skip
+    else:
+        answer = await desk.book(
+            db, actor, session_id=body.session_id, resident_id=body.resident_id,
+            slot_number=body.slot_number, now=now, today=today, key=key, fingerprint=fingerprint,
+        )  # fmt: skip
     return Response(answer, status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 

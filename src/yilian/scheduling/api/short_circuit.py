@@ -22,7 +22,8 @@ from yilian.core import idempotency
 from yilian.core.errors import Forbidden
 from yilian.scheduling.api import desk
 from yilian.scheduling.errors import SlotUnavailable
-from yilian.scheduling.schemas import AppointmentIn
+from yilian.scheduling.rules import Pool
+from yilian.scheduling.schemas import BOOKING_IN, PatientAppointmentIn
 from yilian.scheduling.service.booking import shared
 from yilian.scheduling.service.booking.sold_out import sold_out
 from yilian.web.deps import SESSION_COOKIE, AppState
@@ -73,10 +74,12 @@ class SoldOutShortCircuit:
         except Forbidden:  # a role that books nothing: the route refuses it, audited
             return False
         try:
-            asked = AppointmentIn.model_validate_json(body)
+            asked = BOOKING_IN.validate_json(body)
         except ValidationError:
             return False
-        if asked.slot_number is not None:
+        # A numbered slot, or a body this role may not send (the route refuses it, audited).
+        by_identity = isinstance(asked, PatientAppointmentIn)
+        if asked.slot_number is not None or by_identity != (pool is Pool.PUBLIC):
             return False
         return await desk.refuse_at_once(
             app.db,

@@ -208,9 +208,10 @@ def _appointments() -> AppointmentRow:
 
 
 def _appointment_scope(actor: Actor) -> ColumnElement[bool]:
-    """Whose appointments an actor sees: a family doctor those its centre booked; the hospital's
-    registration and clinic office those of the hospital's sessions; anyone else none."""
-    if policy.may_see_centre_appointments(actor):
+    """Whose appointments an actor sees: a family doctor those its centre booked, the registration
+    desk those it booked; the hospital's clinic office those of the hospital's sessions; anyone
+    else none."""
+    if policy.may_see_centre_appointments(actor) or policy.may_see_desk_appointments(actor):
         return Appointment.booked_via_institution_id == actor.institution_id
     if policy.may_see_hospital_appointments(actor):
         return ClinicSession.institution_id == actor.institution_id

@@ -2,6 +2,13 @@
 停诊), booking/ (the statements that take a slot, by engine), office.py (kept shares),
 attendance.py (check-in, no-show). Other packages book through the names below."""
 
-from yilian.scheduling.service.appointments import Booked, book, book_kept_for_referral, cancel, stop_session
+from yilian.scheduling.service.appointments import (
+    Booked,
+    book,
+    book_kept_for_referral,
+    book_patient,
+    cancel,
+    stop_session,
+)
 
-__all__ = ["Booked", "book", "book_kept_for_referral", "cancel", "stop_session"]
+__all__ = ["Booked", "book", "book_kept_for_referral", "book_patient", "cancel", "stop_session"]

@@ -9,7 +9,7 @@ session. Anything refused undoes the whole booking: nothing is left half-booked.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from yilian.auth.policy import Actor, Care, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.directory import queries as directory
+from yilian.directory import service as residents
 from yilian.directory.models import Practitioner
 from yilian.notices import service as notices
 from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidAppointmentMove, InvalidSessionMove
@@ -36,7 +37,7 @@ from yilian.scheduling.service.booking.sold_out import forget_after_commit
 class Booked:
     id: int
     session_id: int
-    resident_id: int
+    resident_id: int | None  # None: not shown to this actor (the registration role books by identity)
     slot_number: int
     pool: str
     starts_at: datetime
@@ -96,6 +97,33 @@ async def book(
         actor, session_id=session_id, resident_id=resident_id, slot_number=slot_number, now=now, today=today
     )
     return await _book(session, request)
+
+
+async def book_patient(
+    session: AsyncSession,
+    *,
+    session_id: int,
+    name: str,
+    id_number: str,
+    phone: str | None,
+    slot_number: int | None,
+    actor: Actor,
+    now: datetime,
+    today: date,
+) -> Booked:
+    """实名制 at the registration desk, in the caller's unit of work: the patient matched or
+    registered (directory.identify_patient), then a public slot; the answer names no resident.
+    The API's door is scheduling.api.desk.book_patient (the same, with the Idempotency-Key)."""
+    audit.require(policy.may_book_by_identity(actor), actor, "appointment.create", at=now)
+    resident_id = await residents.identify_patient(
+        session, name=name, id_number=id_number, phone=phone, actor=actor, now=now
+    )
+    request = shared.BookingRequest(
+        session_id=session_id, resident_id=resident_id, slot_number=slot_number, pool=Pool.PUBLIC,
+        actor=actor, now=now, today=today,
+    )  # fmt: skip
+    booked = await _book(session, request)
+    return replace(booked, resident_id=None)
 
 
 async def book_kept_for_referral(
@@ -179,7 +207,7 @@ async def cancel(session: AsyncSession, *, appointment_id: int, actor: Actor, no
     return Booked(
         id=appointment.id,
         session_id=clinic.id,
-        resident_id=appointment.resident_id,
+        resident_id=appointment.resident_id if policy.may_book_for_resident(actor) else None,
         slot_number=slot.number,
         pool=appointment.pool,
         starts_at=slot.starts_at,

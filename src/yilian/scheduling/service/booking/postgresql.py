@@ -1,9 +1,10 @@
 """The booking on PostgreSQL: ONE statement of data-modifying CTEs, one round trip.
 
 It checks the session's status and stored booking window, the hospital's ownership of the
-session and the family doctor's contract (the SQL twin of shared.refusal_of), takes the first
-free slot of the pool (conditional UPDATE, FOR UPDATE SKIP LOCKED), inserts the appointment, its
-audit row and, with an Idempotency-Key, the key's record carrying the 201 answer. A concurrent
+session, a consortium shared by the hospital and the family doctor's centre, and the centre's
+contract (the SQL twin of shared.refusal_of), takes the first free slot of the pool (conditional
+UPDATE, FOR UPDATE SKIP LOCKED), inserts the appointment, its audit row and, with an
+Idempotency-Key, the key's record carrying the 201 answer. A concurrent
 retry of the key fails on the record's primary key, which undoes the whole statement, slot included.
 """
 
@@ -25,6 +26,7 @@ from yilian.scheduling.service.booking.shared import (
     AUDIT_VALUES,
     KEY_COLUMNS,
     KEY_VALUES,
+    SHARES_CONSORTIUM,
     BookingRequest,
     Clinic,
     Outcome,
@@ -55,7 +57,7 @@ WITH clinic AS (
   WHERE c.id = :session_id AND c.status = 'open'
     AND :now >= CASE WHEN :pool = 'community' THEN c.community_opens_at ELSE c.public_opens_at END
     AND :now < CASE WHEN :pool = 'community' THEN c.community_closes_at ELSE c.public_closes_at END
-    AND (:pool = 'community' AND NOT :for_referral OR c.institution_id = :institution_id)
+    AND (:pool = 'community' AND NOT :for_referral AND {SHARES} OR c.institution_id = :institution_id)
 ), signed AS (
   SELECT 1 WHERE :for_referral
   UNION ALL
@@ -95,10 +97,12 @@ WITH clinic AS (
 SELECT c.institution_id, c.status, c.community_opens_at, c.community_closes_at, c.public_opens_at,
        c.public_closes_at, c.release_at, c.cancel_until,
        EXISTS (SELECT 1 FROM signed) AS signed, EXISTS (SELECT 1 FROM fresh) AS fresh,
+       {SHARES} AS shares,
        (SELECT body::text FROM answer) AS body
 FROM (SELECT 1) AS one LEFT JOIN clinic_sessions c ON c.id = :session_id
 """.format(  # noqa: S608 — constants only, every value a parameter
     SIGNED=SIGNED,
+    SHARES=SHARES_CONSORTIUM.format(hospital="c.institution_id"),
     ANSWERED=ANSWERED,
     APPOINTMENT_COLUMNS=APPOINTMENT_COLUMNS,
     APPOINTMENT_VALUES=APPOINTMENT_VALUES.format(slot_id="id"),
@@ -137,9 +141,9 @@ def arguments(request: BookingRequest) -> tuple[Any, ...]:
 
 def outcome(row: Any) -> Outcome:
     """The statement's one row: the session (if any), the contract and key checks, the answer."""
-    institution_id, status, *stored, signed, fresh, body = row
+    institution_id, status, *stored, signed, fresh, shares, body = row
     clinic = Clinic(institution_id, status, Windows(*stored)) if institution_id is not None else None
-    return Outcome(body=body, fresh=fresh, clinic=clinic, signed=signed)
+    return Outcome(body=body, fresh=fresh, clinic=clinic, signed=signed, shares_consortium=shares)
 
 
 def key_taken(error: BaseException) -> bool:

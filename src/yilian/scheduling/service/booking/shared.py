@@ -24,7 +24,7 @@ from yilian.auth.models import AuditEvent
 from yilian.auth.policy import Actor
 from yilian.core.errors import DomainError, Forbidden, NotFound
 from yilian.core.i18n import N_
-from yilian.directory.errors import NotSignedResident
+from yilian.directory.errors import NotInConsortium, NotSignedResident
 from yilian.directory.models import Contract
 from yilian.scheduling import rules
 from yilian.scheduling.errors import BookingClosed, SlotUnavailable
@@ -66,6 +66,7 @@ class Outcome:
     fresh: bool = True  # False: the Idempotency-Key has been answered before
     clinic: Clinic | None = None  # None: no such session
     signed: bool = False
+    shares_consortium: bool = False  # the session's hospital and the booking centre
 
 
 Execute = Callable[[str, Mapping[str, Any]], Any]  # sqlite3's `execute`, or SQLAlchemy's `exec_driver_sql`
@@ -98,11 +99,14 @@ def booking_request(
     key: str | None = None,
     fingerprint: str | None = None,
 ) -> BookingRequest:
-    """The request of an actor who may book: its pool follows its role (refusal audited)."""
+    """The request of an actor who may book for this resident id: its pool follows its role
+    (refusal audited); the registration role books by identity instead (api.desk.book_patient)."""
     try:
         pool = pool_of(actor)
     except Forbidden as error:
         raise audit.keep_on_refusal(error, _denied(actor, now, resident_id)) from None
+    if not policy.may_book_for_resident(actor):  # the registration role books by identity only
+        raise audit.keep_on_refusal(Forbidden(), _denied(actor, now, resident_id))
     return BookingRequest(
         session_id=session_id, resident_id=resident_id, slot_number=slot_number, pool=pool,
         actor=actor, now=now, today=today, key=key, fingerprint=fingerprint,
@@ -144,6 +148,12 @@ ANSWER: Final = (
     "place", "practitioner_name",
 )  # fmt: skip
 ANSWERED: Final = "SELECT 1 FROM idempotency_records WHERE user_id = :user_id AND key = :key"
+# Does the session's hospital ({hospital}, a column) share a consortium with the booking centre?
+# Two index lookups in `memberships`; the fact policy.may_book_kept_slot_of decides on.
+SHARES_CONSORTIUM: Final = (
+    "EXISTS (SELECT 1 FROM memberships hm JOIN memberships cm ON cm.consortium_id = hm.consortium_id"
+    " WHERE hm.institution_id = {hospital} AND cm.institution_id = :via_institution_id)"
+)
 
 
 def signed_sql(dialect: Dialect) -> tuple[str, dict[str, Any]]:
@@ -168,7 +178,9 @@ def signed_sql(dialect: Dialect) -> tuple[str, dict[str, Any]]:
     return str(compiled), constants
 
 
-def refusal_of(request: BookingRequest, clinic: Clinic | None, *, signed: bool) -> DomainError | None:
+def refusal_of(
+    request: BookingRequest, clinic: Clinic | None, *, signed: bool, shares_consortium: bool
+) -> DomainError | None:
     """Why this booking may not take a slot of the session (refusals of a resident's record
     audited), or None when it may. The PostgreSQL statement's `clinic` and `signed` are its twin."""
     actor = request.actor
@@ -177,6 +189,9 @@ def refusal_of(request: BookingRequest, clinic: Clinic | None, *, signed: bool) 
     hospital_books = request.pool is Pool.PUBLIC or request.for_centre_id is not None
     if hospital_books and not policy.may_book_in_session_of(actor, clinic.institution_id):
         return audit.keep_on_refusal(Forbidden(), _denied(actor, request.now, request.resident_id))
+    family_doctor_books = request.pool is Pool.COMMUNITY and request.for_centre_id is None
+    if family_doctor_books and not policy.may_book_kept_slot_of(actor, shares_consortium=shares_consortium):
+        return audit.keep_on_refusal(NotInConsortium(), _denied(actor, request.now, request.resident_id))
     opens, closes = clinic.windows.of(request.pool)
     if why := rules.booking_refusal(status=clinic.status, now=request.now, opens=opens, closes=closes):
         return BookingClosed(why=why)
@@ -188,7 +203,10 @@ def refusal_of(request: BookingRequest, clinic: Clinic | None, *, signed: bool) 
 def refusal(request: BookingRequest, outcome: Outcome) -> DomainError:
     """Why the database took no slot, as the error the caller gets: no slot was left unless the
     rule refused."""
-    return refusal_of(request, outcome.clinic, signed=outcome.signed) or SlotUnavailable()
+    refused = refusal_of(
+        request, outcome.clinic, signed=outcome.signed, shares_consortium=outcome.shares_consortium
+    )
+    return refused or SlotUnavailable()
 
 
 def _denied(actor: Actor, now: datetime, resident_id: int) -> AuditEvent:

@@ -20,6 +20,7 @@ from yilian.scheduling.service.booking.shared import (
     AUDIT_VALUES,
     KEY_COLUMNS,
     KEY_VALUES,
+    SHARES_CONSORTIUM,
     BookingRequest,
     Clinic,
     Duplicate,
@@ -32,11 +33,13 @@ from yilian.scheduling.service.booking.shared import (
 
 SQLITE_STAMP: Final = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores an instant in SQLite
 SIGNED, SIGNED_CONSTANTS = signed_sql(sqlite.dialect(paramstyle="named"))
-CLINIC: Final = (
+CLINIC_SQL: Final = (
     "SELECT c.institution_id, c.status, c.community_opens_at, c.community_closes_at, c.public_opens_at,"
-    " c.public_closes_at, c.release_at, c.cancel_until, c.place, p.name"
+    " c.public_closes_at, c.release_at, c.cancel_until, c.place, p.name, {shares}"
     " FROM clinic_sessions c JOIN practitioners p ON p.id = c.practitioner_id WHERE c.id = :session_id"
 )
+# Built at import from shared's constants only; every value is a parameter.
+CLINIC: Final = CLINIC_SQL.format(shares=SHARES_CONSORTIUM.format(hospital="c.institution_id"))
 TAKE: Final = (
     "UPDATE slots SET status = 'booked' WHERE id = (SELECT id FROM slots WHERE session_id = :session_id"
     " AND pool = :pool AND status = 'free' AND (:slot_number IS NULL OR number = :slot_number)"
@@ -78,8 +81,9 @@ def book(execute: Execute, r: BookingRequest) -> Outcome:
     signed = r.for_centre_id is not None or (
         v["pool"] == "community" and execute(SIGNED, v).fetchone() is not None
     )
-    refused = Outcome(body=None, clinic=clinic, signed=signed)
-    if refusal_of(r, clinic, signed=signed) is not None:
+    shares = bool(found[10])
+    refused = Outcome(body=None, clinic=clinic, signed=signed, shares_consortium=shares)
+    if refusal_of(r, clinic, signed=signed, shares_consortium=shares) is not None:
         return refused
     slot = execute(TAKE, v).fetchone()
     if slot is None:
@@ -100,7 +104,7 @@ def book(execute: Execute, r: BookingRequest) -> Outcome:
     body = json.dumps({field: answer[field] for field in ANSWER}, ensure_ascii=False)
     if r.key:
         execute(CLAIM, {**v, "body": body})
-    return Outcome(body=body, clinic=clinic, signed=signed)
+    return Outcome(body=body, clinic=clinic, signed=signed, shares_consortium=shares)
 
 
 def _stamp(instant: datetime) -> str:
