@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
-import pytest
 from sqlalchemy import select
 
 from tests.fixtures_app import Api, SettableClock
-from yilian.auth.models import AuditEvent, User
+from yilian.auth.models import AuditEvent
 from yilian.core.db import Database
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, update
@@ -31,10 +30,10 @@ class WallClock:
 
 
 @pytest.fixture
-def wall(monkeypatch: pytest.MonkeyPatch) -> Iterator[WallClock]:
+def wall(monkeypatch: pytest.MonkeyPatch) -> WallClock:
     clock, start = WallClock(), time.time()
     monkeypatch.setattr(time, "time", lambda: start + clock.offset)
-    yield clock
+    return clock
 
 
 async def audit_rows(db: Database, username: str | None = None) -> list[AuditEvent]:
@@ -98,7 +97,8 @@ async def test_unknown_and_known_names_get_the_same_answers(api: Api, wall: Wall
 async def test_one_address_is_throttled_whatever_names_it_tries(api: Api) -> None:
     client = api.client(client_addr="198.51.100.7")
     codes = [
-        (await client.post(TOKEN, data={"username": f"user{n}", "password": "x"})).status_code for n in range(11)
+        (await client.post(TOKEN, data={"username": f"user{n}", "password": "x"})).status_code
+        for n in range(11)
     ]
     assert codes == [401] * 10 + [429]  # 10 failures a minute from one address
     right = {"username": "fd.tianlin", "password": DEMO_PASSWORD}
@@ -166,7 +166,9 @@ async def test_a_locked_or_deactivated_accounts_tokens_and_sessions_stop_within_
     assert (await bearer.get("/api/v1/me")).status_code == 200
     async with app_db.transaction() as session:
         await session.execute(
-            update(User).where(User.username == "fd.tianlin").values(locked_until=clock.now.replace(year=2027))
+            update(User)
+            .where(User.username == "fd.tianlin")
+            .values(locked_until=clock.now.replace(year=2027))
         )
         await session.execute(update(User).where(User.username == "fd.kangjian").values(is_active=False))
     assert (await browser.get("/api/v1/me")).status_code == 401  # sessions are read every request

@@ -2,7 +2,7 @@
 server's time and memory (issue 11 §3: a 200 MB body without a token used to be read in full, 67 s
 and 122 MB → 942 MB; a 10 GB Content-Length with one byte sent hung the connection).
 
-The figures of each case are printed (`pytest -s`) and kept in docs/operations.md.
+The figures of each case are printed (`pytest -s`, on stderr) and kept in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -140,18 +140,28 @@ async def test_large_and_slow_bodies_cost_the_server_neither_time_nor_memory(ser
         "200 MB JSON, no token, chunked": (head("/api/v1/residents", length=None), 200, False),
         "200 MB JSON, token, chunked": (head("/api/v1/residents", length=None, token=token), 200, False),
         "10 GB Content-Length, upload route": (
-            head("/api/v1/referrals/1/attachments", length=10 * 1024**3, token=token), 0, False
+            head("/api/v1/referrals/1/attachments", length=10 * 1024**3, token=token),
+            0,
+            False,
         ),
-        "500 kB Content-Length, nothing sent": (head("/api/v1/residents", length=500_000, token=token), 0, True),
+        "500 kB Content-Length, nothing sent": (
+            head("/api/v1/residents", length=500_000, token=token),
+            0,
+            True,
+        ),
     }
     outcomes = {}
     for name, (request_head, mb, trickle) in cases.items():
         chunked = b"chunked" in request_head
-        outcomes[name] = await asyncio.to_thread(send, server.port, request_head, mb, chunked=chunked, trickle=trickle)
+        outcomes[name] = await asyncio.to_thread(
+            send, server.port, request_head, mb, chunked=chunked, trickle=trickle
+        )
     after, peak = server.rss_mb()
-    print(f"\nserver RSS {before:.0f} MB before, {after:.0f} MB after; peak {peak_before:.0f} → {peak:.0f} MB")
+    sys.stderr.write(
+        f"\nserver RSS {before:.0f} MB before, {after:.0f} MB after; peak {peak_before:.0f} → {peak:.0f} MB\n"
+    )
     for name, outcome in outcomes.items():
-        print(f"{name}: {outcome.status} in {outcome.seconds} s, {outcome.sent_mb} MB sent before the answer")
+        sys.stderr.write(f"{name}: {outcome.status} in {outcome.seconds} s, {outcome.sent_mb} MB sent\n")
     assert outcomes["200 MB JSON, no token, Content-Length"].status == 413
     assert outcomes["200 MB JSON, no token, chunked"].status == 401
     assert outcomes["200 MB JSON, token, chunked"].status == 413

@@ -57,8 +57,10 @@ async def authenticate(
         raise SignInThrottled(retry_after=wait)
     user = await session.scalar(select(User).where(User.username == username))
     right = await verify_password(user.password_hash if user else None, password)
-    if user is None or not right or not account_open(
-        is_active=user.is_active, locked_until=user.locked_until, now=now
+    if (
+        user is None
+        or not right
+        or not account_open(is_active=user.is_active, locked_until=user.locked_until, now=now)
     ):
         wait = await throttle.sign_in_failed(username, client_addr)
         error = InvalidCredentials()
@@ -77,7 +79,9 @@ async def authenticate(
             )
             audit.keep_on_refusal(error, row)
         raise error
-    await session.execute(update(User).where(User.id == user.id, User.failed_logins != 0).values(failed_logins=0))
+    await session.execute(
+        update(User).where(User.id == user.id, User.failed_logins != 0).values(failed_logins=0)
+    )
     await throttle.sign_in_succeeded(username)
     return user
 
@@ -99,7 +103,9 @@ def _count_failure(
         if wait:
             outcome = "locked"  # throttled: the next sign-ins of this name wait `retry_after` seconds
             detail["retry_after"] = wait
-            log.warning("sign-ins of account %s throttled for %d s after %d failures", username, wait, failures)
+            log.warning(
+                "sign-ins of account %s throttled for %d s after %d failures", username, wait, failures
+            )
         audit.record(
             session,
             None,

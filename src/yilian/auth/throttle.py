@@ -18,8 +18,8 @@ import time
 from typing import Final
 
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 # One audit row per client address per window for sign-ins with an unknown username, and at
 # most this many such rows a minute in all: guessing names cannot grow the audit table unbounded.
@@ -47,9 +47,7 @@ def _tiers(text: str) -> list[RateLimitItem]:
 
 
 class Throttle:
-    def __init__(
-        self, *, account: str, address: str, api: str, storage_uri: str = "memory://"
-    ) -> None:
+    def __init__(self, *, account: str, address: str, api: str, storage_uri: str = "memory://") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self.account, self.address, self.api = _tiers(account), _tiers(address), _tiers(api)
