@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from tests.fixtures_app import Api, SettableClock
+from yilian.app import create_app
 from yilian.auth.models import AuditEvent, User
+from yilian.config import Settings
 from yilian.core.db import Database
 from yilian.demo.loader import DEMO_PASSWORD
 
@@ -142,7 +146,20 @@ async def test_the_sign_in_page_says_so_inline_with_retry_after(api: Api) -> Non
     assert 'role="alert"' in page.text
 
 
-async def test_the_api_answers_429_above_the_clients_budget(api: Api, wall: WallClock) -> None:
+@pytest.fixture
+async def budgeted(demo_db_url: str, clock: SettableClock, tmp_path: Path) -> AsyncIterator[Api]:
+    """The app with the default API budget (the suite's `app` turns it off)."""
+    settings = Settings(database_url=demo_db_url, var_dir=tmp_path, secret_key="t", run_scheduler=False)
+    assert settings.api_rate_limit == "50/second;1200/minute"
+    application = create_app(settings, clock=clock)
+    clients = Api(application)
+    yield clients
+    await clients.close()
+    await application.state.yilian.db.dispose()
+
+
+async def test_the_api_answers_429_above_the_clients_budget(budgeted: Api, wall: WallClock) -> None:
+    api = budgeted
     client = await api.as_("fd.tianlin")
     answers = await asyncio.gather(*(client.get("/api/v1/me") for _ in range(500)))
     codes = [a.status_code for a in answers]
