@@ -80,18 +80,20 @@ async def test_failures_from_many_addresses_throttle_the_name_with_growing_waits
 
 
 async def test_unknown_and_known_names_get_the_same_answers(api: Api, wall: WallClock) -> None:
-    answers: dict[str, list[tuple[int, str, dict[str, object]]]] = {}
-    took: dict[str, float] = {}
-    for name in ("fd.tianlin", "nobody.here"):
-        client = api.client(client_addr=f"10.9.{len(answers)}.1")
-        started = time.perf_counter()
-        answers[name] = []
-        for _ in range(6):
-            response = await client.post(TOKEN, data={"username": name, "password": "guess"})
+    names = ("fd.tianlin", "nobody.here")
+    clients = {name: api.client(client_addr=f"10.9.{n}.1") for n, name in enumerate(names)}
+    warm = api.client(client_addr="10.9.9.9")  # the first request of an app pays its warm-up
+    await warm.post(TOKEN, data={"username": "warm.up", "password": "guess"})
+    answers: dict[str, list[tuple[int, str, dict[str, object]]]] = {name: [] for name in names}
+    took = dict.fromkeys(names, 0.0)
+    for _ in range(6):  # taken in turns, so that a busy machine slows both alike
+        for name in names:
+            started = time.perf_counter()
+            response = await clients[name].post(TOKEN, data={"username": name, "password": "guess"})
+            took[name] += time.perf_counter() - started
             body = response.json()
             body.pop("instance", None)
             answers[name].append((response.status_code, response.headers.get("retry-after", ""), body))
-        took[name] = time.perf_counter() - started
     assert [a[0] for a in answers["fd.tianlin"]] == [401] * 5 + [429]
     assert answers["fd.tianlin"] == answers["nobody.here"]
     # Both verify an argon2 hash five times (the unknown name a dummy one): similar time.
