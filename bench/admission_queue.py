@@ -73,6 +73,7 @@ def _settings(url: str) -> Settings:
         var_dir=Path(tempfile.mkdtemp(prefix="yilian-bench-")),
         secret_key=secrets.token_hex(16),
         run_scheduler=False,
+        api_rate_limit="",  # a load test is one client far above any per-client budget
     )
 
 

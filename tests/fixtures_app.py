@@ -92,7 +92,13 @@ def clock(fixed_now: datetime) -> SettableClock:
 @pytest.fixture
 async def app(demo_db_url: str, clock: SettableClock, tmp_path: Path) -> AsyncIterator[FastAPI]:
     settings = Settings(
-        database_url=demo_db_url, var_dir=tmp_path, secret_key="test-secret", run_scheduler=False
+        database_url=demo_db_url,
+        var_dir=tmp_path,
+        secret_key="test-secret",
+        run_scheduler=False,
+        # Concurrency tests are one client far above a per-client budget: the budget is tested
+        # with its defaults in tests/auth/test_throttle.py.
+        api_rate_limit="",
     )
     application = create_app(settings, clock=clock)
     yield application

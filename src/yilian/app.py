@@ -23,6 +23,8 @@ from yilian.analytics import pages as analytics_pages
 from yilian.auth import api as auth_api
 from yilian.auth import pages as auth_pages
 from yilian.auth.rules import LoginPolicy
+from yilian.auth.throttle import Throttle
+from yilian.auth.tokens import TokenCache
 from yilian.config import Settings
 from yilian.core.clock import Clock, system_clock
 from yilian.core.db import Database
@@ -41,7 +43,7 @@ from yilian.scheduling import pages as scheduling_pages
 from yilian.scheduling.api.short_circuit import SoldOutShortCircuit
 from yilian.web import docs, errors, health, openapi
 from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
-from yilian.web.middleware import MetricsMiddleware, WebMiddleware
+from yilian.web.middleware import DoorMiddleware, MetricsMiddleware, WebMiddleware
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -107,14 +109,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         db=db,
         clock=clock,
         login_policy=LoginPolicy(
-            max_failures=settings.login_max_failures,
-            lock=timedelta(minutes=settings.login_lock_minutes),
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
             token_lifetime=timedelta(minutes=settings.token_lifetime_minutes),
             zone=settings.zone,
         ),
         registry=registry,
+        throttle=Throttle(
+            account=settings.login_account_limits,
+            address=settings.login_address_limits,
+            api=settings.api_rate_limit,
+            storage_uri=settings.rate_limit_storage,
+        ),
+        tokens=TokenCache(ttl=settings.token_cache_seconds),
     )
     # A down-referral that continues a discharge reads the admission through admissions (above
     # referrals in the package order): handed down here, not registered at import time.
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SoldOutShortCircuit)  # innermost: its answers get the headers and metrics
+    app.add_middleware(DoorMiddleware, settings=settings)  # sizes, credentials, budgets: before reads
     app.add_middleware(WebMiddleware, secure_cookies=settings.cookie_secure)
     app.add_middleware(MetricsMiddleware, registry=registry)
     return app

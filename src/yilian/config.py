@@ -25,8 +25,26 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
     token_lifetime_minutes: int = 480
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
+    # Sign-in throttling (docs/operations.md "Limits and throttling"): budgets of failed sign-ins in
+    # the `limits` notation, ";" between tiers; a spent tier answers 429 until its window frees.
+    login_account_limits: str = "5/minute;10/15 minutes;20/hour"
+    login_address_limits: str = "10/minute;30/15 minutes;100/day"
+    # API requests per client (the signed-in user, else the client address); "" turns it off.
+    api_rate_limit: str = "50/second;1200/minute"
+    # Where the budgets are kept: "memory://" is per process (N workers give N× the budget);
+    # "redis://host:6379" or "memcached://host:11211" share them between workers.
+    rate_limit_storage: str = "memory://"
+    # Request bodies: JSON and forms; an attachment upload (10 MiB and its form's overhead).
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024 + 256 * 1024
+    # A request body must arrive within this many seconds (slow uploads are cut with 408).
+    body_timeout_seconds: float = 60.0
+    # When set, GET /metrics requires "Authorization: Bearer <this>" (set it when the server
+    # listens beyond loopback).
+    metrics_token: str = Field(default="", repr=False)
+    # How long a process may remember a bearer token's user (a lock, deactivation or revocation in
+    # another worker is seen within this).
+    token_cache_seconds: float = 30.0
     run_scheduler: bool = True
     log_level: str = "INFO"
 

@@ -1,18 +1,19 @@
 """Sign-in through its functions, on both engines: the password, the counted failures and the
-lock, browser sessions opened and closed, bearer tokens issued."""
+throttle, browser sessions opened and closed, bearer tokens issued and revoked."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import FIXED_NOW
 from yilian.auth import queries, service
-from yilian.auth.errors import AccountLocked, InvalidCredentials
+from yilian.auth.errors import InvalidCredentials, SignInThrottled
 from yilian.auth.models import AuditEvent, BrowserSession, User
 from yilian.auth.rules import LoginPolicy, token_digest
+from yilian.auth.throttle import Throttle
 from yilian.core.db import Database
 from yilian.demo.loader import DEMO_PASSWORD
 
@@ -20,10 +21,27 @@ POLICY = LoginPolicy()
 DOCTOR = "fd.tianlin"
 
 
-async def sign_in(db: Database, password: str, *, username: str = DOCTOR, now: datetime = FIXED_NOW) -> User:
+def throttle() -> Throttle:
+    return Throttle(account="5/minute;10/hour", address="50/minute", api="")
+
+
+async def sign_in(
+    db: Database,
+    password: str,
+    *,
+    username: str = DOCTOR,
+    now: datetime = FIXED_NOW,
+    budgets: Throttle | None = None,
+    client_addr: str = "10.0.0.9",
+) -> User:
     async with db.transaction() as session:
         return await service.authenticate(
-            session, username=username, password=password, client_addr="10.0.0.9", now=now, policy=POLICY
+            session,
+            username=username,
+            password=password,
+            client_addr=client_addr,
+            now=now,
+            throttle=budgets or throttle(),
         )
 
 
@@ -51,15 +69,38 @@ async def test_the_right_password_signs_in_and_clears_the_failures(demo_db: Data
     assert (await the_user(demo_db)).failed_logins == 0
 
 
-async def test_the_fifth_failure_locks_the_account_even_for_the_right_password(demo_db: Database) -> None:
-    for _ in range(POLICY.max_failures):
+async def test_the_fifth_failure_throttles_the_name_instead_of_locking_the_account(demo_db: Database) -> None:
+    budgets = throttle()
+    for attempt in range(5):
         with pytest.raises(InvalidCredentials):
-            await sign_in(demo_db, "wrong")
-    assert (await the_user(demo_db)).locked_until == FIXED_NOW + POLICY.lock
-    with pytest.raises(AccountLocked):
-        await sign_in(demo_db, DEMO_PASSWORD, now=FIXED_NOW + POLICY.lock - timedelta(seconds=1))
-    assert await sign_in_outcomes(demo_db) == ["denied"] * 4 + ["locked", "locked"]
-    assert (await sign_in(demo_db, DEMO_PASSWORD, now=FIXED_NOW + POLICY.lock)).username == DOCTOR
+            await sign_in(demo_db, "wrong", budgets=budgets, client_addr=f"10.0.1.{attempt}")
+    with pytest.raises(SignInThrottled) as throttled:
+        await sign_in(demo_db, DEMO_PASSWORD, budgets=budgets, client_addr="10.0.2.1")
+    assert 0 < throttled.value.retry_after <= 60
+    assert await sign_in_outcomes(demo_db) == ["denied"] * 4 + ["locked"]  # the throttled try: no row
+    user = await the_user(demo_db)
+    assert (user.failed_logins, user.locked_until) == (5, None)  # no lock written in the database
+    # Another process's budgets (a restart, another worker) know nothing of it: no hard lock.
+    assert (await sign_in(demo_db, DEMO_PASSWORD)).username == DOCTOR
+    assert (await the_user(demo_db)).failed_logins == 0
+
+
+async def test_a_locked_or_deactivated_account_fails_like_a_wrong_password(demo_db: Database) -> None:
+    async with demo_db.transaction() as session:
+        await session.execute(
+            update(User).where(User.username == DOCTOR).values(locked_until=FIXED_NOW + timedelta(hours=1))
+        )
+    with pytest.raises(InvalidCredentials):
+        await sign_in(demo_db, DEMO_PASSWORD)
+    async with demo_db.transaction() as session:
+        await session.execute(update(User).where(User.username == DOCTOR).values(is_active=False))
+    with pytest.raises(InvalidCredentials):
+        await sign_in(demo_db, DEMO_PASSWORD, now=FIXED_NOW + timedelta(hours=2))
+    async with demo_db.read() as session:
+        reasons = await session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "auth.sign_in").order_by(AuditEvent.id)
+        )
+        assert [d["reason"] for d in reasons if d] == ["locked", "inactive"]
 
 
 async def test_an_unknown_name_is_refused_like_a_wrong_password_and_audited(demo_db: Database) -> None:
@@ -125,3 +166,16 @@ async def test_a_bearer_token_holds_until_its_lifetime_ends(demo_db: Database) -
         assert await queries.user_for_token(session, token=token + "x", now=FIXED_NOW) is None
     assert found is not None
     assert (found[0].id, found[1]) == (user.id, end)
+
+
+async def test_a_revoked_bearer_token_no_longer_answers(demo_db: Database) -> None:
+    user = await the_user(demo_db)
+    async with demo_db.transaction() as session:
+        token, _ = await service.issue_token(session, user=user, now=FIXED_NOW, policy=POLICY)
+        other, _ = await service.issue_token(session, user=user, now=FIXED_NOW, policy=POLICY)
+    async with demo_db.transaction() as session:
+        assert await service.revoke_token(session, token=token, now=FIXED_NOW)
+        assert not await service.revoke_token(session, token=token, now=FIXED_NOW)  # once
+    async with demo_db.read() as session:
+        assert await queries.user_for_token(session, token=token, now=FIXED_NOW) is None
+        assert await queries.user_for_token(session, token=other, now=FIXED_NOW) is not None

@@ -7,8 +7,9 @@ PostgreSQL, the role-dependent ones again as the system admin), then in sequence
 The schema is the app's own, made in-process so that pytest can collect one test per operation
 before the server runs; a test checks that the server publishes exactly that document.
 
-Every operation is fuzzed, POST /api/v1/auth/token included: lock-out counts failures by
-username, and the generated usernames are never a demo account's, so the token of the run
+Every operation is fuzzed, POST /api/v1/auth/token included: the sign-in throttle counts failures
+by username (the server's address budget is raised: every client here is 127.0.0.1), and the
+generated usernames are never a demo account's, so the token of the run
 (obtained first) and the browser test's sign-in are safe; that operation answers 401 to
 unknown credentials, which it documents.
 

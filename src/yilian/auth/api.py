@@ -4,19 +4,36 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, status
+from fastapi.responses import Response
 
 from yilian.auth import queries, service
+from yilian.auth.errors import SignInThrottled
 from yilian.auth.schemas import AuditEventOut, MeOut, TokenOut
 from yilian.core.schemas import PageOut
-from yilian.web.deps import ActorDep, DbDep, IsoDateTime, Limit, NowDep, Offset, client_addr, state
+from yilian.web import errors
+from yilian.web.deps import (
+    ActorDep,
+    DbDep,
+    IsoDateTime,
+    Limit,
+    NowDep,
+    Offset,
+    bearer_token,
+    client_addr,
+    state,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post(
     "/auth/token",
-    responses={401: {"description": "Wrong username or password"}, 423: {"description": "Account locked"}},
+    response_model=TokenOut,
+    responses={
+        401: {"description": "`invalid_credentials`: wrong username or password (or an account closed)"},
+        429: {"description": "`too_many_sign_ins`: throttled; wait `Retry-After` seconds"},
+    },
 )
 async def issue_token(
     request: Request,
@@ -25,20 +42,43 @@ async def issue_token(
     db: DbDep,
     now: NowDep,
     grant_type: Annotated[Literal["password"], Form()] = "password",
-) -> TokenOut:
+) -> TokenOut | Response:
     """OAuth2 password grant: `username`, `password` → a bearer token for an integration client."""
-    policy = state(request).login_policy
-    async with db.transaction() as session:
-        user = await service.authenticate(
-            session,
-            username=username,
-            password=password,
-            client_addr=client_addr(request),
-            now=now,
-            policy=policy,
-        )
-        token, expires_in = await service.issue_token(session, user=user, now=now, policy=policy)
+    app = state(request)
+    try:
+        async with db.transaction() as session:
+            user = await service.authenticate(
+                session,
+                username=username,
+                password=password,
+                client_addr=client_addr(request),
+                now=now,
+                throttle=app.throttle,
+            )
+            token, expires_in = await service.issue_token(
+                session, user=user, now=now, policy=app.login_policy
+            )
+    except SignInThrottled as throttled:
+        response = await errors.domain_error(request, throttled)
+        response.headers["retry-after"] = str(throttled.retry_after)
+        return response
     return TokenOut(access_token=token, expires_in=expires_in)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={401: {"description": "No valid bearer token"}},
+)
+async def revoke_token(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    """Revoke the bearer token this request carries (a browser signs out with `POST /logout`)."""
+    token = bearer_token(request)
+    if token is not None:
+        async with db.transaction() as session:
+            await service.revoke_token(session, token=token, now=now)
+        state(request).tokens.forget(token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me")

@@ -12,7 +12,24 @@ class InvalidCredentials(DomainError):
     message = N_("The username or password is wrong.")
 
 
-class AccountLocked(DomainError):
-    code, status = "account_locked", 423
-    title = N_("Account locked")
-    message = N_("Too many failed sign-ins: the account is locked until %(until)s.")
+class SignInThrottled(DomainError):
+    """Too many failed sign-ins for this name or from this address: wait (the same answer whether
+    the name exists or not)."""
+
+    code, status = "too_many_sign_ins", 429
+    title = N_("Too many sign-in attempts")
+    message = N_("Too many failed sign-ins: please wait %(seconds)s seconds and try again.")
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(seconds=retry_after)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(DomainError):
+    code, status = "too_many_requests", 429
+    title = N_("Too many requests")
+    message = N_("This client has sent too many requests: please wait %(seconds)s seconds.")
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(seconds=retry_after)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yilian.auth import queries, service
-from yilian.auth.errors import AccountLocked, InvalidCredentials
+from yilian.auth.errors import InvalidCredentials, SignInThrottled
 from yilian.web.deps import (
     SESSION_COOKIE,
     ActorDep,
@@ -79,18 +79,21 @@ async def login(
                 password=password,
                 client_addr=client_addr(request),
                 now=now,
-                policy=app.login_policy,
+                throttle=app.throttle,
             )
             token = await service.open_browser_session(
                 session, user=user, client_addr=client_addr(request), now=now, policy=app.login_policy
             )
-    except (InvalidCredentials, AccountLocked) as error:
+    except (InvalidCredentials, SignInThrottled) as error:
         context = {
             "next": safe_next(next),
             "username": username,
             "error": error.problem(request.state.locale),
         }
-        return render(request, "auth/login.html", context, status_code=error.status)
+        response = render(request, "auth/login.html", context, status_code=error.status)
+        if isinstance(error, SignInThrottled):
+            response.headers["retry-after"] = str(error.retry_after)
+        return response
     response = _see_other(safe_next(next))
     secure = app.settings.cookie_secure
     response.set_cookie(

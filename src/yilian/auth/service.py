@@ -1,4 +1,4 @@
-"""Sign-in, browser sessions, bearer tokens and account lock-out: the writes (who is behind a
+"""Sign-in (throttled), browser sessions and bearer tokens, opened and revoked: the writes (who is behind a
 session or a token, and the audit trail, are read in queries)."""
 
 from __future__ import annotations
@@ -8,16 +8,16 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import and_, case, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
-from yilian.auth.errors import AccountLocked, InvalidCredentials
+from yilian.auth.errors import InvalidCredentials, SignInThrottled
 from yilian.auth.models import ApiToken, BrowserSession, User
 from yilian.auth.passwords import verify_password
 from yilian.auth.policy import Actor
-from yilian.auth.rules import LoginPolicy, token_digest
-from yilian.core.tables import UTCDateTime
+from yilian.auth.rules import LoginPolicy, account_open, token_digest
+from yilian.auth.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -43,63 +43,70 @@ async def authenticate(
     password: str,
     client_addr: str | None,
     now: datetime,
-    policy: LoginPolicy,
+    throttle: Throttle,
 ) -> User:
-    """The user if the password is right and the account is not locked.
+    """The user if the password is right and the account open (neither deactivated nor locked).
 
-    Failures are counted by the database (one conditional UPDATE, so parallel guesses
-    cannot slip past the limit) whatever the client address; the fifth locks the account.
+    The throttle is asked first, before any lookup, so that a throttled name answers the same 429
+    whether it exists or not. Every failure answers the same 401 and spends the name's and the
+    address's budgets; a known account's failure is counted by the database (one conditional
+    UPDATE) and audited, an unknown name's is audited once per address per window
+    (throttle.audit_unknown_name), so that guessing names cannot grow the audit table unbounded.
     """
+    wait = await throttle.sign_in_wait(username, client_addr)
+    if wait:
+        raise SignInThrottled(retry_after=wait)
     user = await session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise audit.keep_on_refusal(
-            AccountLocked(until=f"{user.locked_until.astimezone(policy.zone):%Y-%m-%d %H:%M}"),
-            audit.event(
-                None, "auth.sign_in", at=now, username=username, outcome="locked", client_addr=client_addr
-            ),
-        )
-    if not await verify_password(user.password_hash if user else None, password) or (
-        user is not None and not user.is_active
+    right = await verify_password(user.password_hash if user else None, password)
+    if (
+        user is None
+        or not right
+        or not account_open(is_active=user.is_active, locked_until=user.locked_until, now=now)
     ):
+        wait = await throttle.sign_in_failed(username, client_addr)
         error = InvalidCredentials()
         if user is not None:
-            error.after_rollback.append(_count_failure(user.id, username, client_addr, now, policy))
-        else:
-            audit.keep_on_refusal(
-                error,
-                audit.event(
-                    None, "auth.sign_in", at=now, username=username, outcome="denied", client_addr=client_addr
-                ),
+            reason = "password" if not right else "inactive" if not user.is_active else "locked"
+            error.after_rollback.append(_count_failure(user.id, username, client_addr, now, reason, wait))
+        elif await throttle.audit_unknown_name(client_addr):
+            row = audit.event(
+                None,
+                "auth.sign_in",
+                at=now,
+                username=username,
+                outcome="denied",
+                client_addr=client_addr,
+                detail={"reason": "unknown_name"},
             )
+            audit.keep_on_refusal(error, row)
         raise error
-    assert user is not None  # noqa: S101 — verify_password never accepts an unknown user
-    await session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
+    await session.execute(
+        update(User).where(User.id == user.id, User.failed_logins != 0).values(failed_logins=0)
+    )
+    await throttle.sign_in_succeeded(username)
     return user
 
 
 def _count_failure(
-    user_id: int, username: str, client_addr: str | None, now: datetime, policy: LoginPolicy
+    user_id: int, username: str, client_addr: str | None, now: datetime, reason: str, wait: int
 ) -> Callable[[AsyncSession], Awaitable[None]]:
     async def write(session: AsyncSession) -> None:
-        lock_over = and_(User.locked_until.is_not(None), User.locked_until <= now)
-        count = case((lock_over, 1), else_=User.failed_logins + 1)
-        locked_until = case(
-            (count >= policy.max_failures, literal(now + policy.lock, UTCDateTime)),
-            (lock_over, literal(None, UTCDateTime)),
-            else_=User.locked_until,
-        )
-        row = (
+        failures = (
             await session.execute(
                 update(User)
                 .where(User.id == user_id)
-                .values(failed_logins=count, locked_until=locked_until)
-                .returning(User.failed_logins, User.locked_until)
+                .values(failed_logins=User.failed_logins + 1)
+                .returning(User.failed_logins)
             )
-        ).one()
+        ).scalar_one()
+        detail: dict[str, object] = {"failures": failures, "reason": reason}
         outcome = "denied"
-        if row.failed_logins == policy.max_failures:
-            outcome = "locked"
-            log.warning("account %s locked after %d failed sign-ins", username, row.failed_logins)
+        if wait:
+            outcome = "locked"  # throttled: the next sign-ins of this name wait `retry_after` seconds
+            detail["retry_after"] = wait
+            log.warning(
+                "sign-ins of account %s throttled for %d s after %d failures", username, wait, failures
+            )
         audit.record(
             session,
             None,
@@ -108,7 +115,7 @@ def _count_failure(
             username=username,
             outcome=outcome,
             client_addr=client_addr,
-            detail={"failures": row.failed_logins},
+            detail=detail,
         )
 
     return write
@@ -163,3 +170,14 @@ async def issue_token(
         )
     )
     return token, int(policy.token_lifetime.total_seconds())
+
+
+async def revoke_token(session: AsyncSession, *, token: str, now: datetime) -> bool:
+    """Revoke a bearer token (sign-out of an integration client); whether it was live."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(ApiToken.id)
+    )
+    return result.first() is not None

@@ -16,7 +16,8 @@ from pydantic import AwareDatetime, BeforeValidator
 from yilian.auth import queries as auth_queries
 from yilian.auth import service as auth
 from yilian.auth.policy import Actor
-from yilian.auth.rules import LoginPolicy
+from yilian.auth.rules import LoginPolicy, account_open
+from yilian.auth.throttle import Throttle
 from yilian.auth.tokens import TokenCache
 from yilian.config import Settings
 from yilian.core.clock import Clock, local_today
@@ -35,6 +36,7 @@ class AppState:
     clock: Clock
     login_policy: LoginPolicy
     registry: CollectorRegistry
+    throttle: Throttle
     tokens: TokenCache = field(default_factory=TokenCache)
 
 
@@ -45,6 +47,11 @@ def state(request: Request) -> AppState:
 
 def client_addr(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
 
 
 async def optional_actor(request: Request) -> Actor | None:
@@ -67,7 +74,9 @@ async def optional_actor(request: Request) -> Actor | None:
             found = await auth_queries.user_for_browser_session(
                 session, token=token, now=now, policy=app.login_policy
             )
-        if found is not None:
+        if found is not None and account_open(
+            is_active=found[0].is_active, locked_until=found[0].locked_until, now=now
+        ):
             user, stale = found
             if stale:
                 async with app.db.transaction() as session:
@@ -83,11 +92,13 @@ async def _bearer_actor(app: AppState, token: str, now: datetime) -> Actor:
     if actor is None:
         async with app.db.read() as session:
             found = await auth_queries.user_for_token(session, token=token, now=now)
-        if found is None:
+        if found is None or not account_open(
+            is_active=found[0].is_active, locked_until=found[0].locked_until, now=now
+        ):
             raise NotAuthenticated()
         user, expires_at = found
         actor = auth.actor_of(user)
-        app.tokens.put(token, actor, expires_at=expires_at)
+        app.tokens.put(token, actor, expires_at=expires_at, now=now)
     return actor
 
 

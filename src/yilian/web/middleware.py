@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from http.cookies import SimpleCookie
 from typing import Final
 
+import anyio
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yilian.core.i18n import negotiate
+from yilian.auth.errors import TooManyRequests
+from yilian.auth.throttle import address_key
+from yilian.config import Settings
+from yilian.core.errors import DomainError, NotAuthenticated
+from yilian.core.i18n import N_, negotiate
+from yilian.web import errors
+from yilian.web.deps import optional_actor, state
 
 access_log = logging.getLogger("yilian.access")
 CSRF_COOKIE: Final = "yl_csrf"
@@ -118,6 +127,144 @@ class MetricsMiddleware:
                 status,
                 elapsed * 1000,
             )
+
+
+class PayloadTooLarge(DomainError):
+    code, status = "payload_too_large", 413
+    title = N_("Request too large")
+    message = N_("The request body is larger than this address takes (at most %(limit)s bytes).")
+
+
+class BodyTimeout(DomainError):
+    code, status = "request_timeout", 408
+    title = N_("Request too slow")
+    message = N_("The request body did not arrive within %(seconds)s seconds.")
+
+
+# Writes that need no signed-in user: signing in and out, the page language.
+PUBLIC_WRITES: Final = frozenset({"/api/v1/auth/token", "/login", "/logout", "/lang"})
+# Where a file may be uploaded (multipart): the attachment routes of the API and the pages, and the
+# referral form of the pages (it carries its first attachment).
+UPLOAD_PATHS: Final = re.compile(r"^(?:/api/v1)?/referrals/[^/]+/attachments$|^/referrals$")
+DISCONNECT: Final[Message] = {"type": "http.disconnect"}
+
+
+class DoorMiddleware:
+    """What a request may cost before the framework reads it.
+
+    - A body larger than the route's limit (`max_body_bytes`, or `max_upload_bytes` on the upload
+      routes) is refused with 413 before it is read: at once when `Content-Length` says so, else
+      when the bytes that arrive pass the limit (the rest is never read).
+    - A body must arrive within `body_timeout_seconds` (408), so a slow upload cannot hold a worker.
+    - A body sent without a valid session or token (sign-in aside) is not read at all: 401.
+    - The API answers 429 with `Retry-After` above the client's budget (`api_rate_limit`, by the
+      signed-in user, else by the client address).
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.body_limit, self.upload_limit = settings.max_body_bytes, settings.max_upload_bytes
+        self.body_timeout = settings.body_timeout_seconds
+        self.api_budget = bool(settings.api_rate_limit.strip())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        request = Request(scope)
+        length_header = _header(scope, b"content-length")
+        length = int(length_header) if length_header and length_header.isdigit() else None
+        has_body = bool(length) or _header(scope, b"transfer-encoding") is not None
+        limit = self.upload_limit if UPLOAD_PATHS.match(path) else self.body_limit
+        if length is not None and length > limit:
+            await _answer(request, send, PayloadTooLarge(limit=limit))
+            return
+        needs_actor = has_body and path not in PUBLIC_WRITES
+        is_api = path.startswith("/api/")
+        if needs_actor or (is_api and self.api_budget):
+            try:
+                actor = await optional_actor(request)
+            except NotAuthenticated:
+                actor = None
+            if is_api and self.api_budget:
+                client = f"user:{actor.user_id}" if actor else f"addr:{address_key(_client_host(scope))}"
+                if wait := await state(request).throttle.api_wait(client):
+                    await _answer(request, send, TooManyRequests(retry_after=wait))
+                    return
+            if needs_actor and actor is None:
+                await _answer(request, send, NotAuthenticated())
+                return
+        if not has_body:
+            await self.app(scope, receive, send)
+            return
+        await _GuardedBody(self.app, limit, self.body_timeout)(request, receive, send)
+
+
+class _GuardedBody:
+    """Counts the body as it streams and cuts it at the limit or the deadline: the refusal is sent
+    from here, the app is told the client left, and whatever it answers after that is dropped."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
+        self.app, self.limit, self.timeout = app, limit, timeout
+        self.received, self.done, self.cut, self.started = 0, False, False, False
+
+    async def __call__(self, request: Request, receive: Receive, send: Send) -> None:
+        deadline = anyio.current_time() + self.timeout
+
+        async def guarded_receive() -> Message:
+            if self.cut:
+                return DISCONNECT
+            if self.done:
+                return await receive()
+            try:
+                with anyio.fail_after(max(deadline - anyio.current_time(), 0.001)):
+                    message = await receive()
+            except TimeoutError:
+                return await refuse(BodyTimeout(seconds=f"{self.timeout:g}"))
+            if message["type"] == "http.request":
+                self.received += len(message.get("body", b""))
+                if self.received > self.limit:
+                    return await refuse(PayloadTooLarge(limit=self.limit))
+                self.done = not message.get("more_body", False)
+            return message
+
+        async def refuse(error: DomainError) -> Message:
+            self.cut = True
+            if not self.started:
+                await _answer(request, send, error)
+            return DISCONNECT
+
+        async def guarded_send(message: Message) -> None:
+            if self.cut:
+                return
+            if message["type"] == "http.response.start":
+                self.started = True
+            await send(message)
+
+        await self.app(request.scope, guarded_receive, guarded_send)
+
+
+async def _answer(request: Request, send: Send, error: DomainError) -> None:
+    """The refusal as the app's error handler renders it (problem+json, or a page), sent from here."""
+    response = await errors.domain_error(request, error)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
+    if _header(request.scope, b"content-length") not in (None, "0") or _header(
+        request.scope, b"transfer-encoding"
+    ):
+        response.headers["connection"] = "close"  # the unread rest of the body is not waited for
+    await response(request.scope, _nothing, send)
+
+
+def _client_host(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+async def _nothing() -> Message:
+    return DISCONNECT
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
