@@ -30,11 +30,11 @@ from yilian.admissions.schemas import (
 )
 from yilian.admissions.service import beds, requests, stays
 from yilian.admissions.service import wards as ward_settings
-from yilian.core.schemas import PageOut
+from yilian.core.schemas import PageOut, TextId
 from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = Annotated[TextId, Query()]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},
     404: {"description": "Not found"},

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from yilian.core.schemas import PageOut
+from yilian.core.schemas import PageOut, TextId
 from yilian.directory import queries, service
 from yilian.directory.models import Consortium
 from yilian.directory.schemas import (
@@ -23,7 +23,7 @@ from yilian.directory.schemas import (
 from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = Annotated[TextId, Query()]
 Search = Annotated[str | None, Query(max_length=64, description="Name (or specialty) contains")]
 TierQ = Annotated[int | None, Query(ge=1, le=3, description="3 tertiary, 2 secondary, 1 community")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}

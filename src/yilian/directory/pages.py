@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
+from yilian.core.schemas import TextId
 from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
 from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, OptionalActorDep, PathId, TodayDep
@@ -32,8 +33,8 @@ async def home(request: Request, actor: OptionalActorDep, db: DbDep, today: Toda
 
 PAGE_SIZE: Final = 20
 CONSORTIA_LIMIT: Final = 200
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
-FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Id = Annotated[TextId, Query()]
+FormId = Annotated[TextId, Form()]
 Search = Annotated[str | None, Query(max_length=64)]
 
 

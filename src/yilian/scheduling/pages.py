@@ -14,6 +14,7 @@ from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
+from yilian.core.schemas import TextId
 from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
@@ -31,7 +32,7 @@ BOOKING_REFUSALS: Final = frozenset(
     {"slot_unavailable", "not_signed_resident", "already_booked", "booking_closed"}
 )
 Search = Annotated[str | None, Query(max_length=64)]
-FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+FormId = Annotated[TextId, Form()]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -128,7 +129,7 @@ async def appointments(
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
-    resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    resident_id: Annotated[TextId | None, Query()] = None,
     offset: Offset = 0,
 ) -> Response:
     """The centre's appointments (a resident's, with `resident_id`: a fragment on its record)."""

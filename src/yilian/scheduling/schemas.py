@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from yilian.core.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK, Id, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -45,12 +45,10 @@ class SlotOut(BaseModel):
     status: str
 
 
-class AppointmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    session_id: int = Field(ge=1, le=2**31 - 1)
-    resident_id: int = Field(ge=1, le=2**31 - 1)
-    slot_number: int | None = Field(default=None, ge=1, le=1000)
+class AppointmentIn(In):
+    session_id: Id
+    resident_id: Id
+    slot_number: StrictInt | None = Field(default=None, ge=1, le=1000)
 
 
 class AppointmentOut(BaseModel):
@@ -68,9 +66,7 @@ class AppointmentOut(BaseModel):
     practitioner_name: str
 
 
-class StopIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class StopIn(In):
     reason: str = Field(
         min_length=1, pattern=NON_BLANK, max_length=200, description="Why it is stopped (shown to doctors)"
     )

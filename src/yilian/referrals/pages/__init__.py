@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth.policy import Actor
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
+from yilian.core.schemas import TextId
 from yilian.directory import queries as directory
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
@@ -31,7 +32,7 @@ PAGE_SIZE: Final = 20
 Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=500)]
 Lines = Annotated[list[str], Form()]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+OptionalId = Annotated[TextId | None, Query()]
 
 
 # --- worklists and the consortium's numbers -------------------------------------------------------
@@ -150,9 +151,9 @@ async def create_referral(
     direction: Annotated[str, Form(max_length=8)],
     target: Annotated[str, Form(max_length=24)],
     reason: Short,
-    resident_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    task_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    admission_request_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    resident_id: Annotated[TextId | None, Form()] = None,
+    task_id: Annotated[TextId | None, Form()] = None,
+    admission_request_id: Annotated[TextId | None, Form()] = None,
     urgency: Annotated[rules.Urgency, Form()] = rules.Urgency.ROUTINE,
     service_asked: Annotated[rules.Service | None, Form(alias="service")] = None,
     summary: Text = "",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 
 from yilian.core import idempotency
-from yilian.core.schemas import PageOut
+from yilian.core.schemas import PageOut, TextId
 from yilian.scheduling.api import desk
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.schemas import (
@@ -24,7 +24,7 @@ from yilian.scheduling.service import appointments
 from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, TodayDep, state
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = Annotated[TextId, Query()]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 BOOKING_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "`not_signed_resident`, or a role that books no slots"},
