@@ -10,7 +10,7 @@ country code (`+86 138…`, `+8613812345678`, `86-138…`) or percent-encoded in
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, Protocol
 
 # A separator a person or a URL puts between groups of digits.
 _SEP: Final = r"(?:[ \-]|%20|%2[dD]|\+)?"
@@ -68,3 +68,16 @@ def _mask_plain(text: str) -> str:
 def has_personal_numbers(text: str) -> bool:
     """Whether free text holds something shaped like an ID number or a mobile (to warn its author)."""
     return mask_text(text) != text
+
+
+class _HasUserId(Protocol):
+    @property
+    def user_id(self) -> int: ...
+
+
+def shown_to(reader: _HasUserId | None, text: str, *, author_id: int | None) -> str:
+    """Free text as `reader` sees it: its author in full, everybody else with the ID numbers and
+    phones typed into it masked (the other side of a referral, an export, a colleague)."""
+    if reader is not None and author_id is not None and reader.user_id == author_id:
+        return text
+    return mask_text(text) if text else text

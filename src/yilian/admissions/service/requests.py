@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, BedOffer
@@ -27,18 +27,20 @@ from yilian.directory.models import Resident
 from yilian.referrals.models import Referral
 from yilian.scheduling.models import Appointment
 
-SOURCES: dict[str, type[Appointment] | type[Referral]] = {"appointment": Appointment, "referral": Referral}
-
 
 async def _check_source(
     session: AsyncSession, *, source: str, source_id: int | None, resident_id: int
 ) -> None:
     """The appointment or referral a request cites is one of this resident's (else a field error)."""
-    model = SOURCES.get(source)
-    if model is None or source_id is None:
+    if source_id is None:
         return
-    cited = await session.get(model, source_id)
-    if cited is None or cited.resident_id != resident_id:
+    if source == "appointment":
+        cited = await session.scalar(select(Appointment.resident_id).where(Appointment.id == source_id))
+    elif source == "referral":
+        cited = await session.scalar(select(Referral.resident_id).where(Referral.id == source_id))
+    else:
+        return
+    if cited != resident_id:
         raise InvalidField("body.source_id", N_("no appointment or referral of this resident has this id"))
 
 
