@@ -126,3 +126,14 @@ async def test_nul_is_refused_in_queries_bodies_and_forms_on_both_engines(api: A
     page = await browser.post("/residents", data=form)
     assert page.status_code == 422, page.text
     assert await residents(app_db) == before
+
+
+async def test_a_route_without_a_body_ignores_one_that_is_not_json(api: Api, app_db: Database) -> None:
+    mine = await signed_resident(app_db, TIANLIN)
+    client = await api.as_("fd.tianlin")
+    response = await client.post(
+        f"/api/v1/residents/{mine.id}/reveal",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text

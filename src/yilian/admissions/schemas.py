@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
 from yilian.core.schemas import NON_BLANK, Id, In
@@ -30,7 +30,7 @@ class AdmissionRequestIn(In):
     resident_id: Id
     diagnosis: str = Field(min_length=1, pattern=NON_BLANK, max_length=200)
     urgency: Urgency
-    expected_days: StrictInt = Field(ge=1, le=365, description="Expected length of stay, in days")
+    expected_days: int = Field(ge=1, le=365, description="Expected length of stay, in days")
     notes: str = Field(default="", max_length=2000)
     source: Source = Source.DIRECT
     source_id: Id | None = Field(default=None, description="The appointment or referral")
@@ -119,13 +119,13 @@ class WardSettingsIn(In):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    boost_days: Annotated[StrictInt, Field(ge=0, le=MAX_BOOST_DAYS)] | None = Field(
+    boost_days: Annotated[int, Field(ge=0, le=MAX_BOOST_DAYS)] | None = Field(
         default=None,
         description="The department's 社区签约 boost in days: set for every ward of the ward's "
         "department, and everybody queued there is re-placed at once",
         json_schema_extra=_integer_only,
     )
-    offer_hours: Annotated[StrictInt, Field(ge=1, le=MAX_OFFER_HOURS)] | None = Field(
+    offer_hours: Annotated[int, Field(ge=1, le=MAX_OFFER_HOURS)] | None = Field(
         default=None,
         description="This ward's offer time: an offered bed not answered within it goes to the next "
         "patient (offers made from now on)",

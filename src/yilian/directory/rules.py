@@ -95,10 +95,10 @@ def parse_id_number(value: str) -> IdNumberFacts:
     number = value.strip().upper()
     if not ID_SHAPE.match(number):
         raise InvalidIdNumberError(N_("must be 17 digits and a digit or X"))
-    if number[:2] not in PROVINCE_CODES:
-        raise InvalidIdNumberError(N_("region code is not a real province (GB/T 2260)"))
     if check_character(number[:17]) != number[17]:
         raise InvalidIdNumberError(N_("check digit does not match"))
+    if number[:2] not in PROVINCE_CODES:
+        raise InvalidIdNumberError(N_("region code is not a real province (GB/T 2260)"))
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:

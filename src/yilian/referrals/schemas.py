@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
 from yilian.core.schemas import NON_BLANK, Id, In, Out
 from yilian.referrals.rules import Action, Direction, Service, Status, Urgency
@@ -24,7 +24,7 @@ class Medication(In):
 
 class PlanItemIn(In):
     what: str = Field(min_length=1, pattern=NON_BLANK, max_length=200, description="e.g. 测血压")
-    every_days: StrictInt = Field(ge=1, le=365)
+    every_days: int = Field(ge=1, le=365)
     until: date
 
 

@@ -179,7 +179,11 @@ async def refuse_nul(request: Request) -> None:
             form = await request.form()
             errors += [("body", name) for name, value in form.multi_items() if has_nul(value)]
         elif "json" in content_type and await request.body():
-            errors += [("body", *loc) for loc in _nul_locations(await request.json(), ())]
+            try:
+                parsed = await request.json()
+            except ValueError:  # a route that takes no body: it is not read, so not judged
+                parsed = None
+            errors += [("body", *loc) for loc in _nul_locations(parsed, ())]
     if errors:
         raise RequestValidationError(
             [
