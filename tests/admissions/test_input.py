@@ -31,6 +31,7 @@ async def test_a_request_cites_a_source_of_its_own_resident(api: Api, app_db: Da
         body = request_body(ward.id, patient, source=source, source_id=source_id)
         refused = await specialist.post("/api/v1/admission-requests", json=body)
         assert refused.status_code == 422, (source, source_id, refused.text)
+        assert refused.json()["code"] == "implausible_value"
         assert [e["field"] for e in refused.json()["errors"]] == ["body.source_id"]
     async with app_db.read() as session:
         assert await session.scalar(select(func.count()).select_from(AdmissionRequest)) == before

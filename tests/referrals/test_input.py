@@ -15,7 +15,7 @@ async def test_a_referral_is_scheduled_within_a_year(api: Api, app_db: Database)
         refused = await act(specialist, up["id"], "accept", scheduled_at=when, place="门诊3楼")
         assert refused.status_code == 422, (when, refused.text)
         problem = refused.json()
-        assert problem["code"] == "validation_error"
+        assert problem["code"] == "implausible_value"
         assert [e["field"] for e in problem["errors"]] == ["body.scheduled_at"]
         assert "一年" in problem["errors"][0]["message"]
     unmoved = await specialist.get(f"/api/v1/referrals/{up['id']}")

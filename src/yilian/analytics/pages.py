@@ -13,10 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from yilian.analytics.queries import admissions, clinics, referrals
 from yilian.analytics.rules import MONTH_PATTERN
-from yilian.core.schemas import TextId
 from yilian.scheduling.errors import InvalidShare
 from yilian.scheduling.service import office
-from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, NowDep, OptionalQueryId, PathId, TodayDep, state
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +34,7 @@ async def clinic(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
-    saved: Annotated[TextId | None, Query()] = None,
+    saved: OptionalQueryId = None,
 ) -> Response:
     """The hospital's clinics at a glance, for its clinic office."""
     async with db.transaction() as session:  # a refusal is audited
@@ -99,7 +98,7 @@ async def stats_page(
     now: NowDep,
     today: TodayDep,
     month: Month = None,
-    institution_id: Annotated[TextId | None, Query()] = None,
+    institution_id: OptionalQueryId = None,
 ) -> Response:
     """A hospital's month by department: a table and a chart of the waits by tag (this month unless
     another is asked for; an admin chooses the hospital)."""

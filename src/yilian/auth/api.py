@@ -8,8 +8,18 @@ from fastapi import APIRouter, Form, Query, Request
 
 from yilian.auth import queries, service
 from yilian.auth.schemas import AuditEventOut, MeOut, TokenOut
-from yilian.core.schemas import PageOut, TextId
-from yilian.web.deps import ActorDep, DbDep, IsoDateTime, Limit, NowDep, Offset, client_addr, state
+from yilian.core.schemas import PageOut
+from yilian.web.deps import (
+    ActorDep,
+    DbDep,
+    IsoDateTime,
+    Limit,
+    NowDep,
+    Offset,
+    OptionalQueryId,
+    client_addr,
+    state,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -63,7 +73,7 @@ async def list_audit_events(
     now: NowDep,
     action: Annotated[str | None, Query(max_length=64, description="Action prefix, e.g. resident.")] = None,
     username: Annotated[str | None, Query(max_length=64)] = None,
-    resident_id: Annotated[TextId | None, Query()] = None,
+    resident_id: OptionalQueryId = None,
     outcome: Literal["allowed", "denied", "locked"] | None = None,
     since: Annotated[IsoDateTime | None, Query()] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,

@@ -121,11 +121,11 @@ class Unprocessable(DomainError):
 
 
 class InvalidField(Unprocessable):
-    """An implausible value that the schema alone cannot judge (it needs today or the
-    database): 422 `validation_error` naming the field, like a schema's refusal."""
+    """An implausible value that JSON Schema cannot say (it needs today or the database):
+    422 `implausible_value` naming the field in `errors`, as a schema's refusal does."""
 
-    code = "validation_error"
-    title = N_("Invalid input")
+    code = "implausible_value"
+    title = N_("Implausible value")
     message = N_("%(field)s: %(reason)s")
     translated_params = ("reason",)
 

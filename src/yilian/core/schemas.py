@@ -1,16 +1,17 @@
 """The shapes every API shares: strict input, output read from attributes, a page of results.
 
-Ids are strict integers everywhere (`Id` in JSON bodies, `TextId` in paths, queries and forms:
-`true`, `1.0` and `"1e0"` are refused), and no text carries a NUL character (`In` refuses it
-in bodies; `web.deps.refuse_nul` in queries, paths and forms): PostgreSQL cannot store one.
+Ids are strict integers everywhere (`Id` in JSON bodies: `true` and `"1"` are refused;
+`web.deps.PathId`, `QueryId` and `FormId` in paths, queries and forms: digits only, `1.0` and
+`1e0` are refused), and no text
+carries a NUL character (`In` refuses it in bodies; `web.deps.refuse_nul` in queries, paths,
+forms and bodies): PostgreSQL cannot store one.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final, Generic, TypeVar
 
-from annotated_types import Ge, Le
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -37,10 +38,22 @@ def _digits_only(value: object) -> object:
     return value
 
 
-# An id in a JSON body: a JSON integer, never `true`, `1.0` or `"1"`.
-Id = Annotated[int, Strict(), Ge(1), Le(MAX_ID)]
-# An id in a path, a query or a form: digits only.
-TextId = Annotated[int, BeforeValidator(_digits_only), Ge(1), Le(MAX_ID)]
+def _json_integer(value: object) -> object:
+    """A JSON integer: `true` and `"1"` are refused. A whole number written with a point (`5.0`)
+    is one by JSON Schema's reading, as the published schema says; `2.5` is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# A whole number in a JSON body: never `true` or `"1"`. Put after the bounds (it wraps them),
+# so that the published schema keeps them as minimum and maximum.
+JSON_INTEGER: Final = BeforeValidator(_json_integer)
+# An id in a JSON body.
+Id = Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER]
+# An id in a path, a query or a form is digits only: the doors' types (web.deps.PathId,
+# QueryId, FormId) add this to FastAPI's Path/Query/Form, which publish the bounds.
+DIGITS_ONLY: Final = BeforeValidator(_digits_only)
 
 
 def has_nul(value: Any) -> bool:

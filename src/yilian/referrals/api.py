@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from yilian.core.schemas import Id as BodyId
-from yilian.core.schemas import In, TextId
+from yilian.core.schemas import In
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
 from yilian.referrals.queries import icd10, tasks
@@ -28,10 +28,10 @@ from yilian.referrals.schemas import (
     TaskPageOut,
 )
 from yilian.referrals.service import attachments, create, followup, moves
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, QueryId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
-Id = Annotated[TextId, Query()]
+Id = QueryId
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not a side of this referral, or the other side's move"},
     404: {"description": "Not found"},

@@ -14,12 +14,11 @@ from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
 from yilian.core.errors import DomainError
-from yilian.core.schemas import TextId
 from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
-from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +31,6 @@ BOOKING_REFUSALS: Final = frozenset(
     {"slot_unavailable", "not_signed_resident", "already_booked", "booking_closed"}
 )
 Search = Annotated[str | None, Query(max_length=64)]
-FormId = Annotated[TextId, Form()]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -129,7 +127,7 @@ async def appointments(
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
-    resident_id: Annotated[TextId | None, Query()] = None,
+    resident_id: OptionalQueryId = None,
     offset: Offset = 0,
 ) -> Response:
     """The centre's appointments (a resident's, with `resident_id`: a fragment on its record)."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from yilian.core.schemas import NON_BLANK, Id, In
+from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -48,7 +49,7 @@ class SlotOut(BaseModel):
 class AppointmentIn(In):
     session_id: Id
     resident_id: Id
-    slot_number: StrictInt | None = Field(default=None, ge=1, le=1000)
+    slot_number: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
 
 
 class AppointmentOut(BaseModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Annotated, Final
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
@@ -23,7 +23,7 @@ from yilian.core.clock import Clock, local_today
 from yilian.core.db import Database
 from yilian.core.errors import CsrfFailed, NotAuthenticated
 from yilian.core.i18n import N_
-from yilian.core.schemas import TextId, has_nul
+from yilian.core.schemas import DIGITS_ONLY, MAX_ID, has_nul
 
 SESSION_COOKIE: Final = "yl_session"
 CSRF_HEADER: Final = "x-csrf-token"
@@ -242,4 +242,8 @@ IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 # Every id in a path, a query or a form: digits only, a positive 32-bit integer (PostgreSQL's
 # integer), else 422, never a 500 (`/residents/1.0` is refused, not read as 1).
-PathId = Annotated[TextId, Path()]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID), DIGITS_ONLY]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID), DIGITS_ONLY]
+OptionalQueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), DIGITS_ONLY]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID), DIGITS_ONLY]
+OptionalFormId = Annotated[int | None, Form(ge=1, le=MAX_ID), DIGITS_ONLY]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 
 from yilian.core import idempotency
-from yilian.core.schemas import PageOut, TextId
+from yilian.core.schemas import PageOut
 from yilian.scheduling.api import desk
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.schemas import (
@@ -21,10 +21,10 @@ from yilian.scheduling.schemas import (
     StopOut,
 )
 from yilian.scheduling.service import appointments
-from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, QueryId, TodayDep, state
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
-Id = Annotated[TextId, Query()]
+Id = QueryId
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 BOOKING_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "`not_signed_resident`, or a role that books no slots"},
