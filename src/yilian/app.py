@@ -42,7 +42,7 @@ from yilian.scheduling import jobs as scheduling_jobs
 from yilian.scheduling import pages as scheduling_pages
 from yilian.scheduling.api.short_circuit import SoldOutShortCircuit
 from yilian.web import docs, errors, health, openapi
-from yilian.web.deps import AppState, csrf_guard, reject_unknown_query
+from yilian.web.deps import AppState, csrf_guard, refuse_nul, reject_unknown_query
 from yilian.web.middleware import DoorMiddleware, MetricsMiddleware, WebMiddleware
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(csrf_guard), Depends(reject_unknown_query)],
+        dependencies=[Depends(csrf_guard), Depends(reject_unknown_query), Depends(refuse_nul)],
     )
     app.state.yilian = AppState(
         settings=settings,

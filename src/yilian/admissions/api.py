@@ -3,9 +3,9 @@ their moves, offers. Parse, call one service function, return."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from yilian.admissions.queries import beds as bed_board
 from yilian.admissions.queries import queue, wards
@@ -31,10 +31,10 @@ from yilian.admissions.schemas import (
 from yilian.admissions.service import beds, requests, stays
 from yilian.admissions.service import wards as ward_settings
 from yilian.core.schemas import PageOut
-from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, QueryId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = QueryId
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},
     404: {"description": "Not found"},

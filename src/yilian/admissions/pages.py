@@ -21,12 +21,11 @@ from yilian.admissions.service import wards as ward_settings
 from yilian.auth import policy
 from yilian.core.errors import Forbidden
 from yilian.directory import queries as directory
-from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, OptionalQueryId, PathId, TodayDep
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
 LIST_SIZE: Final = 50
 RESIDENT_CHOICES: Final = 50
 
@@ -258,7 +257,7 @@ async def request_form(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
-    resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    resident_id: OptionalQueryId = None,
 ) -> Response:
     """The specialist's 电子住院申请单: its hospital's wards and the patients it may see."""
     if not policy.may_open_admission_form(actor):

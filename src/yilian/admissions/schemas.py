@@ -9,9 +9,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
-from yilian.core.schemas import NON_BLANK
-
-Id = Field(ge=1, le=2**31 - 1)
+from yilian.core.schemas import NON_BLANK, Id, In
 
 
 class Source(StrEnum):
@@ -25,19 +23,17 @@ class OfferAnswer(StrEnum):
     DECLINE = "decline"
 
 
-class AdmissionRequestIn(BaseModel):
+class AdmissionRequestIn(In):
     """电子住院申请单. There is no field for the 社区签约 tag: the system sets it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    ward_id: int = Id
-    resident_id: int = Id
+    ward_id: Id
+    resident_id: Id
     diagnosis: str = Field(min_length=1, pattern=NON_BLANK, max_length=200)
     urgency: Urgency
     expected_days: int = Field(ge=1, le=365, description="Expected length of stay, in days")
     notes: str = Field(default="", max_length=2000)
     source: Source = Source.DIRECT
-    source_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="The appointment or referral")
+    source_id: Id | None = Field(default=None, description="The appointment or referral")
 
 
 class EventOut(BaseModel):
@@ -118,10 +114,10 @@ def _integer_only(schema: dict[str, Any]) -> None:
     schema.update(next(branch for branch in schema.pop("anyOf") if branch.get("type") == "integer"))
 
 
-class WardSettingsIn(BaseModel):
+class WardSettingsIn(In):
     """What the hospital's admission office may change: one field or both."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     boost_days: Annotated[int, Field(ge=0, le=MAX_BOOST_DAYS)] | None = Field(
         default=None,
@@ -202,38 +198,28 @@ class BedMovedOut(BaseModel):
     request_id: int | None
 
 
-class AdmitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    bed_id: int = Id
+class AdmitIn(In):
+    bed_id: Id
 
 
-class TransferToBed(BaseModel):
+class TransferToBed(In):
     """To another bed of the hospital."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    bed_id: int = Id
+    bed_id: Id
 
 
-class TransferToWard(BaseModel):
+class TransferToWard(In):
     """To the partner ward: the patient joins its queue (the new request is returned)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    ward_id: int = Id
+    ward_id: Id
 
 
 TransferIn = TransferToBed | TransferToWard
 
 
-class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class CancelIn(In):
     reason: str = Field(default="", max_length=200)
 
 
-class BedMoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BedMoveIn(In):
     action: BedAction

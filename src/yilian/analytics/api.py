@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from yilian.analytics.queries import admissions, referrals
 from yilian.analytics.rules import MONTH_PATTERN
 from yilian.analytics.schemas import MonthOut, MonthStatsOut
-from yilian.web.deps import ActorDep, DbDep, NowDep, state
+from yilian.web.deps import ActorDep, DbDep, NowDep, QueryId, state
 
 router = APIRouter(prefix="/api/v1")
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = QueryId
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed"},

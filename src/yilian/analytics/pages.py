@@ -15,7 +15,7 @@ from yilian.analytics.queries import admissions, clinics, referrals
 from yilian.analytics.rules import MONTH_PATTERN
 from yilian.scheduling.errors import InvalidShare
 from yilian.scheduling.service import office
-from yilian.web.deps import ActorDep, DbDep, NowDep, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, NowDep, OptionalQueryId, PathId, TodayDep, state
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ async def clinic(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
-    saved: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    saved: OptionalQueryId = None,
 ) -> Response:
     """The hospital's clinics at a glance, for its clinic office."""
     async with db.transaction() as session:  # a refusal is audited
@@ -98,7 +98,7 @@ async def stats_page(
     now: NowDep,
     today: TodayDep,
     month: Month = None,
-    institution_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    institution_id: OptionalQueryId = None,
 ) -> Response:
     """A hospital's month by department: a table and a chart of the waits by tag (this month unless
     another is asked for; an admin chooses the hospital)."""

@@ -14,6 +14,7 @@ from yilian.auth.policy import Actor
 from yilian.auth.rules import LAST_SEEN_RESOLUTION, LoginPolicy, token_digest
 from yilian.core.errors import NotAuthenticated
 from yilian.core.paging import Page, fetch_page
+from yilian.core.text import starts_with
 from yilian.directory.models import Membership
 
 
@@ -82,7 +83,7 @@ async def list_audit_events(
         members = select(Membership.institution_id).where(Membership.consortium_id == scope)
         query = query.where(AuditEvent.institution_id.in_(members))
     if action:
-        query = query.where(AuditEvent.action.startswith(action))
+        query = query.where(starts_with(AuditEvent.action, action))
     if username:
         query = query.where(AuditEvent.username == username)
     if resident_id is not None:

@@ -103,5 +103,32 @@ class InvalidTransition(Conflict):
 
 
 class Unprocessable(DomainError):
+    """422. With `field` (`body.birth_date`) the answer names it in `errors`, as a schema's
+    refusal does, so a form can put the message beside the field."""
+
     code, status = "unprocessable", 422
     title = N_("Invalid request")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+    def problem(self, locale: str, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(locale, instance)
+        if self.field is not None:
+            body["errors"] = [{"field": self.field, "message": body["detail"], "type": self.code}]
+        return body
+
+
+class InvalidField(Unprocessable):
+    """An implausible value that JSON Schema cannot say (it needs today or the database):
+    422 `implausible_value` naming the field in `errors`, as a schema's refusal does."""
+
+    code = "implausible_value"
+    title = N_("Implausible value")
+    message = N_("%(field)s: %(reason)s")
+    translated_params = ("reason",)
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field=field, reason=reason)
+        self.params["field"] = field.rsplit(".", 1)[-1]

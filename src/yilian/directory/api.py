@@ -20,10 +20,10 @@ from yilian.directory.schemas import (
     ResidentIn,
     ResidentOut,
 )
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, QueryId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = QueryId
 Search = Annotated[str | None, Query(max_length=64, description="Name (or specialty) contains")]
 TierQ = Annotated[int | None, Query(ge=1, le=3, description="3 tertiary, 2 secondary, 1 community")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}

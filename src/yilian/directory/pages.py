@@ -14,7 +14,17 @@ from yilian.core.db import Database
 from yilian.core.errors import DomainError
 from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
-from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, OptionalActorDep, PathId, TodayDep
+from yilian.web.deps import (
+    ActorDep,
+    DbDep,
+    FormId,
+    NowDep,
+    Offset,
+    OptionalActorDep,
+    PathId,
+    QueryId,
+    TodayDep,
+)
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,8 +42,7 @@ async def home(request: Request, actor: OptionalActorDep, db: DbDep, today: Toda
 
 PAGE_SIZE: Final = 20
 CONSORTIA_LIMIT: Final = 200
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
-FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Id = QueryId
 Search = Annotated[str | None, Query(max_length=64)]
 
 

@@ -63,6 +63,17 @@ MOBILE_SHAPE: Final = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_SHAPE: Final = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 
+# GB/T 2260: the first two digits of a real area code name one of these provinces.
+PROVINCE_CODES: Final = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
+    | {"41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+    | {"71", "81", "82"}
+)
+EARLIEST_BIRTH: Final = date(1900, 1, 1)
+# A family-doctor contract runs a year (renewed yearly); none is signed for more than five.
+CONTRACT_YEARS_AT_MOST: Final = 5
+
+
 class InvalidIdNumberError(ValueError):
     pass
 
@@ -86,6 +97,8 @@ def parse_id_number(value: str) -> IdNumberFacts:
         raise InvalidIdNumberError(N_("must be 17 digits and a digit or X"))
     if check_character(number[:17]) != number[17]:
         raise InvalidIdNumberError(N_("check digit does not match"))
+    if number[:2] not in PROVINCE_CODES:
+        raise InvalidIdNumberError(N_("region code is not a real province (GB/T 2260)"))
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -94,6 +107,28 @@ def parse_id_number(value: str) -> IdNumberFacts:
         raise InvalidIdNumberError(N_("birth date is before 1900"))
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return IdNumberFacts(area=number[:6], birth_date=born, sex=sex)
+
+
+def birth_date_refusal(born: date, today: date) -> str | None:
+    """Why a birth date is implausible (a message id), or None."""
+    if born > today:
+        return N_("a birth date cannot be in the future")
+    if born < EARLIEST_BIRTH:
+        return N_("a birth date cannot be before 1900")
+    return None
+
+
+def contract_term_refusal(signed_on: date, expires_on: date) -> str | None:
+    """Why a contract's term is implausible (a message id), or None."""
+    if expires_on <= signed_on:
+        return N_("a contract must expire after it is signed")
+    try:
+        latest = signed_on.replace(year=signed_on.year + CONTRACT_YEARS_AT_MOST)
+    except ValueError:  # 29 February
+        latest = date(signed_on.year + CONTRACT_YEARS_AT_MOST, 3, 1)
+    if expires_on > latest:
+        return N_("a contract runs at most five years")
+    return None
 
 
 def normalise_phone(value: str) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, Field
 
-from yilian.core.schemas import NON_BLANK, In, Out
+from yilian.core.schemas import NON_BLANK, Id, In, Out
 from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex
 
 
@@ -96,7 +96,7 @@ class ResidentIn(In):
 
 
 class ContractIn(In):
-    resident_id: int = Field(ge=1, le=2**31 - 1)
-    practitioner_id: int = Field(ge=1, le=2**31 - 1, description="The family doctor, at the actor's centre")
+    resident_id: Id
+    practitioner_id: Id = Field(description="The family doctor, at the actor's centre")
     signed_on: date | None = Field(default=None, description="Default: today")
     expires_on: date | None = Field(default=None, description="Default: one year after signing")

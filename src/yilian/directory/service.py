@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.core.errors import Unprocessable
+from yilian.core.clock import local_today
+from yilian.core.errors import InvalidField
 from yilian.core.i18n import N_
 from yilian.directory import queries, rules
 from yilian.directory.errors import (
@@ -47,14 +48,18 @@ async def register_resident(
     """
     audit.require(policy.may_register_resident(actor), actor, "resident.create", at=now)
     number = id_number.strip().upper()
+    if why := rules.birth_date_refusal(birth_date, local_today(now)):
+        raise InvalidField("body.birth_date", why)
     try:
         facts = rules.parse_id_number(number)
     except rules.InvalidIdNumberError as error:
-        raise InvalidIdNumber(reason=str(error)) from None
+        raise InvalidIdNumber(reason=str(error), field="body.id_number") from None
     if facts.birth_date != birth_date:
-        raise InvalidIdNumber(reason=N_("birth date differs from the one in the number"))
+        raise InvalidIdNumber(
+            reason=N_("birth date differs from the one in the number"), field="body.birth_date"
+        )
     if facts.sex != sex:
-        raise InvalidIdNumber(reason=N_("sex differs from the one in the number"))
+        raise InvalidIdNumber(reason=N_("sex differs from the one in the number"), field="body.sex")
     try:
         clean_phone = rules.normalise_phone(phone) if phone else None
     except ValueError:
@@ -157,8 +162,8 @@ async def sign_contract(
     audit.require(allowed, actor, "contract.sign", at=now, resident_id=resident_id)
     signed = signed_on or today
     expires = expires_on or signed + timedelta(days=365)
-    if expires <= signed:
-        raise Unprocessable(N_("A contract must expire after it is signed."))
+    if why := rules.contract_term_refusal(signed, expires):
+        raise InvalidField("body.expires_on", why)
     # A contract past its end is over, whatever its status says: end it so the new one may start.
     await session.execute(
         update(Contract)

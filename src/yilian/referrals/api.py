@@ -9,8 +9,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from yilian.core.schemas import Id as BodyId
+from yilian.core.schemas import In
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
 from yilian.referrals.queries import icd10, tasks
@@ -26,10 +28,10 @@ from yilian.referrals.schemas import (
     TaskPageOut,
 )
 from yilian.referrals.service import attachments, create, followup, moves
-from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, TodayDep
+from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, PathId, QueryId, TodayDep
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = QueryId
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not a side of this referral, or the other side's move"},
     404: {"description": "Not found"},
@@ -49,20 +51,16 @@ Box = StrEnum("Box", {box.upper(): box for box in rules.BOXES})  # type: ignore[
 TaskOutcome = StrEnum("TaskOutcome", {s.name: s.value for s in rules.TASK_OUTCOMES})  # type: ignore[misc]
 
 
-class TaskOutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskOutcomeIn(In):
     note: str = Field(default="", max_length=1000)
 
 
-class TaskReferralIn(BaseModel):
+class TaskReferralIn(In):
     """An up-referral from a follow-up task: the task gives the resident."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    target_institution_id: int = Field(ge=1, le=2**31 - 1)
-    target_department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    target_practitioner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    target_institution_id: BodyId
+    target_department_id: BodyId | None = None
+    target_practitioner_id: BodyId | None = None
     urgency: rules.Urgency = rules.Urgency.ROUTINE
     service: rules.Service | None = None
     reason: str = Field(min_length=1, max_length=500)

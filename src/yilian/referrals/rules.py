@@ -227,6 +227,18 @@ def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
 # --- follow-up plans ---------------------------------------------------------------------------
 
 
+# A referral is scheduled within a year of the day it is scheduled (either side: a visit that
+# already took place may be recorded late).
+MAX_SCHEDULE_SPAN: Final = timedelta(days=366)
+
+
+def schedule_refusal(at: datetime, now: datetime) -> str | None:
+    """Why a referral's appointment time is implausible (a message id), or None."""
+    if abs(at - now) > MAX_SCHEDULE_SPAN:
+        return N_("a referral is scheduled within one year of today")
+    return None
+
+
 MAX_PLAN_SPAN: Final = timedelta(days=731)  # a follow-up plan covers at most two years
 
 

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
-from yilian.core.schemas import NON_BLANK
+from yilian.core.schemas import NON_BLANK, Id, In, Out
 from yilian.referrals.rules import Action, Direction, Service, Status, Urgency
-
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class Diagnosis(In):
@@ -66,11 +55,8 @@ class ActionIn(In):
     """One body for every action; each action reads the fields it needs."""
 
     note: str = Field(default="", max_length=1000, description="Why (decline), or any remark")
-    session_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="accept/schedule: book a kept slot of this clinic session",
+    session_id: Id | None = Field(
+        default=None, description="accept/schedule: book a kept slot of this clinic session"
     )
     scheduled_at: AwareDatetime | None = Field(default=None, description="schedule without a slot")
     place: str = Field(default="", max_length=200)

@@ -18,7 +18,7 @@ from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
-from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,6 @@ BOOKING_REFUSALS: Final = frozenset(
     {"slot_unavailable", "not_signed_resident", "not_in_consortium", "already_booked", "booking_closed"}
 )
 Search = Annotated[str | None, Query(max_length=64)]
-FormId = Annotated[int, Form(ge=1, le=2**31 - 1)]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -128,7 +127,7 @@ async def appointments(
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
-    resident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    resident_id: OptionalQueryId = None,
     offset: Offset = 0,
 ) -> Response:
     """The centre's appointments (a resident's, with `resident_id`: a fragment on its record)."""

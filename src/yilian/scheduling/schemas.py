@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Final
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from yilian.core.schemas import NON_BLANK, In
+from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
 
 
@@ -54,24 +54,20 @@ class PatientIn(In):
     phone: str | None = Field(default=None, max_length=20)
 
 
-class AppointmentIn(BaseModel):
+class AppointmentIn(In):
     """A booking for a resident the actor may see (a family doctor's signed resident)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    session_id: int = Field(ge=1, le=2**31 - 1)
-    resident_id: int = Field(ge=1, le=2**31 - 1)
-    slot_number: int | None = Field(default=None, ge=1, le=1000)
+    session_id: Id
+    resident_id: Id
+    slot_number: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
 
 
-class PatientAppointmentIn(BaseModel):
+class PatientAppointmentIn(In):
     """The registration role's booking by the patient's identity (实名制)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    session_id: int = Field(ge=1, le=2**31 - 1)
+    session_id: Id
     patient: PatientIn
-    slot_number: int | None = Field(default=None, ge=1, le=1000)
+    slot_number: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
 
 
 # POST /api/v1/appointments takes one or the other (each refuses the other's fields).
@@ -96,9 +92,7 @@ class AppointmentOut(BaseModel):
     practitioner_name: str
 
 
-class StopIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class StopIn(In):
     reason: str = Field(
         min_length=1, pattern=NON_BLANK, max_length=200, description="Why it is stopped (shown to doctors)"
     )

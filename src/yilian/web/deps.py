@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Annotated, Final
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
@@ -23,6 +23,8 @@ from yilian.config import Settings
 from yilian.core.clock import Clock, local_today
 from yilian.core.db import Database
 from yilian.core.errors import CsrfFailed, NotAuthenticated
+from yilian.core.i18n import N_
+from yilian.core.schemas import DIGITS_ONLY, MAX_ID, has_nul
 
 SESSION_COOKIE: Final = "yl_session"
 CSRF_HEADER: Final = "x-csrf-token"
@@ -175,6 +177,47 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
+async def refuse_nul(request: Request) -> None:
+    """No text that reaches the app carries a NUL character (PostgreSQL cannot store one):
+    query parameters, path segments, form fields and JSON bodies alike, refused with a 422
+    that names the field. Bodies are read already (FastAPI parses them before dependencies)."""
+    errors: list[tuple[str | int, ...]] = []
+    errors += [("query", name) for name, value in request.query_params.multi_items() if has_nul(value)]
+    errors += [("path", name) for name, value in request.path_params.items() if has_nul(value)]
+    if request.method not in SAFE_METHODS:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            errors += [("body", name) for name, value in form.multi_items() if has_nul(value)]
+        elif "json" in content_type and await request.body():
+            try:
+                parsed = await request.json()
+            except ValueError:  # a route that takes no body: it is not read, so not judged
+                parsed = None
+            errors += [("body", *loc) for loc in _nul_locations(parsed, ())]
+    if errors:
+        raise RequestValidationError(
+            [
+                {"loc": loc, "msg": "Text must not contain the NUL character", "type": "nul_character"}
+                for loc in errors
+            ]
+        )
+
+
+def _nul_locations(value: object, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    if isinstance(value, str):
+        return [loc] if has_nul(value) else []
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _nul_locations(item, (*loc, i))]
+    if isinstance(value, dict):
+        found: list[tuple[str | int, ...]] = []
+        for key, item in value.items():
+            here = (*loc, str(key))
+            found += ([here] if has_nul(str(key)) else []) + _nul_locations(item, here)
+        return found
+    return []
+
+
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 NowDep = Annotated[datetime, Depends(now)]
@@ -186,7 +229,7 @@ DbDep = Annotated[Database, Depends(database)]
 def _whole_number(value: object) -> object:
     """Paging numbers are digits: "0.0" or "1e2" is refused, not read as 0 or 100."""
     if isinstance(value, str) and not value.isdigit():
-        raise ValueError("expected a whole number, e.g. 20")
+        raise ValueError(N_("Must be a whole number, e.g. 20."))
     return value
 
 
@@ -202,11 +245,16 @@ def _iso_only(value: object) -> object:
     """Dates and times in queries are ISO 8601 text: no unix numbers (pydantic would take 0.5)."""
     if isinstance(value, str) and value and (value[0].isdigit() and "-" in value[:5]):
         return value
-    raise ValueError("expected an ISO 8601 date or date-time, e.g. 2026-11-24")
+    raise ValueError(N_("Must be an ISO 8601 date or date-time, e.g. 2026-11-24."))
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_only)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
-# Every id in a path: a positive 32-bit integer (PostgreSQL's integer), else 422, never a 500.
-PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# Every id in a path, a query or a form: digits only, a positive 32-bit integer (PostgreSQL's
+# integer), else 422, never a 500 (`/residents/1.0` is refused, not read as 1).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID), DIGITS_ONLY]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID), DIGITS_ONLY]
+OptionalQueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), DIGITS_ONLY]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID), DIGITS_ONLY]
+OptionalFormId = Annotated[int | None, Form(ge=1, le=MAX_ID), DIGITS_ONLY]

@@ -48,19 +48,99 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+# Pydantic's error types, each said in our words (the catalogue gives the Chinese); the
+# parameters come from the error's `ctx`. A type not named here reads as "invalid value".
+WHEN = N_("Must be a date and time with its offset, e.g. 2026-11-24T09:00:00+08:00.")
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": N_("This field is required."),
+    "extra_forbidden": N_("This field is not expected."),
+    "int_type": N_("Must be an integer."),
+    "int_parsing": N_("Must be an integer."),
+    "int_from_float": N_("Must be an integer."),
+    "float_type": N_("Must be a number."),
+    "float_parsing": N_("Must be a number."),
+    "decimal_parsing": N_("Must be a number."),
+    "decimal_type": N_("Must be a number."),
+    "decimal_max_digits": N_("At most %(max_digits)s digits."),
+    "decimal_max_places": N_("At most %(decimal_places)s decimal places."),
+    "bool_type": N_("Must be true or false."),
+    "bool_parsing": N_("Must be true or false."),
+    "string_type": N_("Must be text."),
+    "string_too_short": N_("At least %(min_length)s characters."),
+    "string_too_long": N_("At most %(max_length)s characters."),
+    "string_pattern_mismatch": N_("Must not be blank, or has the wrong format."),
+    "greater_than": N_("Must be greater than %(gt)s."),
+    "greater_than_equal": N_("Must be at least %(ge)s."),
+    "less_than": N_("Must be less than %(lt)s."),
+    "less_than_equal": N_("Must be at most %(le)s."),
+    "too_short": N_("At least %(min_length)s items."),
+    "too_long": N_("At most %(max_length)s items."),
+    "list_type": N_("Must be a list."),
+    "dict_type": N_("Must be an object."),
+    "model_type": N_("Must be an object."),
+    "model_attributes_type": N_("Must be an object."),
+    "enum": N_("Must be one of: %(expected)s."),
+    "literal_error": N_("Must be one of: %(expected)s."),
+    "date_type": N_("Must be a date, e.g. 2026-11-24."),
+    "date_parsing": N_("Must be a date, e.g. 2026-11-24."),
+    "date_from_datetime_parsing": N_("Must be a date, e.g. 2026-11-24."),
+    "date_from_datetime_inexact": N_("Must be a date, e.g. 2026-11-24."),
+    "datetime_type": WHEN,
+    "datetime_parsing": WHEN,
+    "datetime_from_date_parsing": WHEN,
+    "timezone_aware": WHEN,
+    "nul_character": N_("Must not contain the NUL character (\\u0000)."),
+    "missing_argument": N_("This field is required."),
+}
+
+
+def field_message(locale: str, error: Any) -> str:
+    """One of Pydantic's errors in the caller's language. Our own refusals (a validator's
+    ValueError, a PydanticCustomError) carry a message id of the catalogue as their text."""
+    ctx = {name: value for name, value in (error.get("ctx") or {}).items() if name != "error"}
+    message = FIELD_MESSAGES.get(error["type"])
+    if message is None:
+        text = str((error.get("ctx") or {}).get("error", "")) or str(error.get("msg", ""))
+        translated = gettext(locale, text) if text else ""
+        if translated and (locale == "en" or translated != text):
+            return translated
+        return gettext(locale, N_("Invalid value."))
+    try:
+        return gettext(locale, message, **ctx) if ctx else gettext(locale, message)
+    except (KeyError, TypeError, ValueError):
+        return gettext(locale, N_("Invalid value."))
+
+
+def is_malformed(exc: RequestValidationError) -> bool:
+    """The body is not JSON at all (FastAPI reports it as `json_invalid` at `body.<offset>`)."""
+    return any(error.get("type") == "json_invalid" for error in exc.errors())
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     locale = request.state.locale
+    if is_malformed(exc):
+        code, title, detail = HTTP_CODES[400]
+        malformed = {
+            "type": f"/problems/{code}",
+            "title": gettext(locale, title),
+            "status": 400,
+            "detail": gettext(locale, detail),
+            "code": code,
+        }
+        return problem_response(request, malformed, 400)
     fields = [
         {
             "field": ".".join(str(part) for part in error["loc"]),
-            "message": error["msg"],
+            "message": field_message(locale, error),
             "type": error["type"],
         }
         for error in exc.errors()
     ]
+    # A NUL character is refused by a rule of ours, not by the published schema: its own code.
+    code = "nul_character" if all(f["type"] == "nul_character" for f in fields) else "validation_error"
     body = {
-        "type": "/problems/validation_error",
+        "type": f"/problems/{code}",
         "title": gettext(locale, N_("Invalid input")),
         "status": 422,
         "detail": gettext(
@@ -68,7 +148,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
             N_("Some fields are missing or invalid: %(fields)s."),
             fields=", ".join(f["field"] for f in fields),
         ),
-        "code": "validation_error",
+        "code": code,
         "errors": fields,
     }
     return problem_response(request, body, 422)

@@ -20,6 +20,7 @@ from yilian.auth import audit, policy
 from yilian.auth.policy import Actor, AdmissionScope, Care, Role
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
+from yilian.core.masking import shown_to
 from yilian.core.paging import Page, fetch_page
 from yilian.directory import queries as directory
 from yilian.directory.models import Contract, Resident
@@ -139,7 +140,7 @@ def _read(
         diagnosis=request.diagnosis,
         urgency=request.urgency,
         expected_days=request.expected_days,
-        notes=request.notes,
+        notes=shown_to(actor, request.notes, author_id=request.requested_by),
         community_signed=request.community_signed,
         community_reason=request.community_reason,
         community_detail=request.community_detail,

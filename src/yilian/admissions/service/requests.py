@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, BedOffer
@@ -20,10 +20,28 @@ from yilian.admissions.service import moves
 from yilian.admissions.service.wards import joinable_ward_or_404
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.core.errors import NotFound
+from yilian.core.errors import InvalidField, NotFound
 from yilian.core.i18n import N_
 from yilian.directory import queries as directory
 from yilian.directory.models import Resident
+from yilian.referrals.models import Referral
+from yilian.scheduling.models import Appointment
+
+
+async def _check_source(
+    session: AsyncSession, *, source: str, source_id: int | None, resident_id: int
+) -> None:
+    """The appointment or referral a request cites is one of this resident's (else a field error)."""
+    if source_id is None:
+        return
+    if source == "appointment":
+        cited = await session.scalar(select(Appointment.resident_id).where(Appointment.id == source_id))
+    elif source == "referral":
+        cited = await session.scalar(select(Referral.resident_id).where(Referral.id == source_id))
+    else:
+        return
+    if cited != resident_id:
+        raise InvalidField("body.source_id", N_("no appointment or referral of this resident has this id"))
 
 
 async def create_request(
@@ -51,6 +69,7 @@ async def create_request(
     links = await directory.resident_links(session, resident_id=resident_id, now=now, today=today)
     allowed = policy.may_request_admission(actor, ward.institution_id, links)
     audit.require(allowed, actor, "admission.create", at=now, resident_id=resident_id)
+    await _check_source(session, source=source, source_id=source_id, resident_id=resident_id)
     tag = await tags.community_tag(
         session, resident_id=resident_id, hospital_id=ward.institution_id, today=today
     )

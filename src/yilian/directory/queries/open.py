@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
+from yilian.core.text import contains
 from yilian.directory.models import Consortium, Department, Institution, Membership, Practitioner
 
 M = TypeVar("M")
@@ -54,7 +55,7 @@ async def list_institutions(
     if tier is not None:
         query = query.where(Institution.tier == tier)
     if q:
-        query = query.where(or_(Institution.name.contains(q), Institution.district.contains(q)))
+        query = query.where(or_(contains(Institution.name, q), contains(Institution.district, q)))
     return await fetch_page(session, query, limit=limit, offset=offset)
 
 
@@ -77,7 +78,7 @@ async def list_departments(
     if institution_id is not None:
         query = query.where(Department.institution_id == institution_id)
     if q:
-        query = query.where(Department.name.contains(q))
+        query = query.where(contains(Department.name, q))
     return await fetch_page(session, query, limit=limit, offset=offset)
 
 
@@ -117,9 +118,9 @@ async def list_practitioners(
         # Specialties are a JSON list; matching its text form finds "更年期" in ["更年期综合征"].
         query = query.where(
             or_(
-                Practitioner.name.contains(q),
-                Practitioner.profile.contains(q),
-                _specialties_text().contains(q),
+                contains(Practitioner.name, q),
+                contains(Practitioner.profile, q),
+                contains(_specialties_text(), q),
             )
         )
     return await fetch_page(session, query, limit=limit, offset=offset)

@@ -15,6 +15,7 @@ from yilian.auth.policy import Actor, ResidentLinks
 from yilian.core import masking
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
+from yilian.core.text import contains
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 from yilian.directory.queries import care
 from yilian.directory.queries.open import STAFF_LIMIT, by_id, list_practitioners
@@ -115,7 +116,7 @@ async def list_residents(
     query = select(Resident).where(_reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
         query = query.where(
-            or_(Resident.name.contains(q), Resident.id_number == q.upper(), Resident.phone == q)
+            or_(contains(Resident.name, q), Resident.id_number == q.upper(), Resident.phone == q)
         )
     page = await fetch_page(session, query, limit=limit, offset=offset)
     ids = [r.id for r in page.items]

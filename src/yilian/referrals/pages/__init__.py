@@ -23,7 +23,17 @@ from yilian.referrals.queries import choices, discharges, icd10, sides, tasks
 from yilian.referrals.rules import Action, Direction, Status, TaskState, TaskStatus
 from yilian.referrals.schemas import ActionIn, ReferralIn
 from yilian.referrals.service import attachments, create, followup, moves
-from yilian.web.deps import ActorDep, DbDep, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import (
+    ActorDep,
+    DbDep,
+    NowDep,
+    Offset,
+    OptionalFormId,
+    OptionalQueryId,
+    PathId,
+    TodayDep,
+    state,
+)
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +41,7 @@ PAGE_SIZE: Final = 20
 Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=500)]
 Lines = Annotated[list[str], Form()]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+OptionalId = OptionalQueryId
 
 
 # --- worklists and the consortium's numbers -------------------------------------------------------
@@ -150,9 +160,9 @@ async def create_referral(
     direction: Annotated[str, Form(max_length=8)],
     target: Annotated[str, Form(max_length=24)],
     reason: Short,
-    resident_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    task_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
-    admission_request_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    resident_id: OptionalFormId = None,
+    task_id: OptionalFormId = None,
+    admission_request_id: OptionalFormId = None,
     urgency: Annotated[rules.Urgency, Form()] = rules.Urgency.ROUTINE,
     service_asked: Annotated[rules.Service | None, Form(alias="service")] = None,
     summary: Text = "",

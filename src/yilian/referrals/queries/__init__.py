@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor, Care
 from yilian.core.clock import local_today
+from yilian.core.masking import shown_to
 from yilian.core.paging import Page
 from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
@@ -149,7 +150,7 @@ async def _names(session: AsyncSession, r: Referral) -> dict[str, Any]:
     }
 
 
-def _brief(r: Referral, resident: Resident, now: datetime) -> dict[str, Any]:
+def _brief(r: Referral, resident: Resident, now: datetime, actor: Actor) -> dict[str, Any]:
     return {
         "id": r.id,
         "direction": r.direction,
@@ -164,7 +165,7 @@ def _brief(r: Referral, resident: Resident, now: datetime) -> dict[str, Any]:
         },
         "origin_institution_id": r.origin_institution_id,
         "target_institution_id": r.target_institution_id,
-        "reason": r.reason,
+        "reason": shown_to(actor, r.reason, author_id=r.created_by),
         "created_at": r.created_at,
         "submitted_at": r.submitted_at,
         "answer_due_at": r.answer_due_at,
@@ -194,33 +195,35 @@ async def get_referral(
     resident = await session.get(Resident, r.resident_id)
     assert resident is not None  # noqa: S101 — a foreign key
     return {
-        **_brief(r, resident, now),
+        **_brief(r, resident, now, actor),
         **await _names(session, r),
         "target_department_id": r.target_department_id,
         "target_practitioner_id": r.target_practitioner_id,
-        "summary": r.summary,
+        "summary": shown_to(actor, r.summary, author_id=r.created_by),
         "diagnoses": r.diagnoses,
         "medications": r.medications,
-        "answer_note": r.answer_note,
+        "answer_note": shown_to(actor, r.answer_note, author_id=r.answered_by),
         "appointment_id": r.appointment_id,
         "scheduled_at": r.scheduled_at,
         "place": r.place,
         "arrived_at": r.arrived_at,
-        "findings": r.findings,
-        "report_diagnosis": r.report_diagnosis,
-        "advice": r.advice,
+        "findings": shown_to(actor, r.findings, author_id=r.answered_by),
+        "report_diagnosis": shown_to(actor, r.report_diagnosis, author_id=r.answered_by),
+        "advice": shown_to(actor, r.advice, author_id=r.answered_by),
         "reported_at": r.reported_at,
         "closed_at": r.closed_at,
         "admission_request_id": r.admission_request_id,
         "allowed_actions": rules.allowed_actions(Direction(r.direction), Status(r.status), side),
         "side": side.value if side else None,
-        **await _history(session, r.id),
+        **await _history(session, r, actor),
         "tasks": await tasks.tasks_of_referral(session, r.id, today),
     }
 
 
-async def _history(session: AsyncSession, referral_id: int) -> dict[str, Any]:
-    """A referral's timeline, attachments (without their content) and follow-up plan, in order."""
+async def _history(session: AsyncSession, r: Referral, actor: Actor) -> dict[str, Any]:
+    """A referral's timeline, attachments (without their content) and follow-up plan, in order;
+    the free text in them masked for everyone but its author."""
+    referral_id = r.id
     events = (
         await session.scalars(
             select(ReferralEvent).where(ReferralEvent.referral_id == referral_id).order_by(ReferralEvent.id)
@@ -238,7 +241,20 @@ async def _history(session: AsyncSession, referral_id: int) -> dict[str, Any]:
             select(FollowUpItem).where(FollowUpItem.referral_id == referral_id).order_by(FollowUpItem.id)
         )
     ).all()
-    return {"events": events, "attachments": attachments, "plan": plan}
+    return {
+        "events": [
+            {**_columns(e), "note": shown_to(actor, e.note, author_id=e.actor_user_id)} for e in events
+        ],
+        "attachments": attachments,
+        "plan": [
+            {**_columns(item), "what": shown_to(actor, item.what, author_id=r.created_by)} for item in plan
+        ],
+    }
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """A row's columns as a dict (a view to change, never the row itself: it would be written)."""
+    return {attribute.key: getattr(row, attribute.key) for attribute in inspect(row).mapper.column_attrs}
 
 
 # --- worklists -------------------------------------------------------------------------------------
@@ -315,7 +331,7 @@ async def list_referrals(
     )
     items = [
         {
-            **_brief(r, resident, now),
+            **_brief(r, resident, now, actor),
             "origin_name": institutions.get(r.origin_institution_id, ""),
             "target_name": institutions.get(r.target_institution_id, ""),
             "target_department_name": departments.get(r.target_department_id or 0),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth import audit
 from yilian.auth.policy import Actor
 from yilian.core.clock import local_today
+from yilian.core.errors import InvalidField
 from yilian.core.i18n import N_
 from yilian.referrals import notify, rules
 from yilian.referrals.errors import BadTarget, InvalidReferralMove, MissingDetail
@@ -241,6 +242,8 @@ async def _schedule(session: AsyncSession, r: Referral, body: ActionIn, actor: A
             "place": f"{booked.place} {booked.practitioner_name} {booked.slot_number}号".strip(),
         }
     elif body.scheduled_at is not None:
+        if why := rules.schedule_refusal(body.scheduled_at, now):
+            raise InvalidField("body.scheduled_at", why)
         values = {"scheduled_at": body.scheduled_at, "place": body.place}
     else:
         raise MissingDetail(what=N_("A clinic session or a time"))

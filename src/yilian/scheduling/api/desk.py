@@ -36,6 +36,7 @@ from yilian.scheduling.service.booking.shared import (
     Outcome,
     booking_request,
     refusal,
+    unknown_resident,
 )
 from yilian.scheduling.service.booking.sold_out import sold_out
 
@@ -171,6 +172,8 @@ async def _run(db: Database, request: BookingRequest) -> Outcome:
         row = await pool.fetchrow(postgresql.PG_BOOK, *postgresql.arguments(request))
     except asyncpg.UniqueViolationError as error:
         raise Duplicate(key_taken=postgresql.key_taken(error)) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise unknown_resident(request) from None
     return postgresql.outcome(row)
 
 

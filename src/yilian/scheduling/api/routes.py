@@ -22,10 +22,10 @@ from yilian.scheduling.schemas import (
     StopOut,
 )
 from yilian.scheduling.service import appointments
-from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, TodayDep, state
+from yilian.web.deps import ActorDep, DbDep, IsoDate, Limit, NowDep, Offset, PathId, QueryId, TodayDep, state
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
-Id = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Id = QueryId
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 BOOKING_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {

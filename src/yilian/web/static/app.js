@@ -58,4 +58,18 @@
       });
     }
   });
+  // Free text with an ID number or a phone in it: the other side will see it masked. Warn the
+  // author beside the form (non-blocking) while typing; core.masking is the rule on the server.
+  var PERSONAL = /\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx]|(?:^|\D)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)/;
+  document.addEventListener("input", function (event) {
+    var form = event.target && event.target.form;
+    var warning = form ? form.querySelector("[data-personal-warning]") : null;
+    if (!warning) {
+      return;
+    }
+    var fields = form.querySelectorAll("textarea, input:not([type]), input[type=text]");
+    warning.hidden = !Array.prototype.some.call(fields, function (field) {
+      return PERSONAL.test(field.value);
+    });
+  });
 })();

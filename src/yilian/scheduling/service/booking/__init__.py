@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.scheduling.service.booking import postgresql, sqlite
-from yilian.scheduling.service.booking.shared import BookingRequest, Duplicate, Outcome
+from yilian.scheduling.service.booking.shared import BookingRequest, Duplicate, Outcome, unknown_resident
 
 
 async def run_in(session: AsyncSession, request: BookingRequest) -> Outcome:
@@ -25,4 +25,6 @@ async def run_in(session: AsyncSession, request: BookingRequest) -> Outcome:
             return postgresql.outcome(result.one())
         return await connection.run_sync(lambda sync: sqlite.book(sync.exec_driver_sql, request))
     except IntegrityError as error:
+        if postgresql.foreign_key(error):
+            raise unknown_resident(request) from None
         raise Duplicate(key_taken=postgresql.key_taken(error)) from None

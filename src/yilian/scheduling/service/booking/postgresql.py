@@ -146,6 +146,11 @@ def outcome(row: Any) -> Outcome:
     return Outcome(body=body, fresh=fresh, clinic=clinic, signed=signed, shares_consortium=shares)
 
 
+def foreign_key(error: BaseException) -> bool:
+    """A foreign key refused the appointment: its resident does not exist (the session does)."""
+    return "violates foreign key constraint" in str(error)
+
+
 def key_taken(error: BaseException) -> bool:
     """Which unique index refused: the key's record (a concurrent retry), else an appointment."""
     return "pk_idempotency_records" in str(error)

@@ -200,6 +200,12 @@ def refusal_of(
     return None
 
 
+def unknown_resident(request: BookingRequest) -> NotFound:
+    """The appointment's foreign key refused the resident: it does not exist (the statement,
+    slot included, is undone). The database decides; no read before the booking."""
+    return NotFound(what=N_("Resident"), id=request.resident_id)
+
+
 def refusal(request: BookingRequest, outcome: Outcome) -> DomainError:
     """Why the database took no slot, as the error the caller gets: no slot was left unless the
     rule refused."""

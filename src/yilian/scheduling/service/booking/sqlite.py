@@ -28,6 +28,7 @@ from yilian.scheduling.service.booking.shared import (
     Outcome,
     refusal_of,
     signed_sql,
+    unknown_resident,
     values,
 )
 
@@ -93,6 +94,8 @@ def book(execute: Execute, r: BookingRequest) -> Outcome:
     except Exception as error:
         if "UNIQUE" in str(error):
             raise Duplicate(key_taken=False) from error
+        if "FOREIGN KEY" in str(error):
+            raise unknown_resident(r) from None
         raise
     taken = {"session_id": r.session_id, "slot": slot[1], "pool": r.pool.value}
     execute(AUDIT, {**v, "detail": json.dumps({field: taken[field] for field in AUDIT_DETAIL})})
