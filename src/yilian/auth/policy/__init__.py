@@ -1,6 +1,6 @@
 """The one place that decides "may this actor do this to this record". Pure: no I/O.
 
-Services gather the facts (which institutions have business with a resident) and ask here;
+Services gather the facts (the care relationships of a resident that hold now) and ask here;
 the API, the pages and the CLI therefore cannot disagree. One module per domain; every
 function is also a name of this package (`policy.may_book_kept_slot`), so that callers need
 not know which module holds it.

@@ -40,7 +40,7 @@ async def create_referral(
     Up from a centre: only a resident signed there (NotSignedResident, 403). The target shares a
     consortium with the actor's institution, or (down) is the resident's contract centre
     (NotInConsortium, 403). Down: a resident the
-    hospital has business with, continuing one of its discharges if `data.admission_request_id`
+    hospital cares for (a care relationship), continuing one of its discharges if `data.admission_request_id`
     says so (read by `lookup`). 403 for a role that does not refer for its institution.
     """
     origin = await session.get(Institution, actor.institution_id) if actor.institution_id else None
