@@ -39,9 +39,9 @@ async def create_referral(
 
     Up from a centre: only a resident signed there (NotSignedResident, 403). The target shares a
     consortium with the actor's institution, or (down) is the resident's contract centre
-    (NotInConsortium, 403). Down: a resident the
-    hospital cares for (a care relationship), continuing one of its discharges if `data.admission_request_id`
-    says so (read by `lookup`). 403 for a role that does not refer for its institution.
+    (NotInConsortium, 403). Down: a resident the hospital cares for, continuing one of its
+    discharges if `data.admission_request_id` says so (read by `lookup`). 403 for a role that does
+    not refer for its institution.
     """
     origin = await session.get(Institution, actor.institution_id) if actor.institution_id else None
     allowed = origin is not None and policy.may_act_for(actor, origin.id, origin.tier)
