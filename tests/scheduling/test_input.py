@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.factories import signed_resident
+from tests.factories import id_number, signed_resident
 from tests.fixtures_app import Api
 from yilian.core.db import Database
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
@@ -34,22 +34,24 @@ async def test_booking_a_resident_that_does_not_exist_is_404_and_takes_no_slot(
         first_public = await session.scalar(
             select(func.min(Slot.number)).where(Slot.session_id == clinic.id, Slot.pool == "public")
         )
-    for username in ("reg.sixth", "fd.tianlin"):
-        client = await api.as_(username)
-        for slot in (None, first_public):
-            body = {"session_id": clinic.id, "resident_id": NOBODY, "slot_number": slot}
-            response = await client.post("/api/v1/appointments", json=body)
-            assert response.status_code in (403, 404), (username, response.text)
-            if username == "reg.sixth":
-                assert response.status_code == 404, response.text
-                assert response.json()["code"] == "not_found"
+    # The desk books by identity (it never names a resident id); a family doctor naming nobody is
+    # refused with a code, whatever the pool or slot, and nothing is taken.
+    client = await api.as_("fd.tianlin")
+    for slot in (None, first_public):
+        body = {"session_id": clinic.id, "resident_id": NOBODY, "slot_number": slot}
+        response = await client.post("/api/v1/appointments", json=body)
+        assert response.status_code in (403, 404), response.text
+        assert response.json()["code"] in ("not_signed_resident", "not_found", "forbidden")
     assert await booked(app_db, clinic.id) == before
-    # The slot the refused booking touched is still there for a real resident.
-    walk_in = await signed_resident(app_db, KANGJIAN, nth=1)
-    client = await api.as_("reg.sixth")
-    ok = await client.post(
+    # The slot the refused booking touched is still there for a real patient.
+    desk = await api.as_("reg.sixth")
+    ok = await desk.post(
         "/api/v1/appointments",
-        json={"session_id": clinic.id, "resident_id": walk_in.id, "slot_number": first_public},
+        json={
+            "session_id": clinic.id,
+            "patient": {"name": "门诊患者", "id_number": id_number()},
+            "slot_number": first_public,
+        },
     )
     assert ok.status_code == 201, ok.text
 
@@ -67,5 +69,6 @@ async def test_ids_in_a_booking_body_are_strict_integers(
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["code"] == "validation_error"
         field = next(iter(bad))
-        assert [e["field"] for e in response.json()["errors"]] == [f"body.{field}"]
+        # The body is one of two shapes (DESIGN §5); the resident's shape names the field.
+        assert f"body.AppointmentIn.{field}" in [e["field"] for e in response.json()["errors"]]
     assert await booked(app_db, clinic.id) == before
