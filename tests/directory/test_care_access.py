@@ -162,37 +162,19 @@ async def test_every_relationship_opens_the_record_to_whom_it_names_until_it_end
         return {(link.care, link.role) for link in links}
 
     session_start = clinic.starts_at
+    by_contract = {(Care.CONTRACT, Role.FAMILY_DOCTOR)}
+    by_admission = {(Care.ADMISSION, Role.ADMISSION_OFFICE), (Care.ADMISSION, Role.SPECIALIST)}
+    by_appointment = {(Care.APPOINTMENT, Role.SPECIALIST), (Care.APPOINTMENT, Role.CLINIC_OFFICE)}
+    by_referral = {(Care.REFERRAL, Role.FAMILY_DOCTOR), (Care.REFERRAL, Role.SPECIALIST)}
+    by_registration = {(Care.REGISTRATION, Role.FAMILY_DOCTOR)}
     later = {
         # 29 days on: everything still holds.
-        t0 + timedelta(days=29): {
-            (Care.CONTRACT, Role.FAMILY_DOCTOR),
-            (Care.REGISTRATION, Role.FAMILY_DOCTOR),
-            (Care.APPOINTMENT, Role.SPECIALIST),
-            (Care.APPOINTMENT, Role.CLINIC_OFFICE),
-            (Care.REFERRAL, Role.FAMILY_DOCTOR),
-            (Care.REFERRAL, Role.SPECIALIST),
-            (Care.ADMISSION, Role.ADMISSION_OFFICE),
-            (Care.ADMISSION, Role.SPECIALIST),
-        },
+        t0 + timedelta(days=29): by_contract | by_registration | by_appointment | by_referral | by_admission,
         # 30 days after the referral closed and the registration: gone; the session was later.
-        t0 + timedelta(days=30, minutes=1): {
-            (Care.CONTRACT, Role.FAMILY_DOCTOR),
-            (Care.APPOINTMENT, Role.SPECIALIST),
-            (Care.APPOINTMENT, Role.CLINIC_OFFICE),
-            (Care.ADMISSION, Role.ADMISSION_OFFICE),
-            (Care.ADMISSION, Role.SPECIALIST),
-        },
-        session_start + timedelta(days=30, minutes=1): {
-            (Care.CONTRACT, Role.FAMILY_DOCTOR),
-            (Care.ADMISSION, Role.ADMISSION_OFFICE),
-            (Care.ADMISSION, Role.SPECIALIST),
-        },
-        t0 + timedelta(days=89): {
-            (Care.CONTRACT, Role.FAMILY_DOCTOR),
-            (Care.ADMISSION, Role.ADMISSION_OFFICE),
-            (Care.ADMISSION, Role.SPECIALIST),
-        },
-        t0 + timedelta(days=90, minutes=1): {(Care.CONTRACT, Role.FAMILY_DOCTOR)},
+        t0 + timedelta(days=30, minutes=1): by_contract | by_appointment | by_admission,
+        session_start + timedelta(days=30, minutes=1): by_contract | by_admission,
+        t0 + timedelta(days=89): by_contract | by_admission,
+        t0 + timedelta(days=90, minutes=1): by_contract,
         # The contract runs a year from signing; the day after it expires, nothing is left.
         t0 + timedelta(days=367): set(),
     }
