@@ -59,7 +59,7 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     assert page.locator('input[type="file"][capture]').get_attribute("accept") == "image/*,application/pdf"
     page.locator('select[name="resident_id"]').select_option(index=1)
     page.locator('select[name="target"]').select_option(label=SIXTH_DEPARTMENT)
-    page.locator('select[name="urgency"]').select_option("urgent")
+    page.locator('select[name="urgency"]').select_option("routine")  # urgent ones are taken in now
     page.locator('input[name="reason"]').fill("血压控制不佳，伴胸闷")
     page.locator('textarea[name="summary"]').fill("高血压10年，近两周160/100mmHg。")
     page.locator('input[name="diagnosis"]').first.fill("I10 原发性高血压")
@@ -77,7 +77,7 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     sign_in(specialist, "sp.sixth")
     hospital = specialist.page
     hospital.goto("/referrals?box=new")
-    hospital.locator(f'a[href="/referrals/{referral_id}"]').first.click()
+    hospital.locator(f'a[href="/referrals/{referral_id}"]:visible').first.click()  # the table's
     accept = hospital.locator('form[data-action="accept"]')
     accept.locator('select[name="session_id"]').select_option(index=1)
     accept.get_by_role("button", name="接收").click()
