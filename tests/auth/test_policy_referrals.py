@@ -81,7 +81,8 @@ def test_the_receivers_are_the_named_department_and_practitioner() -> None:
     assert receives(at(Role.SPECIALIST, gynaecology, named), cardiology, named)  # the doctor named
     assert receives(at(Role.SPECIALIST, None, named), None, named)
     assert not receives(cardiologist, None, named)  # a named doctor only: not its colleagues
-    assert receives(gynaecologist, None) and receives(at(Role.SPECIALIST, None), None)
+    assert receives(gynaecologist, None)
+    assert receives(at(Role.SPECIALIST, None), None)
     assert not receives(at(Role.CLINIC_OFFICE, cardiology), cardiology)  # not the acting role
     assert not receives(at(Role.SPECIALIST, cardiology, place=11), cardiology)  # another hospital
     assert not policy.may_receive(cardiologist, 10, None, department_id=cardiology, practitioner_id=None)

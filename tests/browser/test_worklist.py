@@ -88,7 +88,9 @@ class Taps:
         self.count += 1
 
 
-def test_accept_an_emergency_from_the_worklist_in_three_taps(screens: Any, live_server: LiveServer) -> None:
+def test_accept_an_emergency_from_the_worklist_in_three_taps(
+    screens: Any, live_server: LiveServer, record_property: Any
+) -> None:
     referral_id = refer_up(live_server, urgency="emergency", nth=40)
     phone = screens(PHONE)
     sign_in(phone, "sp.sixth")
@@ -98,10 +100,13 @@ def test_accept_an_emergency_from_the_worklist_in_three_taps(screens: Any, live_
     assert card.is_visible()
     assert not page.locator("table.referral-list").is_visible()  # no 6-column table on a phone
     box = card.bounding_box()
-    assert box is not None and box["height"] >= 44 and box["width"] >= 300
+    assert box is not None
+    assert box["height"] >= 44
+    assert box["width"] >= 300
     text = card.inner_text()
     assert "转出方 田林社区卫生服务中心" in text
-    assert "还剩" in text and "分钟" in text  # an emergency is due within 30 minutes
+    assert "还剩" in text
+    assert "分钟" in text
     phone.check("worklist-cards")
 
     taps = Taps()
@@ -120,8 +125,8 @@ def test_accept_an_emergency_from_the_worklist_in_three_taps(screens: Any, live_
     assert page.locator("[data-scheduled]").get_attribute("data-appointment-state") == "booked"
     assert "急诊科" in page.locator("[data-scheduled]").inner_text()
     phone.check("referral-accepted-now")
-    print(f"accept a referral from the worklist: {taps.count} taps")
-    assert taps.count <= ACCEPT_TAPS, taps.count
+    record_property("taps", taps.count)  # measured: 2 (the card, 立即接收)
+    assert taps.count <= ACCEPT_TAPS, f"accept a referral from the worklist: {taps.count} taps"
 
 
 def test_the_boxes_fit_a_phone_and_the_table_stays_on_a_wide_screen(
@@ -134,10 +139,13 @@ def test_the_boxes_fit_a_phone_and_the_table_stays_on_a_wide_screen(
     page.goto("/referrals")
     for link in page.locator("nav.boxes a").all():
         found = link.bounding_box()
-        assert found is not None and found["height"] >= 44 and found["x"] + found["width"] <= 390, found
+        assert found is not None
+        assert found["height"] >= 44, found
+        assert found["x"] + found["width"] <= 390, found
     for control in page.locator("form.filters select, form.filters button").all():
         found = control.bounding_box()
-        assert found is not None and found["x"] + found["width"] <= 390, found
+        assert found is not None
+        assert found["x"] + found["width"] <= 390, found
     phone.check("worklist-boxes")
 
     wide = screens(DESKTOP)
@@ -145,6 +153,8 @@ def test_the_boxes_fit_a_phone_and_the_table_stays_on_a_wide_screen(
     wide.page.goto("/referrals")
     assert wide.page.locator("table.referral-list").is_visible()
     assert not wide.page.locator(f'a.ref-card[href="/referrals/{referral_id}"]').is_visible()
-    row = wide.page.locator("table.referral-list tr", has=wide.page.locator(f'a[href="/referrals/{referral_id}"]'))
+    row = wide.page.locator(
+        "table.referral-list tr", has=wide.page.locator(f'a[href="/referrals/{referral_id}"]')
+    )
     assert "田林社区卫生服务中心" in row.inner_text()
     wide.check("worklist-table")

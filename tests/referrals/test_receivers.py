@@ -12,6 +12,7 @@ from tests.conftest import FIXED_NOW
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
 from tests.referrals.conftest import SIXTH, TIANLIN, act, refer_up, sixth_department
+from yilian.auth import policy
 from yilian.auth.models import User, UserRole
 from yilian.auth.passwords import hash_password
 from yilian.auth.policy import Actor, Role
@@ -21,7 +22,6 @@ from yilian.directory.models import Department, Institution, Practitioner
 from yilian.referrals.models import Referral
 from yilian.referrals.queries.sides import received_by
 from yilian.referrals.rules import Direction, Status
-from yilian.auth import policy
 
 EIGHTH = "上海市第八人民医院"
 
@@ -59,7 +59,9 @@ async def test_the_sql_twin_receives_exactly_what_the_policy_receives(demo_db: D
         author = await session.scalar(select(User.id).where(User.username == "fd.tianlin"))
         assert author is not None
         targets = {}
-        for target, department, practitioner in itertools.product((sixth, eighth), departments, practitioners):
+        for target, department, practitioner in itertools.product(
+            (sixth, eighth), departments, practitioners
+        ):
             row = Referral(
                 direction=Direction.UP, status=Status.SUBMITTED, urgency="routine", service="outpatient",
                 resident_id=resident.id, origin_institution_id=tianlin.id, created_by=author,
@@ -74,12 +76,21 @@ async def test_the_sql_twin_receives_exactly_what_the_policy_receives(demo_db: D
             targets[row.id] = row
     actors = [
         Actor(
-            user_id=1, username="u", roles=frozenset(roles), institution_id=place,
-            department_id=department, practitioner_id=practitioner,
-        )  # fmt: skip
+            user_id=1,
+            username="u",
+            roles=frozenset(roles),
+            institution_id=place,
+            department_id=department,
+            practitioner_id=practitioner,
+        )
         for place, roles, department, practitioner in itertools.product(
             (sixth.id, eighth.id, tianlin.id, None),
-            ({Role.SPECIALIST}, {Role.FAMILY_DOCTOR}, {Role.CLINIC_OFFICE}, {Role.SPECIALIST, Role.CLINIC_OFFICE}),
+            (
+                {Role.SPECIALIST},
+                {Role.FAMILY_DOCTOR},
+                {Role.CLINIC_OFFICE},
+                {Role.SPECIALIST, Role.CLINIC_OFFICE},
+            ),
             departments,
             practitioners,
         )

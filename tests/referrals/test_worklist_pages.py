@@ -26,7 +26,8 @@ async def test_a_card_names_the_sender_and_counts_down_to_the_deadline(
     card = _card((await specialist.get("/referrals")).text, referral["id"])
     assert referral["resident"]["name"] in card
     assert "转出方 田林社区卫生服务中心" in card
-    assert "还剩 24 小时" in card and "due-late" not in card
+    assert "还剩 24 小时" in card
+    assert "due-late" not in card
     clock.advance(hours=23, minutes=30)
     specialist = await api.browser("sp.sixth")  # a new sign-in: the last one has timed out
     assert "还剩 30 分钟" in _card((await specialist.get("/referrals")).text, referral["id"])
@@ -53,18 +54,24 @@ async def test_an_emergency_is_taken_in_now_not_booked_into_a_session(api: Api, 
     assert "立即接收（急诊/科室）" in form
     at = re.search(r'name="scheduled_at" value="([^"]+)"', form)
     place = re.search(r'name="place" maxlength="200" value="([^"]+)"', form)
-    assert at is not None and place is not None
+    assert at is not None
+    assert place is not None
     assert place.group(1) == "上海市第六人民医院 急诊科"
     answered = await specialist.post(
         f"/referrals/{referral['id']}/actions/accept",
-        data={"csrf_token": specialist.cookies["yl_csrf"], "scheduled_at": at.group(1), "place": place.group(1)},
+        data={
+            "csrf_token": specialist.cookies["yl_csrf"],
+            "scheduled_at": at.group(1),
+            "place": place.group(1),
+        },
     )
     assert answered.status_code == 303, answered.text
     shown = await (await api.as_("fd.tianlin")).get(f"/api/v1/referrals/{referral['id']}")
     body = shown.json()
     assert body["status"] == "scheduled"
     assert body["appointment_id"] is None  # no clinic booking
-    assert body["scheduled_at"].startswith("2026-") and body["place"] == "上海市第六人民医院 急诊科"
+    assert body["scheduled_at"].startswith("2026-")
+    assert body["place"] == "上海市第六人民医院 急诊科"
 
 
 async def test_an_urgent_patient_goes_to_the_department_named(api: Api, app_db: Database) -> None:
@@ -75,7 +82,8 @@ async def test_an_urgent_patient_goes_to_the_department_named(api: Api, app_db: 
     assert f'name="place" maxlength="200" value="上海市第六人民医院 {department.name}"' in page
     routine = await refer_up(api, app_db, nth=1, urgency="routine")
     page = (await (await api.browser("sp.sixth")).get(f"/referrals/{routine['id']}")).text
-    assert 'name="session_id"' in page and "立即接收" not in page  # a routine one is booked
+    assert 'name="session_id"' in page
+    assert "立即接收" not in page
 
 
 def _appointment(page: str) -> tuple[str, str]:
@@ -99,4 +107,5 @@ async def test_after_arrival_and_closing_the_appointment_reads_arrived(api: Api,
     assert (await act(doctor, referral["id"], "close")).status_code == 200
     state, words = _appointment((await page.get(f"/referrals/{referral['id']}")).text)
     assert state == "arrived"
-    assert "已到诊" in words and "已预约" not in words
+    assert "已到诊" in words
+    assert "已预约" not in words
