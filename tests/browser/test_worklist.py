@@ -91,6 +91,8 @@ class Taps:
 def test_accept_an_emergency_from_the_worklist_in_three_taps(
     screens: Any, live_server: LiveServer, record_property: Any
 ) -> None:
+    from playwright.sync_api import expect
+
     referral_id = refer_up(live_server, urgency="emergency", nth=40)
     phone = screens(PHONE)
     sign_in(phone, "sp.sixth")
@@ -119,9 +121,7 @@ def test_accept_an_emergency_from_the_worklist_in_three_taps(
     confirm = page.locator("dialog.confirm-dialog[open]")
     if confirm.count():  # a confirmation, if the page asks one, is a tap too
         taps.tap(confirm.get_by_role("button", name="确定"))
-    page.wait_for_function(
-        "document.querySelector('[data-status]')?.dataset.status === 'scheduled'", timeout=10_000
-    )
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "scheduled")
     assert page.locator("[data-scheduled]").get_attribute("data-appointment-state") == "booked"
     assert "急诊科" in page.locator("[data-scheduled]").inner_text()
     phone.check("referral-accepted-now")

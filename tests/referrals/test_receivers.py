@@ -8,6 +8,7 @@ import itertools
 
 from sqlalchemy import select
 
+from tests.admissions.test_notify import newest, told_since
 from tests.conftest import FIXED_NOW
 from tests.factories import institution, signed_resident
 from tests.fixtures_app import Api
@@ -156,7 +157,10 @@ async def test_a_cardiology_referral_reaches_cardiology_and_not_the_gynaecologis
     cardiology = await _cardiology(app_db)
     assert cardiology.id != (await sixth_department(app_db)).id  # sp.sixth works elsewhere
     await _specialist_of(app_db, "sp.cardio.sixth", cardiology)
+    before = await newest(app_db)
     referral = await refer_up(api, app_db, target_department_id=cardiology.id)
+    told = [(t.username, t.kind) for t in await told_since(app_db, before)]
+    assert told == [("sp.cardio.sixth", "referral_new")]  # the new referral's notice: its receivers only
     gynaecologist, cardiologist = await api.as_("sp.sixth"), await api.as_("sp.cardio.sixth")
 
     listed = await gynaecologist.get("/api/v1/referrals", params={"box": "new"})
@@ -182,3 +186,14 @@ async def test_a_referral_naming_no_department_reaches_the_hospitals_specialists
     for username in ("sp.sixth", "sp.cardio.sixth"):
         listed = await (await api.as_(username)).get("/api/v1/referrals", params={"box": "new"})
         assert referral["id"] in [r["id"] for r in listed.json()["items"]], username
+
+
+async def test_a_department_without_an_account_is_not_announced_to_the_other_departments(
+    api: Api, app_db: Database
+) -> None:
+    """Nobody else: 六院's 心内科 has no account, so sp.sixth (妇产科) is not told of a referral it
+    could not open; the escalation of an overdue one is the department heads' path (test_jobs)."""
+    cardiology = await _cardiology(app_db)
+    before = await newest(app_db)
+    await refer_up(api, app_db, target_department_id=cardiology.id)
+    assert [t.username for t in await told_since(app_db, before)] == []
