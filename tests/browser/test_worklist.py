@@ -117,6 +117,7 @@ def test_accept_an_emergency_from_the_worklist_in_three_taps(
     accept = page.locator('form[data-action="accept"]')
     assert accept.locator('select[name="session_id"]').count() == 0  # no clinic slot days later
     assert f"{SIXTH} 急诊科" == accept.locator('input[name="place"]').input_value()
+    phone.check("referral-accept-now-form")
     taps.tap(accept.get_by_role("button", name="立即接收（急诊/科室）"))
     confirm = page.locator("dialog.confirm-dialog[open]")
     if confirm.count():  # a confirmation, if the page asks one, is a tap too
