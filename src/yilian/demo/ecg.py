@@ -7,6 +7,7 @@ The paper is the standard one: 25 mm/s, 10 mm/mV, a 1 mm grid with a heavier lin
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import struct
@@ -66,6 +67,7 @@ def samples(tracing: Tracing, per_second: int) -> list[float]:
     return [_millivolts(i / per_second, beats, tracing) for i in range(SECONDS * per_second)]
 
 
+@functools.cache  # a few tenths of a second each: drawn once a process
 def png(tracing: Tracing) -> bytes:
     """The strip as an RGB PNG (1000 × 160 px at 4 px/mm)."""
     width, height = SECONDS * MM_PER_S * PX_PER_MM, HEIGHT_MM * PX_PER_MM
@@ -140,6 +142,7 @@ def _strip_path(tracing: Tracing, left: float, top: float) -> Iterator[str]:
     yield "S"
 
 
+@functools.cache
 def pdf(tracing: Tracing, *, title: str, lines: tuple[str, ...]) -> bytes:
     """A one-page A4 report: a title, a few lines of findings (Chinese, in the reader's built-in
     Song font, so nothing is embedded) and the strip."""

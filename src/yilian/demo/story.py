@@ -21,6 +21,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yilian.admissions.errors import QueueEmpty
 from yilian.admissions.models import Bed, Ward
 from yilian.admissions.rules import BedStatus
 from yilian.admissions.service import beds
@@ -208,6 +209,14 @@ STORIES: Final = (
         "K1", "fd.kangjian", "康健/w/0", Direction.UP, TO_SIXTH, 1.6, "围绝经期月经紊乱，盆腔包块待查",
         (("N95.9", "绝经期和绝经期前后疾患"),), moves=(Move(1.5, "fd.kangjian", Action.SUBMIT),),
     ),
+    Story(
+        "K2", "fd.kangjian", "康健/w/1", Direction.UP, TO_SIXTH, 3, "绝经后骨痛，评估骨质疏松与激素治疗",
+        (("M81.9", "骨质疏松"),),
+        moves=(
+            Move(2.9, "fd.kangjian", Action.SUBMIT),
+            Move(0.4, SP, Action.ACCEPT, scheduled_in=5, place=CLINIC),
+        ),
+    ),
     # 金山卫镇 → 金山医院 心内科 (cardio.jinshan): chest pain with the ECG taken in the community.
     Story(
         "J1", "fd.jinshanwei", "金山卫镇/a/0", Direction.UP, (JINSHAN, *CARDIOLOGY), 0.012,
@@ -281,7 +290,7 @@ STORIES: Final = (
     ),
 )  # fmt: skip
 DEADLINE_RUNS: Final = (9.5, 0.0)  # the deadline job, days ago: U12 escalated; then U3 escalated, U12 expired
-OFFER_DAYS_AGO: Final = 1 / 24  # 市六's admission office offers a bed an hour ago (answer within 4 hours)
+OFFER_DAYS_AGO: Final = 1 / 24  # 市六's admission office offers beds an hour ago (answers due within 4 hours)
 
 
 @dataclass
@@ -331,7 +340,7 @@ async def load_story(session: AsyncSession, *, now: datetime) -> StoryReport:
         if event.what == "deadlines":
             await deadlines.run(session, now=at)
         elif event.what == "offer":
-            report.offers = await _offer_a_bed(session, actors["admission.sixth"], now=at)
+            report.offers = await _offer_beds(session, actors["admission.sixth"], now=at)
         elif story is None:
             raise AssertionError(event)
         elif event.what == "write":
@@ -506,19 +515,35 @@ async def _answer_tasks(session: AsyncSession, referral_id: int, count: int, act
     return len(tasks)
 
 
-async def _offer_a_bed(session: AsyncSession, office: Actor, *, now: datetime) -> int:
-    """The admission office offers 市六's free bed of no set sex to the first fitting patient."""
-    bed = await session.scalar(
+async def _offer_beds(session: AsyncSession, office: Actor, *, now: datetime) -> int:
+    """市六's admission office offers its free beds (of no set sex first) to the first fitting
+    patients, until a patient of 田林 has one and fd.tianlin is told; how many offers."""
+    free = await session.scalars(
         select(Bed.id)
         .join(Ward, Ward.id == Bed.ward_id)
-        .where(Ward.name == SIXTH_WARD, Bed.status == BedStatus.FREE, Bed.room_sex.is_(None))
-        .order_by(Bed.room, Bed.label)
-        .limit(1)
+        .where(Ward.name == SIXTH_WARD, Bed.status == BedStatus.FREE)
+        .order_by(Bed.room_sex.is_not(None), Bed.room, Bed.label)
     )
-    if bed is None:
-        return 0
-    await beds.offer_next(session, bed_id=bed, actor=office, now=now, locale=DEFAULT_LOCALE)
-    return 1
+    tianlin = set(
+        await session.scalars(
+            select(Contract.resident_id)
+            .join(Institution, Institution.id == Contract.institution_id)
+            .where(Institution.name == TIANLIN, Contract.current_on(local_today(now)))
+        )
+    )
+    offers = 0
+    for bed in free.all():
+        try:
+            async with session.begin_nested():  # a bed nobody fits stays free
+                offered = await beds.offer_next(
+                    session, bed_id=bed, actor=office, now=now, locale=DEFAULT_LOCALE
+                )
+        except QueueEmpty:
+            continue
+        offers += 1
+        if offered.resident_id in tianlin:
+            break
+    return offers
 
 
 async def _read_old_notices(session: AsyncSession, actors: dict[str, Actor], now: datetime) -> None:
