@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.demo.test_loader import snapshot
-from yilian.admissions.models import BedOffer
+from yilian.admissions.models import AdmissionRequest, BedOffer
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.policy import Actor
 from yilian.auth.service import actor_of
@@ -58,7 +58,7 @@ async def test_every_status_is_there_up_and_down(told: Database) -> None:
         rows = (await session.execute(select(Referral.direction, Referral.status))).all()
     assert {status for _, status in rows} == set(Status)
     down = {status for direction, status in rows if direction == Direction.DOWN}
-    assert {Status.SUBMITTED, Status.ARRIVED, Status.CLOSED} <= down
+    assert {Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED, Status.CLOSED} <= down
 
 
 async def test_the_worklists_have_work_waiting_some_due_soon_some_overdue(
@@ -106,6 +106,19 @@ async def test_each_account_has_unread_notices_and_older_ones_read(
             for notice in notices:  # read an hour after it came when it came days ago; else unread
                 old = notice.created_at < fixed_now - story.READ_AFTER
                 assert notice.read_at == (notice.created_at + timedelta(hours=1) if old else None)
+
+
+async def test_a_stay_ends_in_a_down_referral_with_its_tasks(told: Database, fixed_now: datetime) -> None:
+    tianlin = await actor(told, "fd.tianlin")
+    async with told.read() as session:
+        referral = await session.scalar(select(Referral).where(Referral.admission_request_id.is_not(None)))
+        assert referral is not None
+        stay = await session.get(AdmissionRequest, referral.admission_request_id)
+        kinds = set(await session.scalars(select(Notice.kind).where(Notice.user_id == tianlin.user_id)))
+    assert stay is not None
+    assert stay.status == "discharged"
+    assert (referral.resident_id, referral.status) == (stay.resident_id, Status.ACCEPTED)
+    assert {"admission_discharged", "referral_new"} <= kinds
 
 
 async def test_beds_are_offered_and_the_family_doctor_told(told: Database, fixed_now: datetime) -> None:

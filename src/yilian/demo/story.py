@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.errors import QueueEmpty
-from yilian.admissions.models import Bed, Ward
-from yilian.admissions.rules import BedStatus
-from yilian.admissions.service import beds
+from yilian.admissions.models import AdmissionRequest, Bed, Ward
+from yilian.admissions.queries.discharges import discharge_for_referral
+from yilian.admissions.rules import BedStatus, RequestStatus
+from yilian.admissions.service import beds, stays
 from yilian.auth.models import User
 from yilian.auth.policy import Actor
 from yilian.auth.service import actor_of
@@ -88,7 +89,8 @@ class Plan:
 class Story:
     key: str
     by: str  # the referring account
-    resident: str  # "田林/w/3": the centre's 4th signed woman of 45–65; "U8": that story's resident
+    resident: str  # "田林/w/3": the centre's 4th signed woman of 45–65; "U8": that story's resident;
+    # "admitted": 田林's patient in 市六's ward (demo.admissions), whose stay this referral continues
     direction: Direction
     to: tuple[str, str, str | None]  # institution, department, practitioner
     created_days_ago: float
@@ -102,6 +104,7 @@ class Story:
     moves: tuple[Move, ...] = ()
     files: tuple[Attach, ...] = ()
     done_tasks: int = 0  # the first so many tasks done (every third missed), the rest left open
+    after_discharge: float | None = None  # days ago 市六 discharged the resident ("admitted": its patient)
 
 
 FD, SP = "fd.tianlin", "sp.sixth"
@@ -278,6 +281,13 @@ STORIES: Final = (
         done_tasks=5,
     ),
     Story(
+        "A1", SP, "admitted", Direction.DOWN, TO_TIANLIN, 1.5, "髋关节翻修术后，社区换药和康复训练",
+        (("M81.9", "骨质疏松"),), medications=(("利伐沙班片", "10 mg qd"),),
+        summary="髋关节置换术后翻修，伤口愈合良好，出院。", after_discharge=2,
+        plan=(Plan("伤口换药", 3, 21), Plan("康复训练评估", 7, 42)),
+        moves=(Move(1.4, SP, Action.SUBMIT), Move(1, FD, Action.ACCEPT, note="已接收，安排上门换药")),
+    ),
+    Story(
         "U13", FD, "田林/w/12", Direction.UP, TO_SIXTH, 60, "更年期潮热影响睡眠", MENOPAUSE,
         moves=(
             Move(59.9, FD, Action.SUBMIT),
@@ -305,7 +315,7 @@ class StoryReport:
 @dataclass(frozen=True)
 class _Event:
     days_ago: float
-    what: Move | Attach | str  # or "write" (the story's referral), "deadlines", "offer"
+    what: Move | Attach | str  # or "write" (the story's referral), "discharge", "deadlines", "offer"
     story: Story | None = None
 
 
@@ -316,6 +326,8 @@ def timeline() -> list[_Event]:
     for story in STORIES:
         steps: tuple[Move | Attach, ...] = (*story.moves, *story.files)
         events += [_Event(story.created_days_ago, "write", story)]
+        if story.after_discharge is not None:
+            events += [_Event(story.after_discharge, "discharge", story)]
         events += [_Event(step.days_ago, step, story) for step in steps]
     return sorted(events, key=lambda e: -e.days_ago)  # stable: a story's steps keep their order
 
@@ -333,6 +345,8 @@ async def load_story(session: AsyncSession, *, now: datetime) -> StoryReport:
         return report
     places = await _places(session)
     picked = await _residents(session, today=local_today(now))
+    stay = await _tianlin_stay(session, today=local_today(now))
+    picked["admitted"] = stay.resident_id
     referrals: dict[str, int] = {}
     for event in timeline():
         at = now - timedelta(days=event.days_ago)
@@ -343,14 +357,22 @@ async def load_story(session: AsyncSession, *, now: datetime) -> StoryReport:
             report.offers = await _offer_beds(session, actors["admission.sixth"], now=at)
         elif story is None:
             raise AssertionError(event)
+        elif event.what == "discharge":
+            await stays.discharge(
+                session, request_id=stay.id, actor=actors["admission.sixth"], now=at, locale=DEFAULT_LOCALE
+            )
         elif event.what == "write":
             resident = report.residents.get(story.resident) or picked[story.resident]
+            data = _referral_in(story, resident, places, local_today(at))
+            if story.after_discharge is not None:
+                data = data.model_copy(update={"admission_request_id": stay.id})
             referral = await create_referral(
                 session,
-                data=_referral_in(story, resident, places, local_today(at)),
+                data=data,
                 actor=actors[story.by],
                 now=at,
                 today=local_today(at),
+                lookup=discharge_for_referral,
             )
             referrals[story.key], report.residents[story.key] = referral.id, resident
             report.referrals += 1
@@ -372,6 +394,26 @@ async def load_story(session: AsyncSession, *, now: datetime) -> StoryReport:
         )
     await _read_old_notices(session, actors, now)
     return report
+
+
+async def _tianlin_stay(session: AsyncSession, *, today: date) -> AdmissionRequest:
+    """The patient of 田林 that demo.admissions put in a bed of 市六's ward."""
+    stay = await session.scalar(
+        select(AdmissionRequest)
+        .join(Ward, Ward.id == AdmissionRequest.ward_id)
+        .join(Contract, Contract.resident_id == AdmissionRequest.resident_id)
+        .join(Institution, Institution.id == Contract.institution_id)
+        .where(
+            Ward.name == SIXTH_WARD,
+            AdmissionRequest.status == RequestStatus.ADMITTED,
+            Institution.name == TIANLIN,
+            Contract.current_on(today),
+        )
+        .order_by(AdmissionRequest.id)
+        .limit(1)
+    )
+    assert stay is not None  # noqa: S101 -- demo.admissions admits one (QUEUE's "303-1")
+    return stay
 
 
 async def _actors(session: AsyncSession) -> dict[str, Actor]:
