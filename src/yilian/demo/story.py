@@ -1,6 +1,7 @@
 """The referral loop as the demo accounts lived it (`yilian demo load`): referrals up and down in
-every status, ECGs and a PDF report attached, follow-up tasks to do, overdue and done, a bed
-offered, and the notices all of it sends, so that a newcomer signing in sees work waiting.
+every status, ECGs and a PDF report attached, follow-up tasks to do, overdue, done and missed, a
+stay that ends in a down-referral, beds offered, and the notices all of it sends, so that a
+newcomer signing in sees work waiting.
 
 Everything goes through the services the pages and the API call, as the account that would do it,
 at the moment it would have happened (`now` minus so many days): the rows, the history, the audit
@@ -9,7 +10,8 @@ and expire what nobody answered. Idempotent: a second run finds the first referr
 
 Referrals stay inside a consortium (田林 and 康健 refer to 市六, 金山卫镇 to 金山医院) and every
 account reads only residents it cares for: up from a centre for residents signed there; down
-from 市六 for residents its 妇产科 saw through an up-referral in the last 30 days.
+from 市六 for residents its 妇产科 saw through an up-referral in the last 30 days, or whose
+admission sp.sixth requested.
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ from yilian.referrals.service import attachments, followup
 from yilian.referrals.service.create import create_referral
 from yilian.referrals.service.moves import act
 
-KANGJIAN: Final = "康健社区卫生服务中心"
-JINSHANWEI: Final = "金山卫镇社区卫生服务中心"
 GYNAECOLOGY: Final = ("妇产科", "林雅琴")  # sp.sixth
 CARDIOLOGY: Final = ("心内科", "顾立新")  # cardio.jinshan
 SIGNED_BEFORE: Final = timedelta(days=90)  # the story's residents were signed before it starts
@@ -320,7 +320,7 @@ class _Event:
 
 
 def timeline() -> list[_Event]:
-    """Every step of every story, the deadline job's runs and the bed offer, oldest first: ids,
+    """Every step of every story, the deadline job's runs and the beds offered, oldest first: ids,
     worklists and notices (newest first) follow time."""
     events = [_Event(days, "deadlines") for days in DEADLINE_RUNS] + [_Event(OFFER_DAYS_AGO, "offer")]
     for story in STORIES:
