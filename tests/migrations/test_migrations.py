@@ -233,8 +233,8 @@ async def test_0006_keeps_every_referral_and_its_children(
     """0006 adds a column to `referrals` (a table copy on SQLite): its rows and their events stay,
     both ways."""
     settings = settings_for(empty_db_url)
+    institution_id, _practitioner_id, resident_id = await directory_rows(db)  # the head's residents
     await asyncio.to_thread(downgrade, settings, "0005")
-    institution_id, _practitioner_id, resident_id = await directory_rows(db)
     async with db.transaction() as session:
         author = User(
             username="sp.test", display_name="专家", password_hash="-", institution_id=institution_id,
