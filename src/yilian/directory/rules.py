@@ -199,3 +199,8 @@ def read_search(q: str) -> ResidentSearch:
         suffix=compact.upper() if _SUFFIX_QUERY.fullmatch(compact) else None,
         whole=compact.upper() if len(compact) > SUFFIX_LENGTH and compact[:-1].isdigit() else None,
     )
+
+
+def age_on(born: date, today: date) -> int:
+    """Age in whole years on `today`."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

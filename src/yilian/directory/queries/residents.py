@@ -104,7 +104,7 @@ async def contracts_by_resident(
     }
 
 
-def _reachable(actor: Actor, now: datetime, today: date) -> Any:
+def reachable(actor: Actor, now: datetime, today: date) -> Any:
     """The residents `actor` reaches through care (the list's side of policy.may_view_resident)."""
     return Resident.id.in_(care.reachable_by(actor, now, today))
 
@@ -113,7 +113,7 @@ async def list_residents(
     session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
 ) -> Page[ResidentView]:
     """The residents this actor may see, masked; the list itself is audited with the ids shown."""
-    query = select(Resident).where(_reachable(actor, now, today)).order_by(Resident.name, Resident.id)
+    query = select(Resident).where(reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
         query = query.where(
             or_(contains(Resident.name, q), Resident.id_number == q.upper(), Resident.phone == q)
@@ -121,6 +121,14 @@ async def list_residents(
     page = await fetch_page(session, query, limit=limit, offset=offset)
     ids = [r.id for r in page.items]
     contracts = await contracts_by_resident(session, ids, today)
+    await audit_shown(session, actor, q=q, resident_ids=ids, now=now, today=today)
+    return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
+
+
+async def audit_shown(
+    session: AsyncSession, actor: Actor, *, q: str | None, resident_ids: list[int], now: datetime, today: date
+) -> None:
+    """The audit row of a list of residents shown: the query (masked), who, and by which relationship."""
     audit.record(
         session,
         actor,
@@ -128,11 +136,10 @@ async def list_residents(
         at=now,
         detail={
             "q": masking.mask_text(q) if q else None,
-            "resident_ids": ids,
-            "care": await _care_named(session, actor, ids, now=now, today=today),
+            "resident_ids": resident_ids,
+            "care": await _care_named(session, actor, resident_ids, now=now, today=today),
         },
     )
-    return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
 
 
 async def get_resident(
@@ -142,6 +149,12 @@ async def get_resident(
 
     With `reveal`, the full ID number and phone, for the roles that need them (an audited action).
     """
+    return (await _read_resident(session, resident_id, actor, now, today, reveal=reveal))[0]
+
+
+async def _read_resident(
+    session: AsyncSession, resident_id: int, actor: Actor, now: datetime, today: date, *, reveal: bool
+) -> tuple[ResidentView, ResidentLinks]:
     resident = await by_id(session, Resident, resident_id, N_("Resident"))
     contract = (await contracts_by_resident(session, [resident.id], today)).get(resident.id)
     links = await care.care_of(session, resident_id=resident.id, now=now, today=today)
@@ -149,9 +162,10 @@ async def get_resident(
     allowed = policy.may_reveal_identity(actor, links) if reveal else policy.may_view_resident(actor, links)
     audit.require(allowed, actor, action, at=now, resident_id=resident.id)
     audit.record(session, actor, action, at=now, resident_id=resident.id, care=policy.care_name(actor, links))
-    return resident_view(
+    view = resident_view(
         resident, contract, reveal=reveal, may_reveal=policy.may_reveal_identity(actor, links)
     )
+    return view, links
 
 
 async def resident_links(
@@ -185,11 +199,21 @@ async def centre_doctors(session: AsyncSession, *, actor: Actor, now: datetime) 
 
 
 @dataclass(frozen=True)
+class ResidentActions:
+    """What this actor may start for this resident from its page (auth.policy decides each)."""
+
+    book: bool = False  # 预约专家: book an expert's kept slot
+    refer_up: bool = False  # 上转
+    request_admission: bool = False  # 住院申请
+
+
+@dataclass(frozen=True)
 class ResidentRecord:
     resident: ResidentView
     # The centre's doctors to sign with, when the resident has no current contract and the
     # actor may register residents (the service decides whether the signing is allowed).
     doctors: list[Practitioner]
+    actions: ResidentActions = ResidentActions()
 
 
 async def resident_record(
@@ -197,7 +221,18 @@ async def resident_record(
 ) -> ResidentRecord:
     """One resident's record as get_resident gives it (checked, audited, masked), with the doctors
     to sign with."""
-    view = await get_resident(session, resident_id=resident_id, actor=actor, now=now, today=today)
+    view, links = await _read_resident(session, resident_id, actor, now, today, reveal=False)
+    own_tier = (
+        await session.scalar(select(Institution.tier).where(Institution.id == actor.institution_id))
+        if actor.institution_id is not None
+        else None
+    )
+    actions = ResidentActions(
+        book=policy.may_book_for_resident(actor),
+        refer_up=policy.may_refer_up(actor, own_tier),
+        request_admission=actor.institution_id is not None
+        and policy.may_request_admission(actor, actor.institution_id, links),
+    )
     doctors: list[Practitioner] = []
     if view.contract is None and policy.may_register_resident(actor) and actor.institution_id is not None:
         doctors = (
@@ -205,4 +240,4 @@ async def resident_record(
                 session, institution_id=actor.institution_id, limit=STAFF_LIMIT, offset=0
             )
         ).items
-    return ResidentRecord(resident=view, doctors=doctors)
+    return ResidentRecord(resident=view, doctors=doctors, actions=actions)
