@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth.models import AuditEvent
 from yilian.auth.policy import Actor
 from yilian.core.paging import fetch_page
-from yilian.core.text import contains, starts_with
 from yilian.directory import rules
 from yilian.directory.models import Resident
 from yilian.directory.queries.residents import (
@@ -23,6 +22,7 @@ from yilian.directory.queries.residents import (
     audit_shown,
     contracts_by_resident,
     get_resident,
+    matching,
     reachable,
     resident_view,
 )
@@ -63,21 +63,6 @@ async def recent_residents(session: AsyncSession, *, actor: Actor, limit: int) -
         select(latest.c.resident_id).group_by(latest.c.resident_id).order_by(last.desc()).limit(limit)
     )
     return [row.resident_id for row in rows]
-
-
-def matching(q: str) -> Any:
-    """The residents a picker's query finds (directory.rules.read_search says what it means)."""
-    search = rules.read_search(q)
-    found = [contains(Resident.name, search.text)]
-    if search.initials:
-        # The initials column holds one spelling, or a few separated by spaces (rules.name_initials).
-        found += [starts_with(Resident.name_initials, search.initials)]
-        found += [Resident.name_initials.like(f"% {search.initials}%")]
-    if search.suffix:
-        found += [Resident.id_last4 == search.suffix, Resident.phone_last4 == search.suffix]
-    if search.whole:
-        found += [Resident.id_number == search.whole, Resident.phone == search.whole]
-    return or_(*found)
 
 
 async def pick_residents(

@@ -15,7 +15,8 @@ from yilian.auth.policy import Actor, ResidentLinks
 from yilian.core import masking
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
-from yilian.core.text import contains
+from yilian.core.text import contains, starts_with
+from yilian.directory import rules
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 from yilian.directory.queries import care
 from yilian.directory.queries.open import STAFF_LIMIT, by_id, list_practitioners
@@ -109,15 +110,28 @@ def reachable(actor: Actor, now: datetime, today: date) -> Any:
     return Resident.id.in_(care.reachable_by(actor, now, today))
 
 
+def matching(q: str) -> Any:
+    """The residents a picker's query finds (directory.rules.read_search says what it means)."""
+    search = rules.read_search(q)
+    found = [contains(Resident.name, search.text)]
+    if search.initials:
+        # The initials column holds one spelling, or a few separated by spaces (rules.name_initials).
+        found += [starts_with(Resident.name_initials, search.initials)]
+        found += [Resident.name_initials.like(f"% {search.initials}%")]
+    if search.suffix:
+        found += [Resident.id_last4 == search.suffix, Resident.phone_last4 == search.suffix]
+    if search.whole:
+        found += [Resident.id_number == search.whole, Resident.phone == search.whole]
+    return or_(*found)
+
+
 async def list_residents(
     session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
 ) -> Page[ResidentView]:
     """The residents this actor may see, masked; the list itself is audited with the ids shown."""
     query = select(Resident).where(reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
-        query = query.where(
-            or_(contains(Resident.name, q), Resident.id_number == q.upper(), Resident.phone == q)
-        )
+        query = query.where(matching(q))
     page = await fetch_page(session, query, limit=limit, offset=offset)
     ids = [r.id for r in page.items]
     contracts = await contracts_by_resident(session, ids, today)
