@@ -117,7 +117,7 @@ def test_refer_up_a_resident_found_by_initials_in_at_most_12_taps(
     picker = page.locator("[data-picker]")
     expect(picker.locator("[data-picker-option]").first).to_be_visible()  # recent ones, untyped
     taps.type_into(picker.locator("input[type=search]"), "wlp")
-    option = picker.locator("[data-picker-option]", has_text=masked)
+    option = picker.locator('[data-picker-query="wlp"] [data-picker-option]', has_text=masked)
     expect(option).to_contain_text("王丽萍")
     box = option.bounding_box()
     assert box is not None
