@@ -170,6 +170,14 @@ async def test_the_pick_endpoint_answers_html_within_reach(api: Api, app_db: Dat
     assert f'data-picker-option="{theirs.id}"' not in found.text
     other = await (await api.browser("fd.kangjian")).get("/residents/pick", params={"q": "wlp"}, headers=HTMX)
     assert f'data-picker-option="{ours.id}"' not in other.text
+    # The residents page searches as the picker does; the API's `q` keeps its documented meaning
+    # (name contains, or the whole ID number or phone: DESIGN §5).
+    listed = await doctor.get("/residents", params={"q": "wlp"}, headers=HTMX)
+    assert f'href="/residents/{ours.id}"' in listed.text
+    bearer = await api.as_("fd.tianlin")
+    for q, found_by_api in (("wlp", False), (ours.id_number[-4:], False), ("王丽萍", True)):
+        items = (await bearer.get("/api/v1/residents", params={"q": q})).json()["items"]
+        assert (ours.id in {r["id"] for r in items}) is found_by_api, q
     # The system administrator cares for nobody: an empty list, not an error.
     office = await (await api.browser("sysadmin")).get("/residents/pick", headers=HTMX)
     assert office.status_code == 200

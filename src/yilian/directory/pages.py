@@ -158,7 +158,14 @@ async def residents(
     query = _blank_is_none(q)
     async with db.transaction() as session:
         page = await queries.list_residents(
-            session, actor=actor, now=now, today=today, q=query, limit=PAGE_SIZE, offset=offset
+            session,
+            actor=actor,
+            now=now,
+            today=today,
+            q=query,
+            limit=PAGE_SIZE,
+            offset=offset,
+            short_forms=True,
         )
     template = "directory/_resident_rows.html" if wants_fragment(request) else "directory/residents.html"
     context = {"page": page, "q": query or "", "offset": offset, "limit": PAGE_SIZE}

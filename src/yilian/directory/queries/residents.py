@@ -110,15 +110,17 @@ def reachable(actor: Actor, now: datetime, today: date) -> Any:
     return Resident.id.in_(care.reachable_by(actor, now, today))
 
 
-def matching(q: str) -> Any:
-    """The residents a picker's query finds (directory.rules.read_search says what it means)."""
+def matching(q: str, *, short_forms: bool = True) -> Any:
+    """The residents a query finds (directory.rules.read_search says what it means): by name or
+    whole ID number or phone, and with `short_forms` (the pages' searches; the API's `q` keeps its
+    documented meaning) by pinyin initials and the last four of the ID number or phone."""
     search = rules.read_search(q)
     found = [contains(Resident.name, search.text)]
-    if search.initials:
+    if short_forms and search.initials:
         # The initials column holds one spelling, or a few separated by spaces (rules.name_initials).
         found += [starts_with(Resident.name_initials, search.initials)]
         found += [Resident.name_initials.like(f"% {search.initials}%")]
-    if search.suffix:
+    if short_forms and search.suffix:
         found += [Resident.id_last4 == search.suffix, Resident.phone_last4 == search.suffix]
     if search.whole:
         found += [Resident.id_number == search.whole, Resident.phone == search.whole]
@@ -126,12 +128,21 @@ def matching(q: str) -> Any:
 
 
 async def list_residents(
-    session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    q: str | None,
+    limit: int,
+    offset: int,
+    short_forms: bool = False,
 ) -> Page[ResidentView]:
-    """The residents this actor may see, masked; the list itself is audited with the ids shown."""
+    """The residents this actor may see, masked; the list itself is audited with the ids shown.
+    `q` is read as `matching` reads it (`short_forms`: initials and last four too)."""
     query = select(Resident).where(reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
-        query = query.where(matching(q))
+        query = query.where(matching(q, short_forms=short_forms))
     page = await fetch_page(session, query, limit=limit, offset=offset)
     ids = [r.id for r in page.items]
     contracts = await contracts_by_resident(session, ids, today)
