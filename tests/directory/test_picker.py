@@ -240,3 +240,15 @@ async def test_book_an_expert_carries_the_resident_to_the_booking_form(api: Api,
     assert link is not None
     profile = await doctor.get(f"/practitioners/{link[1]}", params={"resident_id": resident.id})
     assert f'hx-get="/booking/practitioners/{link[1]}?resident_id={resident.id}"' in profile.text
+
+
+async def test_an_unsigned_resident_is_offered_neither_booking_nor_referral(
+    api: Api, app_db: Database
+) -> None:
+    """Kept slots and a centre's up-referrals are for its signed residents: a resident registered
+    but not signed is not offered them (the services would refuse)."""
+    unsigned = await register(app_db, "fd.tianlin", "未签约")
+    page = await (await api.browser("fd.tianlin")).get(f"/residents/{unsigned.id}")
+    assert page.status_code == 200
+    assert "/practitioners?resident_id=" not in page.text
+    assert "/referrals/new?resident_id=" not in page.text

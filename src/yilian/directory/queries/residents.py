@@ -252,9 +252,13 @@ async def resident_record(
         if actor.institution_id is not None
         else None
     )
+    # Kept slots, and up-referrals from a centre, are for the residents signed there (the booking
+    # and the referral services refuse the others): offered only for those.
+    signed_here = view.contract is not None and view.contract.institution_id == actor.institution_id
+    from_centre = own_tier == policy.CENTRE_TIER
     actions = ResidentActions(
-        book=policy.may_book_for_resident(actor),
-        refer_up=policy.may_refer_up(actor, own_tier),
+        book=signed_here and policy.may_book_for_resident(actor),
+        refer_up=(signed_here or not from_centre) and policy.may_refer_up(actor, own_tier),
         request_admission=actor.institution_id is not None
         and policy.may_request_admission(actor, actor.institution_id, links),
     )
