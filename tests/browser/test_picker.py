@@ -176,3 +176,17 @@ def test_the_residents_page_leads_to_the_forms_with_the_resident_chosen(
     page.locator("[data-picker-change]").click()
     assert page.locator('input[name="resident_id"]').input_value() == ""
     expect(page.locator("[data-picker-option]").first).to_contain_text("王丽娟")
+
+    # Sent with nobody chosen: the server's refusal stands under the picker, what was typed stays;
+    # choosing her answers it.
+    page.locator('select[name="target"]').select_option(label=SIXTH_DEPARTMENT)
+    page.locator('input[name="reason"]').fill("血压控制不佳")
+    page.get_by_role("button", name="提交转诊").click()
+    error = page.locator("[data-picker] .field-error")
+    expect(error).to_have_text("请选择居民。")
+    expect(error).to_be_in_viewport()
+    assert page.locator('input[name="reason"]').input_value() == "血压控制不佳"
+    phone.check("p06-referral-without-resident")
+    page.locator("[data-picker-option]").first.click()
+    expect(error).to_have_count(0)
+    assert page.locator('input[name="resident_id"]').input_value() == str(resident["id"])

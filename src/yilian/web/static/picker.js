@@ -14,6 +14,7 @@
     part(picker, "who").innerHTML = option.querySelector(".picker-who").innerHTML;
     part(picker, "chosen").hidden = false;
     part(picker, "search").hidden = true;
+    picker.querySelectorAll(".field-error").forEach(function (note) { note.remove(); });  // answered
     value.dispatchEvent(new Event("change", { bubbles: true }));
     part(picker, "change").focus();
   }
