@@ -40,8 +40,10 @@ async def test_the_whole_row_leads_to_the_notice_and_reads_it(api: Api, app_db: 
     assert row is not None, html
     # One form, one button holding the title, the body and the time: the row is the target.
     button = re.search(r'<button type="submit" class="notice-row">(.*?)</button>', row.group(1), re.S)
-    assert button is not None and row.group(1).count("<button") == 1
-    assert "转诊已预约" in button.group(1) and "转诊已预约的内容" in button.group(1)
+    assert button is not None
+    assert row.group(1).count("<button") == 1
+    assert "转诊已预约" in button.group(1)
+    assert "转诊已预约的内容" in button.group(1)
     assert "<time" in button.group(1)
     went = await doctor.post(f"/notices/{notice}/read", data={"csrf_token": doctor.cookies["yl_csrf"]})
     assert (went.status_code, went.headers["location"]) == (303, "/referrals")
@@ -71,11 +73,13 @@ async def test_all_read_is_one_update_of_the_users_own_unread_notices(api: Api, 
     assert (done.status_code, done.headers["location"]) == (303, "/notices")
     assert len(statements) == 1
     async with app_db.read() as session:
-        read_at = {i: at for i, at in (await session.execute(select(Notice.id, Notice.read_at))).all()}
+        read_at = dict((await session.execute(select(Notice.id, Notice.read_at))).all())
         unread = await queries.unread_count(session, user_id=(await actor(app_db, "fd.tianlin")).user_id)
     assert unread == 0
     assert read_at[first] == earlier  # read before: keeps its first time
-    assert read_at[second] is not None and read_at[third] is not None
+    assert read_at[second] is not None
+    assert read_at[third] is not None
     assert read_at[theirs] is None  # somebody else's
     page = (await doctor.get("/notices")).text
-    assert "/notices/read-all" not in page and "0 条未读" in page
+    assert "/notices/read-all" not in page
+    assert "0 条未读" in page

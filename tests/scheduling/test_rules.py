@@ -128,3 +128,22 @@ def test_the_governing_policy_is_the_practitioners_then_the_departments_by_kind(
     assert pick([dept_any, dept_kind, other], practitioner_id=7, department_id=1, kind="expert") is dept_kind
     assert pick([dept_any, dept_kind], practitioner_id=7, department_id=1, kind="general") is dept_any
     assert pick([other, elsewhere], practitioner_id=7, department_id=1, kind="expert") is None
+
+
+def test_availability_is_said_of_the_pool_booked() -> None:
+    """Full only when the actor's pool has no free slot; the other pool's free slots are named
+    apart; a stopped session and released kept slots say so first."""
+
+    def of(pool: rules.Pool, kept: int, public: int, *, status: str = "open", released: bool = False) -> str:
+        return rules.availability(
+            status=status, pool=pool, released=released, kept_free=kept, public_free=public
+        )
+
+    assert of(rules.Pool.COMMUNITY, 1, 0) == of(rules.Pool.PUBLIC, 0, 1) == rules.Availability.FREE
+    assert of(rules.Pool.COMMUNITY, 0, 30) == of(rules.Pool.PUBLIC, 3, 0) == rules.Availability.POOL_FULL
+    assert of(rules.Pool.COMMUNITY, 0, 0) == of(rules.Pool.PUBLIC, 0, 0) == rules.Availability.FULL
+    assert of(rules.Pool.COMMUNITY, 0, 30, released=True) == rules.Availability.RELEASED
+    assert (
+        of(rules.Pool.PUBLIC, 0, 30, released=True) == rules.Availability.FREE
+    )  # released slots are public ones
+    assert of(rules.Pool.COMMUNITY, 6, 24, status="stopped") == rules.Availability.STOPPED

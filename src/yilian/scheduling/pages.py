@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
-from yilian.core.errors import DomainError
+from yilian.core.errors import DomainError, Unprocessable
+from yilian.core.i18n import N_
 from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
@@ -206,6 +207,10 @@ async def stop_session(
     now: NowDep,
 ) -> Response:
     """停诊: cancel the session's bookings and notify the centres that made them."""
+    if not reason.strip():  # the doctors who booked read it: spaces tell them nothing
+        raise Unprocessable(
+            N_("Say why the session stops: the doctors who booked will read it."), field="reason"
+        )
     async with db.transaction() as session:
         await service.stop_session(
             session,

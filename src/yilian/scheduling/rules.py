@@ -175,6 +175,32 @@ def booking_refusal(*, status: str, now: datetime, opens: datetime, closes: date
     return None
 
 
+class Availability(StrEnum):
+    """What a session offers the one booking it, through the pool it books."""
+
+    FREE = "free"  # a free slot in that pool: bookable
+    POOL_FULL = "pool_full"  # that pool is full; the other pool still has free slots
+    FULL = "full"  # no free slot in either pool
+    RELEASED = "released"  # kept slots went public 48 h before: none left to keep
+    STOPPED = "stopped"  # 停诊
+
+
+def availability(
+    *, status: str, pool: Pool, released: bool, kept_free: int, public_free: int
+) -> Availability:
+    """One rule for the words beside a session's numbers: "full" only when the pool the actor books
+    (kept for a family doctor, public otherwise) has no free slot, said apart from a session that
+    is full in both pools, so that "已约满" never stands beside free slots of the same pool."""
+    if status != SessionStatus.OPEN:
+        return Availability.STOPPED
+    if pool is Pool.COMMUNITY and released:
+        return Availability.RELEASED
+    own, other = (kept_free, public_free) if pool is Pool.COMMUNITY else (public_free, kept_free)
+    if own > 0:
+        return Availability.FREE
+    return Availability.POOL_FULL if other > 0 else Availability.FULL
+
+
 class PolicyScope(Protocol):
     practitioner_id: int | None
     department_id: int | None
