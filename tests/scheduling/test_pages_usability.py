@@ -163,3 +163,20 @@ async def test_a_blank_stop_reason_names_its_field(api: Api, app_db: Database) -
     assert refused.json()["errors"] == [
         {"field": "reason", "message": "请填写停诊原因：预约的医生会看到。", "type": "unprocessable"}
     ]
+
+
+async def test_a_refused_booking_answers_the_script_in_place(api: Api, app_db: Database) -> None:
+    """The page's script asks for problem+json: the refusal comes back as one, for the resident's
+    row; a browser without the script still gets the whole form with the reason on top."""
+    from tests.scheduling.test_pages import KANGJIAN
+
+    clinic = await make_clinic(app_db)
+    theirs = await signed_resident(app_db, KANGJIAN)
+    doctor = await api.browser("fd.tianlin")
+    path, fields = f"/booking/sessions/{clinic.id}", form(doctor, resident_id=theirs.id)
+    inline = await doctor.post(path, data=fields, headers={"Accept": "application/problem+json"})
+    assert (inline.status_code, inline.json()["code"]) == (403, "not_signed_resident")
+    assert "非签约居民" in inline.json()["title"] + inline.json()["detail"]
+    page = await doctor.post(path, data=fields)
+    assert page.status_code == 403
+    assert 'role="alert"' in page.text

@@ -20,6 +20,7 @@ from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
 from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
+from yilian.web.errors import wants_json
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -104,8 +105,8 @@ async def book(
                 today=today,
             )
     except DomainError as error:
-        if error.code not in BOOKING_REFUSALS:
-            raise
+        if error.code not in BOOKING_REFUSALS or wants_json(request):
+            raise  # the page's script shows a refusal in the resident's row, without a reload
         query = _blank_is_none(q)
         async with db.transaction() as session:
             form = await schedule.booking_form(
