@@ -107,6 +107,19 @@ async def test_full_is_said_of_the_pool_the_doctor_books_and_agrees_with_the_num
     assert 'data-availability="stopped"' in await row()
 
 
+async def test_a_session_not_open_yet_says_when_it_opens_instead_of_offering_a_button(
+    api: Api, app_db: Database
+) -> None:
+    later = await make_clinic(app_db, day=date(2026, 12, 14))  # community booking opens 14 days before
+    doctor = await api.browser("fd.tianlin")
+    fragment = (await doctor.get(f"/booking/practitioners/{later.practitioner_id}", headers=HTMX)).text
+    found = re.search(rf'<li class="session-item" data-session="{later.id}".*?</li>', fragment, re.S)
+    assert found, fragment
+    assert 'data-availability="not_open"' in found[0]
+    assert "社区预约 2026-11-30 08:00 起开放" in found[0]
+    assert f'href="/booking/sessions/{later.id}"' not in found[0]
+
+
 async def test_a_resident_booked_in_the_session_shows_it_instead_of_the_button(
     api: Api, app_db: Database
 ) -> None:

@@ -50,7 +50,7 @@ def _blank_is_none(value: str | None) -> str | None:
 
 @router.get("/booking/practitioners/{practitioner_id}")
 async def expert_sessions(
-    request: Request, practitioner_id: PathId, actor: ActorDep, db: DbDep, today: TodayDep
+    request: Request, practitioner_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> Response:
     """The expert's coming sessions: a fragment for its profile page (htmx), else a page."""
     async with db.read() as session:
@@ -58,7 +58,7 @@ async def expert_sessions(
             session, practitioner_id=practitioner_id, actor=actor, today=today, limit=SESSIONS_SHOWN
         )
     template = "scheduling/_sessions.html" if wants_fragment(request) else "scheduling/expert_sessions.html"
-    return render(request, template, {"expert": found})
+    return render(request, template, {"expert": found, "now": now})
 
 
 @router.get("/booking/sessions/{session_id}")
@@ -78,7 +78,7 @@ async def booking_form(
             session, session_id=session_id, actor=actor, now=now, today=today, q=query, limit=RESIDENT_CHOICES
         )
     template = "scheduling/_resident_choices.html" if wants_fragment(request) else "scheduling/book.html"
-    return render(request, template, {"form": form, "q": query or "", "error": None})
+    return render(request, template, {"form": form, "q": query or "", "error": None, "now": now})
 
 
 @router.post("/booking/sessions/{session_id}")
@@ -118,7 +118,7 @@ async def book(
                 q=query,
                 limit=RESIDENT_CHOICES,
             )
-        context = {"form": form, "q": query or "", "error": error.problem(request.state.locale)}
+        context = {"form": form, "q": query or "", "error": error.problem(request.state.locale), "now": now}
         return render(request, "scheduling/book.html", context, status_code=error.status)
     return RedirectResponse(f"/appointments/{booked.id}?booked=1", status_code=303)
 

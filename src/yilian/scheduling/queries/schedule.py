@@ -46,15 +46,21 @@ class SessionView:
     public_opens_at: datetime
     release_at: datetime
     released: bool
+    community_closes_at: datetime
+    public_closes_at: datetime
 
-    def availability(self, pool: str) -> Availability:
-        """What this session offers one booking through `pool` (rules.availability)."""
+    def availability(self, pool: str, now: datetime) -> Availability:
+        """What this session offers one booking through `pool` at `now` (rules.availability)."""
+        chosen = Pool(pool)
         return availability(
             status=self.status,
-            pool=Pool(pool),
+            pool=chosen,
             released=self.released,
             kept_free=self.kept_free or 0,
             public_free=self.public_free,
+            now=now,
+            opens=self.community_opens_at if chosen is Pool.COMMUNITY else self.public_opens_at,
+            closes=self.community_closes_at if chosen is Pool.COMMUNITY else self.public_closes_at,
         )
 
 
@@ -159,6 +165,8 @@ def _view(clinic: ClinicSession, name: str, free: tuple[int, int], sees_kept: bo
         public_opens_at=clinic.public_opens_at,
         release_at=clinic.release_at,
         released=clinic.released_at is not None,
+        community_closes_at=clinic.community_closes_at,
+        public_closes_at=clinic.public_closes_at,
     )
 
 
