@@ -110,6 +110,16 @@ def book_from_home(phone: Screen) -> None:
     page.go_back()
     expect(page.locator(".choice-list li", has_text=name).locator("[data-booked]")).to_contain_text("已预约")
 
+    # Cancelling from the list (htmx) asks once too, then the row says 已取消.
+    page.goto("/appointments")
+    row = page.locator("tr", has_text=name).first
+    row.get_by_role("button", name="取消").click()
+    expect(page.locator("dialog.confirm-dialog")).to_have_count(1)
+    expect(page.locator("dialog.confirm-dialog")).to_contain_text(f"取消 {name} 在 ")
+    page.locator("dialog.confirm-dialog").get_by_role("button", name="取消预约").click()
+    expect(row).to_contain_text("已取消")
+    expect(page.locator("dialog.confirm-dialog")).to_have_count(0)
+
 
 def test_a_live_notice_renews_the_open_referral_and_all_read_empties_the_count(
     phone: Screen, live_server: LiveServer
