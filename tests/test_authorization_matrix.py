@@ -530,6 +530,7 @@ REFERRAL_PAGE_CASES = [
         call=submit("/follow-up/{own_task_page}/done"),
     ),
     page("/notices", SIGNED_IN),
+    page("/notices/read-all", SIGNED_IN, call=submit("/notices/read-all")),  # each its own notices
     page(
         "/notices/{notice_id}/read",
         frozenset({"fd.tianlin"}),

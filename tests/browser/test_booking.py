@@ -245,7 +245,10 @@ def test_book_a_kept_slot_release_it_to_the_public_and_report_the_adjustment(
     choose = page.locator("form.booking-choice").get_by_role("button", name="预约", exact=True)
     phone.check("b02-booking-form")
 
-    choose.click()
+    choose.click()  # asks once, naming the patient, the expert and the slot's time
+    question = page.locator("dialog.confirm-dialog")
+    expect(question).to_contain_text(f"为 {resident['name']} 预约 {EXPERT}")
+    question.get_by_role("button", name="预约").click()
     expect(page).to_have_url(re.compile(r"/appointments/\d+\?booked=1$"))
     number = int(page.locator("[data-slot-number]").inner_text())
     assert number in KEPT, f"slot {number} is not one of the kept {sorted(KEPT)}"

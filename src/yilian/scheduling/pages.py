@@ -13,12 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
-from yilian.core.errors import DomainError
+from yilian.core.errors import DomainError, Unprocessable
+from yilian.core.i18n import N_
 from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
 from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
+from yilian.web.errors import wants_json
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +48,7 @@ async def expert_sessions(
     practitioner_id: PathId,
     actor: ActorDep,
     db: DbDep,
+    now: NowDep,
     today: TodayDep,
     resident_id: OptionalQueryId = None,
 ) -> Response:
@@ -56,7 +59,7 @@ async def expert_sessions(
             session, practitioner_id=practitioner_id, actor=actor, today=today, limit=SESSIONS_SHOWN
         )
     template = "scheduling/_sessions.html" if wants_fragment(request) else "scheduling/expert_sessions.html"
-    return render(request, template, {"expert": found, "for_resident": resident_id})
+    return render(request, template, {"expert": found, "for_resident": resident_id, "now": now})
 
 
 @router.get("/booking/sessions/{session_id}")
@@ -74,7 +77,7 @@ async def booking_form(
         form = await schedule.booking_form(
             session, session_id=session_id, actor=actor, now=now, today=today, resident_id=resident_id
         )
-    return render(request, "scheduling/book.html", {"form": form, "error": None})
+    return render(request, "scheduling/book.html", {"form": form, "error": None, "now": now})
 
 
 @router.post("/booking/sessions/{session_id}")
@@ -100,13 +103,13 @@ async def book(
                 today=today,
             )
     except DomainError as error:
-        if error.code not in BOOKING_REFUSALS:
-            raise
+        if error.code not in BOOKING_REFUSALS or wants_json(request):
+            raise  # the page's script shows a refusal beside the form, without a reload
         async with db.transaction() as session:
             form = await schedule.booking_form(
                 session, session_id=session_id, actor=actor, now=now, today=today, resident_id=None
             )
-        context = {"form": form, "error": error.problem(request.state.locale)}
+        context = {"form": form, "error": error.problem(request.state.locale), "now": now}
         return render(request, "scheduling/book.html", context, status_code=error.status)
     return RedirectResponse(f"/appointments/{booked.id}?booked=1", status_code=303)
 
@@ -196,6 +199,10 @@ async def stop_session(
     now: NowDep,
 ) -> Response:
     """停诊: cancel the session's bookings and notify the centres that made them."""
+    if not reason.strip():  # the doctors who booked read it: spaces tell them nothing
+        raise Unprocessable(
+            N_("Say why the session stops: the doctors who booked will read it."), field="reason"
+        )
     async with db.transaction() as session:
         await service.stop_session(
             session,

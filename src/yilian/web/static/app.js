@@ -236,6 +236,9 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var submitter = event.submitter;
+    if (form.hasAttribute("hx-post")) {
+      return;  // htmx sends it and asks through htmx:confirm
+    }
     if (form.dataset.confirmed === "1") {
       delete form.dataset.confirmed;  // a native form, confirmed: let it go
       return;

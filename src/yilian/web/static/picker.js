@@ -8,6 +8,19 @@
     return picker.querySelector("[data-picker-" + name + "]");
   }
 
+  // A button that asks once before acting for the chosen resident names him or her
+  // (data-confirm-for-resident holds the sentence with "{resident}"; app.js asks).
+  function ask(picker, name) {
+    var form = picker.closest("form");
+    (form ? form.querySelectorAll("[data-confirm-for-resident]") : []).forEach(function (button) {
+      if (name) {
+        button.dataset.confirm = button.dataset.confirmForResident.replace("{resident}", name);
+      } else {
+        delete button.dataset.confirm;
+      }
+    });
+  }
+
   function choose(picker, option) {
     var value = part(picker, "value");
     value.value = option.getAttribute("data-picker-option");
@@ -15,6 +28,7 @@
     part(picker, "chosen").hidden = false;
     part(picker, "search").hidden = true;
     picker.querySelectorAll(".field-error").forEach(function (note) { note.remove(); });  // answered
+    ask(picker, option.querySelector(".picker-name").textContent);
     value.dispatchEvent(new Event("change", { bubbles: true }));
     part(picker, "change").focus();
   }
@@ -22,6 +36,7 @@
   function change(picker) {
     var value = part(picker, "value");
     value.value = "";
+    ask(picker, null);
     value.dispatchEvent(new Event("change", { bubbles: true }));
     part(picker, "chosen").hidden = true;
     part(picker, "search").hidden = false;
