@@ -99,8 +99,14 @@ def schema(model: type[M], names: Mapping[str, str], **values: Any) -> M:
     try:
         return model(**values)
     except ValidationError as exc:
-        errors = [{**e, "loc": ("body", names.get(str(e["loc"][0]), str(e["loc"][0])))} for e in exc.errors()]
-        raise RequestValidationError(errors) from None
+        raise RequestValidationError([_on_form(error, names) for error in exc.errors()]) from None
+
+
+def _on_form(error: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    """A schema's error as the form's: its field's name, and a blank text said as missing."""
+    field = str(error["loc"][0])
+    blank = error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1
+    return {**error, "loc": ("body", names.get(field, field)), "type": "missing" if blank else error["type"]}
 
 
 @contextmanager
