@@ -179,3 +179,23 @@ async def test_an_attachment_added_later_is_refused_beside_its_button(api: Api, 
     assert field_of(await doctor.post(url, data=token, files=renamed, headers=PROBLEM))[:2] == (422, "photo")
     taken = await doctor.post(url, data=token, files={"photo": ("ecg.png", PNG, "image/png")})
     assert taken.status_code == 303
+
+
+async def test_without_script_the_refusal_is_a_page_in_words_with_the_way_back(
+    api: Api, app_db: Database
+) -> None:
+    doctor = await api.browser("fd.tianlin")  # asks for HTML, as a browser without script does
+    back = "https://testserver/referrals/new?resident_id=1"
+    form = await up_form(app_db, doctor, diagnosis=["X99 乱写的诊断"])
+    refused = await doctor.post("/referrals", data=form, headers={"Referer": back})
+    assert refused.status_code == 422
+    assert "请从 ICD-10 列表中选择诊断。" in refused.text
+    assert f'<a href="{back}" role="button" class="problem-back">返回</a>' in refused.text
+    code = refused.text.index("unprocessable")
+    assert refused.text.rfind("<details", 0, code) > refused.text.rfind("</details>", 0, code)  # folded
+    missing = await doctor.post("/referrals", data=await up_form(app_db, doctor, reason=None))
+    assert "此字段为必填项。" in missing.text
+    assert "body.reason" not in missing.text  # the field's message, not its internal name
+    assert "problem-back" not in missing.text  # no Referer: no way back to offer but the home page
+    elsewhere = await doctor.post("/referrals", data=form, headers={"Referer": "https://evil.example/x"})
+    assert "evil.example" not in elsewhere.text
