@@ -42,8 +42,12 @@ def a_resident(server: LiveServer) -> int:
 
 
 def at_least_44(page: Page, selector: str) -> None:
-    for box in [page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())]:
-        assert box is not None and box["height"] >= 44 and box["width"] >= 44, (selector, box)
+    found = page.locator(selector)
+    assert found.count() > 0, selector
+    for i in range(found.count()):
+        box = found.nth(i).bounding_box()
+        assert box is not None, selector
+        assert min(box["height"], box["width"]) >= 44, (selector, box)
 
 
 def test_a_refused_diagnosis_and_file_are_said_beside_their_fields(
@@ -119,7 +123,8 @@ def test_a_photo_and_a_pdf_report_are_shown_as_pictures(
     widths = sorted(pictures.nth(i).evaluate("(img) => img.naturalWidth") for i in range(2))
     assert widths == [600, 1000]  # the photo as it is; the PDF's first page, 1000 px wide
     shown = pictures.nth(0).bounding_box()
-    assert shown is not None and shown["width"] <= PHONE["width"]
+    assert shown is not None
+    assert shown["width"] <= PHONE["width"]
     sha = page.locator(".attachment-info .sha256").first
     assert not sha.is_visible()  # in 文件信息, folded
     page.locator(".attachment-info summary").first.click()
