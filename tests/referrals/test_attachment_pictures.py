@@ -8,6 +8,7 @@ import hashlib
 import re
 import struct
 import zlib
+from collections import OrderedDict
 
 import pytest
 from sqlalchemy import select
@@ -140,8 +141,9 @@ async def test_a_pdf_is_rendered_once_and_kept(
         return render(content, width)
 
     monkeypatch.setattr(attachments, "first_page_png", counted)
+    monkeypatch.setattr(attachments, "_rendered", OrderedDict())  # nothing kept from other tests
     referral = await refer_up(api, app_db)
-    report = one_page_pdf((50, 50, 77, 33))  # a file of its own: not in the cache yet
+    report = one_page_pdf((50, 50, 77, 33))
     attachment = await upload(api, referral["id"], "lab.pdf", report, "application/pdf")
     doctor = await api.browser("fd.tianlin")
     for _ in range(3):
