@@ -18,6 +18,7 @@ from yilian.core.i18n import N_
 from yilian.directory import queries as directory
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
+from yilian.referrals.errors import BadTarget, MissingDetail
 from yilian.referrals.pages import forms
 from yilian.referrals.queries import choices, discharges, icd10, sides, tasks
 from yilian.referrals.rules import Action, Direction, Status, TaskState, TaskStatus
@@ -201,7 +202,7 @@ async def create_referral(
         raise Unprocessable(N_("Choose the resident."), field="resident_id")
     files = await _uploads(file=file, photo=photo)
     async with db.transaction() as session:
-        with forms.refusals_of("target"):
+        with forms.refusals_of("target", about=(BadTarget,)):
             if task_id is not None:
                 referral = await create.refer_up_from_task(
                     session, task_id=task_id, data=data, actor=actor, now=now, today=today
@@ -332,7 +333,7 @@ async def referral_action(
         advice=advice,
     )
     async with db.transaction() as session:
-        with forms.refusals_of(ACTION_FIELDS.get(action)):
+        with forms.refusals_of(ACTION_FIELDS.get(action), about=(MissingDetail, BadTarget)):
             await moves.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
@@ -368,8 +369,12 @@ async def attachment_picture(
         content, kind = await attachments.attachment_picture(
             session, referral_id=referral_id, attachment_id=attachment_id, actor=actor, now=now
         )
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
-    return Response(content, media_type=kind, headers={**headers, "Content-Disposition": "inline"})
+    headers = {
+        "Content-Disposition": "inline",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return Response(content, media_type=kind, headers=headers)
 
 
 # --- follow-up tasks and notices ------------------------------------------------------------------

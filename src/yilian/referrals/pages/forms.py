@@ -110,20 +110,19 @@ def _on_form(error: Any, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 @contextmanager
-def refusals_of(field: str | None, *, plan_field: str = "plan_until") -> Iterator[None]:
-    """A service's refusal that names no field is given the form's `field` (and a refused plan
-    the plan's); a file over the limit is refused beside the file field as well."""
+def refusals_of(
+    field: str | None, about: tuple[type[Unprocessable], ...] = (Unprocessable,)
+) -> Iterator[None]:
+    """A service's refusal of the kinds `about` that names no field is given the form's `field`
+    (a refused plan, the plan's end date); a file over the limit is refused beside it as well."""
     try:
         yield
     except AttachmentTooLarge as exc:  # 413 to the API; to the form, a refusal beside the file
         refused = Unprocessable(exc.message, field=field, **exc.params)
         refused.after_rollback = exc.after_rollback
         raise refused from exc
-    except BadTarget as exc:
+    except about as exc:
         if exc.field is None:
-            exc.field = plan_field if exc.params.get("why") == PLAN_REFUSAL else field
-        raise
-    except Unprocessable as exc:
-        if exc.field is None:
-            exc.field = field
+            plan = isinstance(exc, BadTarget) and exc.params.get("why") == PLAN_REFUSAL
+            exc.field = "plan_until" if plan else field
         raise
