@@ -1,0 +1,114 @@
+"""Every page of every demo role on a 390×844 phone, in Chinese (issue 12, point 9): signed in
+as each account of DESIGN §6, the walk (yilian.tour.walk) opens the home page and, breadth-first,
+one page of each kind its navigation and its pages link to. On each it fails on:
+
+- a horizontal scroll (the page wider than the screen);
+- a visible interactive element (link, button, field, summary, a label around a box) smaller
+  than 44×44 CSS px;
+- visible text under 12 px, or a body font under 15 px;
+- an English word in Chinese mode, outside proper names: an allow-list of acronyms and codes
+  (ECG, ICD-10, PDF …), and what the page marks as not to translate (`translate="no"`: file
+  names, codes) or as English (`lang="en"`: the language switch's "English", the brand's Yilian).
+
+One assertion per role lists every page's failures.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.conftest import LiveServer
+from yilian import tour
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = pytest.mark.browser
+
+MIN_TARGET = 44
+MIN_TEXT = 12
+MIN_BODY = 15
+# Words a Chinese page may show in Latin letters: acronyms, units, codes.
+ALLOWED_WORDS = (
+    "ECG", "ICD", "PDF", "CT", "MRI", "ID", "SHA", "KB", "MB", "JPEG", "JPG", "PNG", "Yilian",
+    "API", "HIS", "PIPL", "SpO", "BMI", "am", "pm",
+)
+
+# One function in the page: the problems of what it shows now, each a short sentence.
+CHECKS = """
+([minTarget, minText, minBody, allowed]) => {
+  const problems = [];
+  const width = document.documentElement.scrollWidth;
+  if (width > innerWidth) problems.push(`horizontal scroll: ${width} px wide on ${innerWidth}`);
+  const bodySize = parseFloat(getComputedStyle(document.body).fontSize);
+  if (bodySize < minBody) problems.push(`body text ${bodySize} px`);
+  const shown = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+    && !el.closest(".visually-hidden, [aria-hidden=true]");
+  const name = (el) => {
+    const text = (el.innerText || el.value || el.getAttribute("aria-label") || el.name || "").trim();
+    return `${el.tagName.toLowerCase()} "${text.replace(/\\s+/g, " ").slice(0, 30)}"`;
+  };
+  // A box (checkbox, radio) is tapped through its label: the label is the target.
+  const targets = new Set();
+  for (const el of document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], label"
+  )) {
+    if (el.tagName === "LABEL") {
+      if (el.querySelector("input[type=checkbox], input[type=radio]")) targets.add(el);
+    } else if (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) {
+      continue;
+    } else {
+      targets.add(el);
+    }
+  }
+  for (const el of targets) {
+    if (!shown(el)) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width < 2 && box.height < 2) continue;  // a screen reader's copy
+    if (box.width < minTarget - 0.5 || box.height < minTarget - 0.5) {
+      problems.push(`small target ${Math.round(box.width)}×${Math.round(box.height)}: ${name(el)}`);
+    }
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const english = /[A-Za-z][A-Za-z'’-]*[A-Za-z]/g;
+  const smalls = new Map();
+  const words = new Map();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.data.trim();
+    const parent = node.parentElement;
+    if (!text || !parent || parent.closest("script, style, template, noscript") || !shown(parent)) continue;
+    const size = parseFloat(getComputedStyle(parent).fontSize);
+    if (size < minText) smalls.set(`${size} px: "${text.slice(0, 30)}"`, true);
+    if (parent.closest("[translate=no], [lang=en]")) continue;
+    for (const word of text.match(english) || []) {
+      if (!allowed.includes(word) && !/^[A-Z]{1,3}$/.test(word)) words.set(word, text.slice(0, 40));
+    }
+  }
+  for (const key of smalls.keys()) problems.push(`small text ${key}`);
+  for (const [word, text] of words) problems.push(`English "${word}" in "${text}"`);
+  return problems;
+}
+"""
+
+
+@pytest.mark.parametrize("username", tour.ROLES)
+def test_every_page_fits_a_phone(browser: Browser, live_server: LiveServer, username: str) -> None:
+    context = browser.new_context(viewport=tour.PHONE, locale="zh-CN")
+    page = context.new_page()
+    failures: dict[str, list[str]] = {}
+    opened = []
+    try:
+        tour.sign_in(page, live_server.base_url, username)
+        for visit in tour.walk(page, live_server.base_url):
+            opened.append(visit.path)
+            problems = [] if visit.status == 200 else [f"answered {visit.status}"]
+            problems += page.evaluate(CHECKS, [MIN_TARGET, MIN_TEXT, MIN_BODY, list(ALLOWED_WORDS)])
+            if problems:
+                failures[visit.path] = problems
+    finally:
+        context.close()
+    assert len(opened) >= 3, f"{username} reached only {opened}"
+    report = "\n".join(f"{path}:\n  " + "\n  ".join(problems) for path, problems in failures.items())
+    assert not failures, f"{username}: {len(failures)} of {len(opened)} pages fail on a phone:\n{report}"
