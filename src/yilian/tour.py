@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import httpx
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
-PHONE: Final = {"width": 390, "height": 844}
+PHONE: Final["ViewportSize"] = {"width": 390, "height": 844}
 DEMO_PASSWORD: Final = "yilian-demo"  # DESIGN §6, as demo.loader.DEMO_PASSWORD
 # DESIGN §6's accounts that sign in to the pages (reg.sixth is an integration client, but it
 # has pages too: the tour shows what it would see).
@@ -44,7 +44,18 @@ ROLES: Final = (
     "sysadmin",
 )
 # Not pages to look at: leaving, the API and its documentation, files, the language switch.
-SKIPPED: Final = ("/logout", "/lang", "/api/", "/docs", "/redoc", "/openapi", "/static/", "/metrics", "/healthz", "/readyz")
+SKIPPED: Final = (
+    "/logout",
+    "/lang",
+    "/api/",
+    "/docs",
+    "/redoc",
+    "/openapi",
+    "/static/",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+)
 PAGES_PER_ROLE: Final = 30
 CHROMIUM: Final = Path(os.environ.get("YILIAN_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS: Final = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync")

@@ -32,8 +32,26 @@ MIN_TEXT = 12
 MIN_BODY = 15
 # Words a Chinese page may show in Latin letters: acronyms, units, codes.
 ALLOWED_WORDS = (
-    "ECG", "ICD", "PDF", "CT", "MRI", "ID", "SHA", "KB", "MB", "JPEG", "JPG", "PNG", "Yilian",
-    "API", "HIS", "PIPL", "SpO", "BMI", "am", "pm",
+    "ECG",
+    "ICD",
+    "PDF",
+    "CT",
+    "MRI",
+    "ID",
+    "SHA",
+    "KB",
+    "MB",
+    "JPEG",
+    "JPG",
+    "PNG",
+    "Yilian",
+    "API",
+    "HIS",
+    "PIPL",
+    "SpO",
+    "BMI",
+    "am",
+    "pm",
 )
 
 # One function in the page: the problems of what it shows now, each a short sentence.
