@@ -24,25 +24,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from yilian.demo.loader import ACCOUNTS, DEMO_PASSWORD
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
 
-PHONE: Final["ViewportSize"] = {"width": 390, "height": 844}
-DEMO_PASSWORD: Final = "yilian-demo"  # DESIGN §6, as demo.loader.DEMO_PASSWORD
-# DESIGN §6's accounts that sign in to the pages (reg.sixth is an integration client, but it
-# has pages too: the tour shows what it would see).
-ROLES: Final = (
-    "fd.tianlin",
-    "fd.kangjian",
-    "fd.jinshanwei",
-    "sp.sixth",
-    "cardio.jinshan",
-    "clinic.sixth",
-    "admission.sixth",
-    "reg.sixth",
-    "admin.xuhui",
-    "sysadmin",
-)
+PHONE: Final[ViewportSize] = {"width": 390, "height": 844}
+# Every demo account of DESIGN §6 (reg.sixth is an integration client, but it has pages too).
+ROLES: Final = tuple(account.username for account in ACCOUNTS)
 # Not pages to look at: leaving, the API and its documentation, files, the language switch.
 SKIPPED: Final = (
     "/logout",
@@ -150,14 +139,14 @@ def demo_server(residents: int, log: Path) -> Iterator[str]:
         env.update(
             YILIAN_DATABASE_URL=f"sqlite+aiosqlite:///{directory}/yilian.db",
             YILIAN_VAR_DIR=directory,
-            YILIAN_SECRET_KEY="tour",
+            YILIAN_SECRET_KEY="tour",  # noqa: S106 -- a throwaway server on a throwaway database
             YILIAN_HOST="127.0.0.1",
             YILIAN_PORT=str(port),
         )
         with log.open("w", encoding="utf-8") as out:
             for step in (("db", "upgrade"), ("demo", "load", "--residents", str(residents)), ("jobs", "run")):
-                subprocess.run(_yilian(*step), env=env, stdout=out, stderr=subprocess.STDOUT, check=True)
-            server = subprocess.Popen(_yilian("serve"), env=env, stdout=out, stderr=subprocess.STDOUT)
+                subprocess.run(_yilian(*step), env=env, stdout=out, stderr=subprocess.STDOUT, check=True)  # noqa: S603
+            server = subprocess.Popen(_yilian("serve"), env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_ready(base_url, server)
@@ -190,6 +179,8 @@ def screenshots(out: Path, *, roles: tuple[str, ...] = ROLES, residents: int = 3
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):  # the last run's: a page that is gone must not linger
+        old.unlink()
     written: list[Path] = []
     with demo_server(residents, out / "server.log") as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
