@@ -110,8 +110,8 @@ def walk(page: Page, base_url: str, *, limit: int = PAGES_PER_ROLE) -> Iterator[
 
 
 def file_name(username: str, number: int, path: str) -> str:
-    """`fd.tianlin-03-referrals-#.png`: sorted by role, then in the order the walk opened them."""
-    shape = kind_of(path).strip("/").replace("/", "-").replace("?", "-").replace("&", "-") or "home"
+    """`fd.tianlin-13-residents-id.png`: by account, then in the order the walk opened them."""
+    shape = re.sub(r"[/?&]", "-", kind_of(path).strip("/").replace("#", "id")) or "home"
     return f"{username}-{number:02d}-{shape}.png"
 
 

@@ -131,7 +131,7 @@ async def _names(
     session: AsyncSession, key: InstrumentedAttribute[int], name: InstrumentedAttribute[str], ids: set[int]
 ) -> dict[int, str]:
     found = await session.execute(select(key, name).where(key.in_(ids)))
-    return {key: name for key, name in found.all()}
+    return {row[0]: row[1] for row in found}
 
 
 async def describe_audit_events(session: AsyncSession, events: Sequence[AuditEvent]) -> list[AuditRow]:
