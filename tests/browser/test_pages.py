@@ -131,6 +131,7 @@ def test_sign_in_residents_masked_and_sign_out(phone: Phone) -> None:
 
     sign_in(phone)
     expect(page).to_have_url(re.compile(r"/residents$"))  # back where the sign-in was asked for
+    page.locator("header summary", has_text="菜单").click()  # the sections, on a phone
     page.get_by_role("link", name="首页").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("您好")
