@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 MIN_TARGET = 44
 MIN_TEXT = 12
 MIN_BODY = 15
+MAX_HEADER = 72  # px: one bar, not the sections in rows above every page
 # Words a Chinese page may show in Latin letters besides acronyms in capitals (ECG, ICD, PDF, CT,
 # ID, SHA …, up to five letters): units and names that are not in capitals.
 ALLOWED_WORDS = ("Yilian", "SpO", "mmHg", "mmol", "kg", "cm", "mg", "ml", "bpm")
@@ -100,16 +101,29 @@ def test_every_page_fits_a_phone(browser: Browser, live_server: LiveServer, user
     page = context.new_page()
     failures: dict[str, list[str]] = {}
     opened = []
+    checks = [MIN_TARGET, MIN_TEXT, MIN_BODY, list(ALLOWED_WORDS)]
     try:
         tour.sign_in(page, live_server.base_url, username)
         for visit in tour.walk(page, live_server.base_url):
             opened.append(visit.path)
             problems = [] if visit.status == 200 else [f"answered {visit.status}"]
-            problems += page.evaluate(CHECKS, [MIN_TARGET, MIN_TEXT, MIN_BODY, list(ALLOWED_WORDS)])
+            problems += page.evaluate(CHECKS, checks)
             if problems:
                 failures[visit.path] = problems
+        # The header is one bar (the brand on one line, 通知, 菜单); 菜单 opens every section.
+        page.goto(live_server.url("/"))
+        header = page.locator(".site-header").bounding_box()
+        assert header is not None
+        problems = [f"header {header['height']:.0f} px high"] if header["height"] > MAX_HEADER else []
+        page.locator("header summary", has_text="菜单").click()
+        sections = page.locator(".site-menu-panel nav a")
+        if sections.count() < 3 or not all(link.is_visible() for link in sections.all()):
+            problems.append(f"菜单 shows {sections.count()} sections")
+        problems += page.evaluate(CHECKS, checks)
+        if problems:
+            failures["/ with 菜单 open"] = problems
     finally:
         context.close()
     assert len(opened) >= 3, f"{username} reached only {opened}"
     report = "\n".join(f"{path}:\n  " + "\n  ".join(problems) for path, problems in failures.items())
-    assert not failures, f"{username}: {len(failures)} of {len(opened)} pages fail on a phone:\n{report}"
+    assert not failures, f"{username}: {len(failures)} of {len(opened) + 1} views fail on a phone:\n{report}"
