@@ -88,25 +88,26 @@ def sign_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSW
 class Visit:
     path: str
     status: int  # the page's HTTP status (0: no answer)
+    linked_from: str | None  # the page whose link led here (None: the home page)
 
 
 def walk(page: Page, base_url: str, *, limit: int = PAGES_PER_ROLE) -> Iterator[Visit]:
     """Open the home page, then breadth-first every page of a kind not seen yet that the open
     pages link to, at most `limit`; yield each while its page is open (and loaded)."""
     origin = f"{urlsplit(base_url).scheme}://{urlsplit(base_url).netloc}"
-    queue: deque[str] = deque(["/"])
+    queue: deque[tuple[str, str | None]] = deque([("/", None)])
     seen = {kind_of("/")}
     opened = 0
     while queue and opened < limit:
-        path = queue.popleft()
+        path, linked_from = queue.popleft()
         response = page.goto(base_url + path)
         page.wait_for_load_state("networkidle")
         opened += 1
         for link in links_of(page, origin):
             if kind_of(link) not in seen:
                 seen.add(kind_of(link))
-                queue.append(link)
-        yield Visit(path, response.status if response is not None else 0)
+                queue.append((link, path))
+        yield Visit(path, response.status if response is not None else 0, linked_from)
 
 
 def file_name(username: str, number: int, path: str) -> str:
