@@ -67,7 +67,11 @@ async def test_the_specialist_requests_admission_from_its_form(api: Api, app_db:
     form = await specialist.get("/admissions/new")
     assert form.status_code == 200
     assert "骨科二病区" in form.text
-    resident = re.search(r'<option value="(\d+)"', form.text)  # the hospital's patients
+    # The patient starts empty (请选择 by search); the picker lists the hospital's patients.
+    assert 'name="resident_id" value=""' in form.text
+    assert 'hx-get="/residents/pick"' in form.text
+    picks = await specialist.get("/residents/pick", headers={"HX-Request": "true"})
+    resident = re.search(r'data-picker-option="(\d+)"', picks.text)
     assert resident is not None
     made = await specialist.post(
         "/admissions/new",

@@ -59,19 +59,17 @@ async def _acting_users(session: AsyncSession, institution_id: int) -> Select[in
 
 
 async def receivers(session: AsyncSession, referral: Referral) -> list[int]:
-    """The receiving side's users: the named practitioner or the department's, else the whole
-    institution's acting role (so that a referral never goes to nobody)."""
+    """The receiving side's users, as policy.may_receive says: the named practitioner and the
+    department's, else (neither named) the whole institution's acting role. Nobody else: a
+    department without an account holder hears through the escalation (department_heads)."""
     everyone = await _acting_users(session, referral.target_institution_id)
     if referral.target_practitioner_id or referral.target_department_id:
-        narrowed = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
+        everyone = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
             or_(
                 Practitioner.id == referral.target_practitioner_id,
                 Practitioner.department_id == referral.target_department_id,
             )
         )
-        found = list((await session.scalars(narrowed)).all())
-        if found:
-            return found
     return list((await session.scalars(everyone)).all())
 
 

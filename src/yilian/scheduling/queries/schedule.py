@@ -19,7 +19,6 @@ from yilian.core.i18n import N_
 from yilian.core.paging import Page
 from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
-from yilian.directory.queries import ResidentView
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SlotStatus
 
@@ -328,7 +327,7 @@ class BookingForm:
     clinic: SessionView
     institution_name: str
     department_name: str
-    residents: Page[ResidentView]  # the family doctor's residents to choose from (masked)
+    picked: directory.Pick | None  # the resident the picker comes prefilled with (masked, audited)
     may_book: bool  # the actor books kept slots (a family doctor): it chooses a resident
 
 
@@ -339,10 +338,10 @@ async def booking_form(
     actor: Actor,
     now: datetime,
     today: date,
-    q: str | None,
-    limit: int,
+    resident_id: int | None,
 ) -> BookingForm:
-    """A session to book and, for a family doctor, its centre's residents matching `q` (masked, audited)."""
+    """A session to book and, for a family doctor, the resident chosen already (`resident_id`:
+    from the resident's page, or the one a refused booking was for); the picker finds the others."""
     clinic = await get_session(session, session_id=session_id, actor=actor)
     names = (
         await session.execute(
@@ -352,16 +351,16 @@ async def booking_form(
             )
         )
     ).one()
-    residents: Page[ResidentView] = Page(items=[], total=0)
     may_book = policy.may_book_kept_slot(actor)
-    if may_book:
-        residents = await directory.list_residents(
-            session, actor=actor, now=now, today=today, q=q, limit=limit, offset=0
-        )
+    picked = (
+        await directory.picked(session, resident_id=resident_id, actor=actor, now=now, today=today)
+        if may_book
+        else None
+    )
     return BookingForm(
         clinic=clinic,
         institution_name=names[0],
         department_name=names[1],
-        residents=residents,
+        picked=picked,
         may_book=may_book,
     )

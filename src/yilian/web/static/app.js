@@ -169,6 +169,8 @@
       if (field.type !== "hidden") {
         field.setAttribute("aria-invalid", "true");
         first = first || field;
+      } else {
+        first = first || note;  // a hidden field (the resident picker's): bring its message into view
       }
       anchor.insertAdjacentElement(anchor === group ? "beforeend" : "afterend", note);
     });
