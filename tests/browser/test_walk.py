@@ -104,11 +104,14 @@ CHECKS = r"""
     const size = parseFloat(getComputedStyle(parent).fontSize);
     if (size < minText) smalls.set(`${size} px: "${text.slice(0, 30)}"`, true);
     if (parent.closest("[translate=no], [lang=en]")) continue;
-    // A file's name is a proper name (ecg-0412.jpg).
+    // A file's name is a proper name (心电图-0412.jpg).
     // A number as a printed form writes it ("No. 3") is a number.
-    const read = text.replace(/[\w.-]+\.(?:jpe?g|png|pdf)\b/gi, " ").replace(/\bNo\.\s*\d/g, " ");
-    for (const word of read.match(english) || []) {
-      if (!allowed.includes(word) && !/^[A-Z]{2,5}$/.test(word)) words.set(word, text.slice(0, 40));
+    const read = text.replace(/[\p{L}\p{N}_.-]+\.(?:jpe?g|png|pdf)\b/giu, " ").replace(/\bNo\.\s*\d/g, " ");
+    for (const token of read.match(/[A-Za-z0-9'’-]+/g) || []) {
+      if (/\d/.test(token)) continue;  // a code: I10, ICD-10, SHA-256 and its digest, 200mg
+      for (const word of token.match(english) || []) {
+        if (!allowed.includes(word) && !/^[A-Z]{2,5}$/.test(word)) words.set(word, text.slice(0, 40));
+      }
     }
   }
   for (const key of smalls.keys()) problems.push(`small text ${key}`);
