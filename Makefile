@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export YILIAN_HOST ?= 127.0.0.1
 export YILIAN_PORT ?= 8000
 
-.PHONY: run test test-fast test-browser check lock clean
+.PHONY: run test test-fast test-browser check screenshots lock clean
 
 $(BIN)/yilian: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(VENV)/.test-installed
 
 test-fast: $(VENV)/.test-installed
 	$(BIN)/pytest -q -x --ignore=tests/browser
+
+# What each demo account sees on a 390×844 phone, as PNGs in var/screenshots (not committed):
+# the app on a demo database of its own, each account signed in, each page it reaches.
+screenshots: $(VENV)/.test-installed
+	$(BIN)/yilian screenshots --out var/screenshots
 
 check: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests bench

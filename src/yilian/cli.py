@@ -1,8 +1,9 @@
-"""`yilian`: serve, db upgrade, demo load, jobs, bench."""
+"""`yilian`: serve, db upgrade, demo load, jobs, screenshots, bench."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -135,6 +136,42 @@ def jobs_run(
             await db.dispose()
 
     print(asyncio.run(run()).summary())
+
+
+@app.command()
+def screenshots(
+    out: Annotated[Path, typer.Option(help="The folder the PNGs go to (git-ignored under var/)")] = Path(
+        "var/screenshots"
+    ),
+    residents: Annotated[int, typer.Option(help="How many synthetic residents the demo loads")] = 300,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these demo accounts (repeatable); default: all of DESIGN §6"),
+    ] = None,
+) -> None:
+    """What each demo account sees on a 390×844 phone: a full-page PNG of each page it reaches.
+
+    Serves the app on a fresh demo database of its own (as `make run` does, in a temporary SQLite
+    file), signs in as each account, walks its pages (yilian.tour) and saves them into `out`.
+    Needs Playwright (`pip install -e '.[test]'`) and Chromium (YILIAN_CHROMIUM, /usr/bin/chromium).
+    """
+    from yilian import tour
+
+    try:
+        import playwright  # noqa: F401
+    except ImportError:  # Playwright is a test dependency
+        raise typer.BadParameter(
+            "no Playwright: install the test dependencies (pip install -e '.[test]')"
+        ) from None
+    if not tour.CHROMIUM.exists():
+        raise typer.BadParameter(
+            f"no Chromium at {tour.CHROMIUM} (apt-get install chromium, or YILIAN_CHROMIUM)"
+        )
+    unknown = sorted(set(role or ()) - set(tour.ROLES))
+    if unknown:
+        raise typer.BadParameter(f"not demo accounts: {', '.join(unknown)}", param_hint="--role")
+    written = tour.screenshots(out, roles=tuple(role) if role else tour.ROLES, residents=residents)
+    print(f"{len(written)} screenshots in {out}")
 
 
 def main() -> None:

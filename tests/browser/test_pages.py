@@ -131,6 +131,7 @@ def test_sign_in_residents_masked_and_sign_out(phone: Phone) -> None:
 
     sign_in(phone)
     expect(page).to_have_url(re.compile(r"/residents$"))  # back where the sign-in was asked for
+    page.locator("header summary", has_text="菜单").click()  # the sections, on a phone
     page.get_by_role("link", name="首页").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("您好")
@@ -178,6 +179,8 @@ def test_directory_down_to_an_expert(phone: Phone) -> None:
     sign_in(phone)
     expect(page).to_have_url(re.compile(r"/$"))
 
+    # On a phone the sections are behind the header's 菜单.
+    page.locator("header summary", has_text="菜单").click()
     page.get_by_role("navigation").get_by_role("link", name="医联体").click()
     expect(page.get_by_role("heading", name="医联体", level=1)).to_be_visible()
     phone.check("06-consortia")
@@ -192,7 +195,7 @@ def test_directory_down_to_an_expert(phone: Phone) -> None:
     phone.check("08-hospital")
 
     # A department listing an expert (departments are folded when there are many).
-    department = page.locator("details").filter(has=page.get_by_text("专家", exact=True)).first
+    department = page.locator("main details").filter(has=page.get_by_text("专家", exact=True)).first
     if department.get_attribute("open") is None:
         department.locator("summary").click()
     expert = department.get_by_role("listitem").filter(has=page.get_by_text("专家", exact=True)).first

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from yilian.auth import queries, service
 from yilian.auth.errors import InvalidCredentials, SignInThrottled
+from yilian.auth.rules import ACTION_WORDS
 from yilian.web.deps import (
     SESSION_COOKIE,
     ActorDep,
@@ -177,5 +178,13 @@ async def audit_trail(
             limit=limit,
             offset=offset,
         )
-    context = {"page": page, "filters": filters, "limit": limit, "offset": offset}
+        rows = await queries.describe_audit_events(session, page.items)
+    context = {
+        "page": page,
+        "rows": rows,
+        "actions": sorted(ACTION_WORDS.items()),
+        "filters": filters,
+        "limit": limit,
+        "offset": offset,
+    }
     return render(request, "auth/audit.html", context)

@@ -3,19 +3,30 @@ of auth (sign-in and its sessions are written in service)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from yilian.auth import audit, policy
 from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User
 from yilian.auth.policy import Actor
-from yilian.auth.rules import LAST_SEEN_RESOLUTION, LoginPolicy, token_digest
+from yilian.auth.rules import (
+    LAST_SEEN_RESOLUTION,
+    LoginPolicy,
+    action_words,
+    care_words,
+    record_words,
+    token_digest,
+)
 from yilian.core.errors import NotAuthenticated
+from yilian.core.masking import mask_name
 from yilian.core.paging import Page, fetch_page
 from yilian.core.text import starts_with
-from yilian.directory.models import Membership
+from yilian.directory.models import Institution, Membership, Resident
 
 
 async def user_for_browser_session(
@@ -95,3 +106,59 @@ async def list_audit_events(
     if until is not None:
         query = query.where(AuditEvent.at < until)
     return await fetch_page(session, query, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit event in words: who (name and institution) did what (a message id) to whom (the
+    resident's masked name, the record), through which care relationship, with what outcome."""
+
+    at: datetime
+    who: str
+    institution: str | None
+    role: str | None
+    action: str  # a message id (auth.rules.ACTION_WORDS)
+    outcome: str
+    client_addr: str | None
+    resident_id: int | None
+    resident: str | None  # masked: 王*萍
+    residents: int  # how many residents a list showed
+    record: tuple[str, int] | None  # ("referral #%(id)s", 12)
+    care: tuple[str, int | None] | None  # ("family-doctor contract #%(id)s", 3)
+
+
+async def _names(
+    session: AsyncSession, key: InstrumentedAttribute[int], name: InstrumentedAttribute[str], ids: set[int]
+) -> dict[int, str]:
+    found = await session.execute(select(key, name).where(key.in_(ids)))
+    return {row[0]: row[1] for row in found}
+
+
+async def describe_audit_events(session: AsyncSession, events: Sequence[AuditEvent]) -> list[AuditRow]:
+    """The page's words for a page of audit events: three reads, whatever the page's length."""
+    user_ids = {e.user_id for e in events if e.user_id is not None}
+    institution_ids = {e.institution_id for e in events if e.institution_id is not None}
+    resident_ids = {e.resident_id for e in events if e.resident_id is not None}
+    names = await _names(session, User.id, User.display_name, user_ids)
+    places = await _names(session, Institution.id, Institution.name, institution_ids)
+    residents = await _names(session, Resident.id, Resident.name, resident_ids)
+    rows = []
+    for e in events:
+        listed = (e.detail or {}).get("resident_ids")
+        rows.append(
+            AuditRow(
+                at=e.at,
+                who=names.get(e.user_id, e.username) if e.user_id is not None else e.username,
+                institution=places.get(e.institution_id) if e.institution_id is not None else None,
+                role=e.role,
+                action=action_words(e.action),
+                outcome=e.outcome,
+                client_addr=e.client_addr,
+                resident_id=e.resident_id,
+                resident=mask_name(residents[e.resident_id]) if e.resident_id in residents else None,
+                residents=len(listed) if isinstance(listed, list) else 0,
+                record=record_words(e.detail),
+                care=care_words(e.care),
+            )
+        )
+    return rows

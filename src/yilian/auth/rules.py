@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from yilian.core.i18n import N_
+
 # Refresh a session's last-seen time at most this often: a page view need not be a write.
 LAST_SEEN_RESOLUTION: Final = timedelta(seconds=60)
 
@@ -30,3 +32,113 @@ def account_open(*, is_active: bool, locked_until: datetime | None, now: datetim
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the audit trail in words: what each action name a service writes means ---------------------
+
+# Every action written to the audit trail (`audit.record`, `audit.require`, `audit.event`, the
+# booking statements), as a phrase: "陈佳怡 (田林社区卫生服务中心) 查看居民档案 王*萍".
+# tests/auth/test_audit_words.py finds every action name in the code and insists it is here.
+ACTION_WORDS: Final[dict[str, str]] = {
+    "auth.sign_in": N_("signed in"),
+    "audit.browse": N_("browsed the audit log"),
+    "resident.list": N_("listed residents"),
+    "resident.read": N_("opened a resident's record"),
+    "resident.reveal": N_("revealed an ID number and phone"),
+    "resident.create": N_("registered a resident"),
+    "resident.identify": N_("checked a patient's identity"),
+    "contract.sign": N_("signed a family-doctor contract"),
+    "quota_policy.set": N_("set an expert's kept-slot share"),
+    "appointment.create": N_("booked an appointment"),
+    "appointment.cancel": N_("cancelled an appointment"),
+    "appointment.read": N_("opened an appointment"),
+    "appointment.list": N_("listed appointments"),
+    "appointment.check_in": N_("recorded an arrival"),
+    "appointment.no_show": N_("recorded a no-show"),
+    "session.stop": N_("stopped a clinic session"),
+    "clinic.view": N_("opened the clinic numbers"),
+    "clinic.session.view": N_("opened a session's attendance"),
+    "referral.create": N_("created a referral"),
+    "referral.read": N_("opened a referral"),
+    "referral.list": N_("listed referrals"),
+    "referral.stats": N_("opened the referral numbers"),
+    "referral.attach": N_("attached a file to a referral"),
+    "referral.attachment.read": N_("opened a referral's attachment"),
+    "referral.escalate": N_("escalated an unanswered referral"),
+    "referral.submit": N_("sent a referral"),
+    "referral.accept": N_("accepted a referral"),
+    "referral.decline": N_("declined a referral"),
+    "referral.redirect": N_("redirected a referral"),
+    "referral.schedule": N_("booked a referral's appointment"),
+    "referral.arrive": N_("recorded a referred patient's arrival"),
+    "referral.report": N_("wrote a referral's report back"),
+    "referral.close": N_("closed a referral"),
+    "referral.cancel": N_("cancelled a referral"),
+    "referral.expire": N_("let a referral expire"),
+    "referral.return": N_("returned a referral to its sender"),
+    "follow_up.list": N_("listed follow-up tasks"),
+    "follow_up.open": N_("reopened a follow-up task"),
+    "follow_up.done": N_("completed a follow-up task"),
+    "follow_up.missed": N_("marked a follow-up task missed"),
+    "follow_up.refer_up": N_("referred up from a follow-up task"),
+    "admission.create": N_("requested an admission"),
+    "admission.read": N_("opened an admission request"),
+    "admission.list": N_("listed admission requests"),
+    "admission.queue": N_("opened a ward's queue"),
+    "admission.stats": N_("opened the admission numbers"),
+    "admission.settings": N_("changed a ward's admission settings"),
+    "admission.offer": N_("offered a bed"),
+    "admission.accept": N_("recorded a bed offer accepted"),
+    "admission.decline": N_("recorded a bed offer declined"),
+    "admission.expire": N_("let a bed offer lapse"),
+    "admission.admit": N_("admitted a patient"),
+    "admission.transfer": N_("transferred a patient"),
+    "admission.transfer_out": N_("transferred a patient to a partner hospital"),
+    "admission.discharge": N_("discharged a patient"),
+    "admission.cancel": N_("cancelled an admission request"),
+    "bed.list": N_("opened a ward's bed board"),
+    "bed.move": N_("changed a bed's state"),
+}
+UNKNOWN_ACTION: Final = N_("did something not described yet")
+
+# The record an action was about, from its audit row's detail: the first of these it names.
+RECORD_WORDS: Final = (
+    ("referral_id", N_("referral #%(id)s")),
+    ("request_id", N_("admission request #%(id)s")),
+    ("session_id", N_("clinic session #%(id)s")),
+    ("task_id", N_("follow-up task #%(id)s")),
+    ("contract_id", N_("contract #%(id)s")),
+    ("bed_id", N_("bed #%(id)s")),
+    ("offer_id", N_("bed offer #%(id)s")),
+)
+
+# The care relationship a read went through (`policy.care.CareLink.name`, "referral:12").
+CARE_WORDS: Final[dict[str, str]] = {
+    "contract": N_("family-doctor contract #%(id)s"),
+    "registration": N_("registered at this centre"),
+    "admission": N_("admission request #%(id)s"),
+    "referral": N_("referral #%(id)s"),
+    "appointment": N_("appointment #%(id)s"),
+}
+UNKNOWN_CARE: Final = N_("another care relationship")
+
+
+def action_words(action: str) -> str:
+    return ACTION_WORDS.get(action, UNKNOWN_ACTION)
+
+
+def record_words(detail: dict[str, object] | None) -> tuple[str, int] | None:
+    """The message id and number of the record an audit row's detail names, if any."""
+    for key, words in RECORD_WORDS:
+        value = (detail or {}).get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return words, value
+    return None
+
+
+def care_words(care: str | None) -> tuple[str, int | None] | None:
+    """ "referral:12" → ("referral #%(id)s", 12); None when the row names no relationship."""
+    if not care:
+        return None
+    kind, _, ref = care.partition(":")
+    return CARE_WORDS.get(kind, UNKNOWN_CARE), int(ref) if ref.isdigit() else None

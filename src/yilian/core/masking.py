@@ -30,6 +30,16 @@ def mask_id_number(number: str) -> str:
     return f"{number[:6]}{'*' * 8}{number[-4:]}" if len(number) == 18 else "*" * len(number)
 
 
+def mask_name(name: str) -> str:
+    """王*萍, 王*: the family name and the last character kept, the rest hidden (the audit trail,
+    where a name is shown to someone outside the resident's care)."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return f"{name[0]}*"
+    return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"
+
+
 def mask_phone(phone: str) -> str:
     """138****1234."""
     if len(phone) <= 7:
