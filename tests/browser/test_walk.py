@@ -12,8 +12,7 @@ one page of each kind its navigation and its pages link to. On each it fails on:
   switch's "English", the brand's Yilian).
 
 The header is one bar on a phone, and its 菜单 opens every section. One assertion per role lists
-every page's failures; KNOWN names, with a TODO, the failures of pages that other changes are
-mending at the same time.
+every page's failures.
 """
 
 from __future__ import annotations
@@ -39,24 +38,6 @@ MAX_HEADER = 72  # px: one bar, not the sections in rows above every page
 ALLOWED_WORDS = ("Yilian", "SpO", "mmHg", "mmol", "kg", "cm", "mg", "ml", "bpm")
 # A prescription's Latin abbreviations, as doctors write them in a summary ("200mg qd").
 ALLOWED_WORDS += ("qd", "bid", "tid", "qid", "qn", "qod", "prn", "po", "iv", "im", "ih", "st")
-
-# Pages that other changes of issue 12 are mending at the same time: a known failure, matched by
-# the kind of page (yilian.tour.kind_of) and the problem's words. TODO: empty it once those
-# branches are merged (each is named in the platform branch's report to the lead).
-KNOWN: tuple[tuple[str, str, str], ...] = (
-    ("/referrals/#/print", 'English "Ctrl"', "TODO(issue 12 point 4): a 打印 button, not 'Ctrl+P'"),
-    ("/residents/new", "answered 403", "TODO(resident pages): 登记新居民 only for may.register_resident"),
-    (
-        "/referrals/#",
-        "answered 403",
-        "TODO(admission pages): the down-referral link only for who may open it",
-    ),
-)
-
-
-def known(path: str, problem: str) -> bool:
-    return any(tour.kind_of(path) == kind and words in problem for kind, words, _ in KNOWN)
-
 
 # One function in the page: the problems of what it shows now, each a short sentence.
 CHECKS = r"""
@@ -136,7 +117,6 @@ def test_every_page_fits_a_phone(browser: Browser, live_server: LiveServer, user
                 [] if visit.status == 200 else [f"answered {visit.status} (linked from {visit.linked_from})"]
             )
             problems += page.evaluate(CHECKS, checks)
-            problems = [problem for problem in problems if not known(visit.path, problem)]
             if problems:
                 failures[visit.path] = problems
         # The header is one bar (the brand on one line, 通知, 菜单); 菜单 opens every section.
