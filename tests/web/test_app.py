@@ -134,6 +134,16 @@ async def test_unknown_query_parameters_are_refused_by_name(api: Api) -> None:
     assert (await client.get("/api/v1/practitioners", params={"q": "更年期", "limit": 5})).status_code == 200
 
 
+
+async def test_a_single_valued_query_parameter_given_twice_is_refused(api: Api) -> None:
+    """`?action=a&action=b` would quietly keep the last: refused by name, as schemathesis found."""
+    client = await api.as_("admin.xuhui")
+    twice = await client.get("/api/v1/audit-events", params=[("action", "auth."), ("action", "resident.")])
+    assert twice.status_code == 422
+    assert [(e["field"], e["message"]) for e in twice.json()["errors"]] == [("query.action", "最多 1 项。")]
+    assert (await client.get("/api/v1/audit-events", params={"action": "auth."})).status_code == 200
+
+
 async def test_a_form_sent_by_script_gets_its_redirect_as_204_and_its_refusal_as_a_problem(api: Api) -> None:
     """app.js sends POST forms itself (issue 12 §2): a 303 would be followed blindly by fetch,
     losing the #fragment and costing a GET, so the script is told where to go instead; a refusal

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Final
 
 from fastapi import Depends, Form, Path, Query, Request
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry
@@ -153,26 +154,45 @@ async def csrf_guard(request: Request) -> None:
         raise CsrfFailed()
 
 
-def _query_names(dependant: Dependant) -> frozenset[str]:
-    names = {field.alias for field in dependant.query_params}
+def _query_names(dependant: Dependant) -> dict[str, bool]:
+    """The route's query parameters, each with whether it takes a list (`?id=1&id=2`)."""
+    names = {
+        field.alias: field_annotation_is_sequence(field.field_info.annotation)
+        for field in dependant.query_params
+    }
     for sub in dependant.dependencies:
         names |= _query_names(sub)
-    return frozenset(names)
+    return names
 
 
 async def reject_unknown_query(request: Request) -> None:
     """The API refuses query parameters it does not know: a misspelt filter
-    (`?practitionerId=5`) must not quietly return everything."""
+    (`?practitionerId=5`) must not quietly return everything; nor a single-valued one given
+    twice (`?action=a&action=b`), which would quietly keep the last."""
     if not request.url.path.startswith("/api/") or not request.query_params:
         return
     dependant = getattr(request.scope.get("route"), "dependant", None)
-    known = _query_names(dependant) if dependant is not None else frozenset()
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
+    known = _query_names(dependant) if dependant is not None else {}
+    unknown = sorted(set(request.query_params) - set(known))
+    twice = sorted(
+        name
+        for name, takes_list in known.items()
+        if not takes_list and len(request.query_params.getlist(name)) > 1
+    )
+    if unknown or twice:
         raise RequestValidationError(
             [
                 {"loc": ("query", name), "msg": "Unknown query parameter", "type": "extra_forbidden"}
                 for name in unknown
+            ]
+            + [
+                {
+                    "loc": ("query", name),
+                    "msg": "Given more than once",
+                    "type": "too_long",
+                    "ctx": {"max_length": 1},
+                }
+                for name in twice
             ]
         )
 
