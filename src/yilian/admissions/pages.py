@@ -75,9 +75,11 @@ async def board(
     db: DbDep,
     now: NowDep,
     saved: Annotated[bool, Query()] = False,
+    offer: OptionalQueryId = None,
 ) -> Response:
     """The ward's queue in order, each place in words, and (for the admission office) its beds and
-    the queue's settings."""
+    the queue's settings; after an offer (or a declined one), where the bed went and who was passed
+    over, and why."""
     async with db.transaction() as session:
         ward = await wards.get_ward(session, ward_id=ward_id)
         queue = await ward_queue.ward_queue(
@@ -85,11 +87,19 @@ async def board(
         )
         manages = policy.may_manage_admissions(actor, ward.institution_id)
         board = await bed_board.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
+        result = (
+            await bed_board.offer_result(
+                session, offer_id=offer, ward_id=ward_id, queue=queue, locale=request.state.locale
+            )
+            if manages and offer is not None
+            else None
+        )
     context = {
         "ward": ward,
         "queue": queue,
         "beds": board,
         "manages": manages,
+        "offer_result": result,
         "settable": policy.may_set_queue_settings(actor, ward.institution_id),
         "limits": {"boost_days": MAX_BOOST_DAYS, "offer_hours": MAX_OFFER_HOURS},
         "saved": saved,
@@ -121,7 +131,9 @@ async def offer_next(request: Request, bed_id: PathId, actor: ActorDep, db: DbDe
         offered = await beds.offer_next(
             session, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
         )
-    return RedirectResponse(f"/admissions/wards/{offered.ward_id}#bed-{bed_id}", status_code=303)
+    return RedirectResponse(
+        f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}#offer-result", status_code=303
+    )
 
 
 @router.post("/admissions/beds/{bed_id}/moves")
@@ -151,7 +163,10 @@ async def answer_offer(
             now=now,
             locale=request.state.locale,
         )
-    return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+    if answer is OfferAnswer.ACCEPT:
+        return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+    # Declined: the bed went on to the next fitting patient, or stays free; the board says which.
+    return RedirectResponse(f"/admissions/wards/{found.ward_id}?offer={offer_id}#offer-result", status_code=303)
 
 
 @router.post("/admissions/requests/{request_id}/admit")
