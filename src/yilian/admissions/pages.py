@@ -166,7 +166,9 @@ async def answer_offer(
     if answer is OfferAnswer.ACCEPT:
         return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
     # Declined: the bed went on to the next fitting patient, or stays free; the board says which.
-    return RedirectResponse(f"/admissions/wards/{found.ward_id}?offer={offer_id}#offer-result", status_code=303)
+    return RedirectResponse(
+        f"/admissions/wards/{found.ward_id}?offer={offer_id}#offer-result", status_code=303
+    )
 
 
 @router.post("/admissions/requests/{request_id}/admit")

@@ -107,7 +107,9 @@ async def offer_result(
     """The bed of this offer as it stands, explained against the ward's queue (as the board read
     it) by rules.skipped; None for an offer of another ward's bed."""
     found = (
-        await session.execute(select(Bed).join(BedOffer, BedOffer.bed_id == Bed.id).where(BedOffer.id == offer_id))
+        await session.execute(
+            select(Bed).join(BedOffer, BedOffer.bed_id == Bed.id).where(BedOffer.id == offer_id)
+        )
     ).scalar_one_or_none()
     if found is None or found.ward_id != ward_id:
         return None
