@@ -64,6 +64,8 @@ REQUIRE_PG = os.environ.get("YILIAN_REQUIRE_PG", "") == "1"
 FULL_ID_NUMBER = re.compile(r"(?<![\dA-Za-z*])\d{17}[\dX](?![\dA-Za-z])")
 FULL_MOBILE = re.compile(r"(?<![\d*])1[3-9]\d{9}(?!\d)")
 ACCESS_LINE = re.compile(r"\b(GET|POST) /\S* \d{3}\b")  # yilian.access: "GET /readyz 200 1.2ms"
+# A form's refused answer (4xx, sent by app.js) is an answer the test checks, not a page error.
+REFUSED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 SCREENSHOTS = pytest.StashKey[Path]()
 ASYNCIO_INI_KEYS = ("asyncio_mode", "asyncio_default_fixture_loop_scope", "asyncio_default_test_loop_scope")
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, DEMO_PASSWORD, LiveServer, run_cli
+from tests.browser.conftest import CHROMIUM_ARGS, DEMO_PASSWORD, REFUSED, LiveServer, run_cli
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize
@@ -55,7 +55,7 @@ class Screen:
     problems: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not REFUSED.match(message.text):
             self.problems.append(f"console error on {self.page.url}: {message.text}")
 
     def on_response(self, response: Response) -> None:

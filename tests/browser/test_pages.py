@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, FULL_ID_NUMBER, FULL_MOBILE, LiveServer
+from tests.browser.conftest import DEMO_PASSWORD, FULL_ID_NUMBER, FULL_MOBILE, REFUSED, LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
@@ -51,7 +51,7 @@ class Phone:
     problems: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not REFUSED.match(message.text):
             self.problems.append(f"console error on {self.page.url}: {message.text}")
 
     def on_response(self, response: Response) -> None:

@@ -80,18 +80,18 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     hospital.locator(f'a[href="/referrals/{referral_id}"]').first.click()
     accept = hospital.locator('form[data-action="accept"]')
     accept.locator('select[name="session_id"]').select_option(index=1)
-    accept.get_by_role("button", name="接收").click()
-    hospital.wait_for_load_state("load")
+    with hospital.expect_navigation():  # the form is sent by script, then the page follows
+        accept.get_by_role("button", name="接收").click()
     assert hospital.locator("[data-status]").get_attribute("data-status") == "scheduled"
     assert hospital.locator("[data-scheduled]").is_visible()
-    hospital.locator('form[data-action="arrive"]').get_by_role("button").click()
-    hospital.wait_for_load_state("load")
+    with hospital.expect_navigation():  # the form is sent by script, then the page follows
+        hospital.locator('form[data-action="arrive"]').get_by_role("button").click()
     report = hospital.locator('form[data-action="report"]')
     report.locator('textarea[name="findings"]').fill("动态心电图未见明显心肌缺血")
     report.locator('input[name="diagnosis"]').fill("I10 原发性高血压")
     report.locator('textarea[name="advice"]').fill("氨氯地平加量，两周后社区复测血压")
-    report.get_by_role("button").click()
-    hospital.wait_for_load_state("load")
+    with hospital.expect_navigation():  # the form is sent by script, then the page follows
+        report.get_by_role("button").click()
     assert hospital.locator("[data-status]").get_attribute("data-status") == "reported"
     specialist.check("referral-up-reported")
 
@@ -102,8 +102,8 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
 
     # The live count replaces the badge's placeholder once the stream answers (the report is unread).
     expect(page.locator("[data-unread]")).to_have_text(re.compile(r"^[1-9]\d*$"))
-    page.locator('form[data-action="close"]').get_by_role("button").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the form is sent by script, then the page follows
+        page.locator('form[data-action="close"]').get_by_role("button").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "closed"
     doctor.check("referral-up-closed")
 
@@ -126,8 +126,8 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     # 5. The family doctor accepts it and sees the dated tasks.
     page.goto("/referrals?box=new")
     page.locator(f'a[href="/referrals/{down_id}"]').first.click()
-    page.locator('form[data-action="accept"]').get_by_role("button").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the form is sent by script, then the page follows
+        page.locator('form[data-action="accept"]').get_by_role("button").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "accepted"
     assert page.locator("[data-task]").count() == 6  # every 14 days for 90 days
     page.goto("/follow-up")

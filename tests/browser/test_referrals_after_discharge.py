@@ -92,8 +92,8 @@ def test_a_discharge_goes_on_to_the_family_doctor(screens: Any, live_server: Liv
     discharge.get_by_role("button").click()  # read: it leads on to the down-referral
     page.wait_for_url(re.compile(rf"/referrals/{referral_id}$"))
     assert f"出院诊断：{DIAGNOSIS}" in page.locator("main").inner_text()
-    page.locator('form[data-action="accept"]').get_by_role("button").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the form is sent by script, then the page follows
+        page.locator('form[data-action="accept"]').get_by_role("button").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "accepted"
     assert page.locator("[data-task]").count() == 4  # every 14 days for 60 days
     page.goto("/follow-up")

@@ -132,3 +132,20 @@ async def test_unknown_query_parameters_are_refused_by_name(api: Api) -> None:
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["query.practitionerId"]
     assert (await client.get("/api/v1/practitioners", params={"q": "更年期", "limit": 5})).status_code == 200
+
+
+async def test_a_form_sent_by_script_gets_its_redirect_as_204_and_its_refusal_as_a_problem(api: Api) -> None:
+    """app.js sends POST forms itself (issue 12 §2): a 303 would be followed blindly by fetch,
+    losing the #fragment and costing a GET, so the script is told where to go instead; a refusal
+    is problem+json naming the field; without the header the browser's form gets its 303."""
+    client = await api.page_visitor()
+    form = {"locale": "en", "next": "/referrals#open", "csrf_token": client.cookies["yl_csrf"]}
+    inline = {"X-Inline-Form": "1", "Accept": "application/problem+json"}
+    sent = await client.post("/lang", data=form, headers=inline)
+    assert (sent.status_code, sent.headers["location"], sent.content) == (204, "/referrals#open", b"")
+    assert "yl_lang=en" in sent.headers["set-cookie"]
+    assert (await client.post("/lang", data=form)).status_code == 303
+    refused = await client.post("/lang", data={**form, "locale": "fr"}, headers=inline)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.locale"]

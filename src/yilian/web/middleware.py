@@ -38,6 +38,7 @@ SECURITY_HEADERS: Final = (
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(self), geolocation=(), microphone=()"),
 )
+INLINE_FORM_HEADER: Final = b"x-inline-form"
 # Patient data may sit in anything but the static files and the probes.
 CACHEABLE_PREFIXES: Final = ("/static/", "/healthz", "/readyz", "/metrics")
 
@@ -61,9 +62,14 @@ class WebMiddleware:
         state["locale"] = negotiate(_header(scope, b"accept-language"), cookies.get(LANG_COOKIE))
         path: str = scope["path"]
         no_store = not path.startswith(CACHEABLE_PREFIXES)
+        # A form sent by app.js follows a redirect itself (keeping its #fragment, one GET):
+        # it gets "204 + Location" instead of a 303 the browser's fetch would follow blindly.
+        inline_form = _header(scope, INLINE_FORM_HEADER) == "1"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if inline_form and message["status"] in (302, 303):
+                    message["status"] = 204
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name.decode(), value.decode())
