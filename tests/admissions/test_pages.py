@@ -124,7 +124,7 @@ async def test_an_offer_says_who_was_passed_over_and_why(api: Api, app_db: Datab
     office = await api.browser("admission.sixth")
     offered = await office.post(f"/admissions/beds/{men_bed}/offer-next", data={"csrf_token": csrf(office)})
     assert offered.status_code == 303, offered.text
-    assert re.fullmatch(rf"/admissions/wards/{ward.id}\?offer=\d+#offer-result", offered.headers["location"])
+    assert re.fullmatch(rf"/admissions/wards/{ward.id}\?offer=\d+", offered.headers["location"])
     board = text_of((await office.get(offered.headers["location"])).text)
     room_for_men = "该病室仅收男性患者"
     assert f"301-1 床已通知排队第3位的 {names[2]}。" in board
@@ -142,7 +142,7 @@ async def test_an_offer_says_who_was_passed_over_and_why(api: Api, app_db: Datab
     declined = await office.post(
         f"/admissions/offers/{offer.group(1)}/decline", data={"csrf_token": csrf(office)}
     )
-    assert declined.headers["location"] == f"/admissions/wards/{ward.id}?offer={offer.group(1)}#offer-result"
+    assert declined.headers["location"] == f"/admissions/wards/{ward.id}?offer={offer.group(1)}"
     board = text_of((await office.get(declined.headers["location"])).text)
     assert f"301-1 床已通知排队第4位的 {names[3]}。" in board
     assert f"第3位 {names[2]}：已拒绝过该床位" in board
@@ -196,7 +196,7 @@ async def test_the_board_and_the_request_say_what_their_buttons_do_and_ask_first
     bed = re.search(r'id="bed-(\d+)">\s*<strong class="bed-label">301-2', page)
     assert bed is not None
     closed = await office.post(
-        f"/admissions/beds/{bed.group(1)}/moves", data={"action": "close", "csrf_token": csrf(office)}
+        f"/admissions/beds/{bed.group(1)}/moves", data={"move": "close", "csrf_token": csrf(office)}
     )
     assert closed.status_code == 303, closed.text
     page = (await office.get(f"/admissions/wards/{ward}")).text

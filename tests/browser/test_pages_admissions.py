@@ -85,6 +85,7 @@ def test_the_admission_office_sees_this_months_numbers(phone: Phone) -> None:
     # The demo's patients were admitted a week ago: a chart of their waits in that month (a month
     # with nobody admitted yet says so instead of drawing empty axes).
     admitted_month = (datetime.now(SHANGHAI) - timedelta(days=7)).strftime("%Y-%m")
+    page.wait_for_load_state("load")  # the picker's script (deferred behind ECharts) listens
     if admitted_month != this_month:
         expect(page.locator("[data-empty-chart]")).to_have_text("本月尚无入院患者，暂无等待天数可画。")
         picker.select_option(admitted_month)
@@ -108,6 +109,7 @@ def test_the_admission_office_sees_this_months_numbers(phone: Phone) -> None:
     expect(page.locator("hgroup p")).to_have_text(f"上海市第六人民医院 · {chinese(previous(admitted_month))}")
     phone.check("admissions-04-numbers-month-before")
     # A month chosen in the picker shows at once; one without data says so, no empty chart.
+    page.wait_for_load_state("load")
     page.get_by_role("combobox", name="月份").select_option(label="2025年1月")
     expect(page.locator("hgroup p")).to_have_text("上海市第六人民医院 · 2025年1月")
     expect(page.get_by_text("截至本月没有住院申请。")).to_be_visible()

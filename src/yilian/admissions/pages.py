@@ -108,6 +108,10 @@ async def board(
     return render(request, "admissions/board.html", context)
 
 
+# The board's redirects carry no #fragment: the forms are sent by script (app.js), and a Location
+# that differs from the page's own URL only by its fragment would scroll instead of reloading.
+
+
 @router.post("/admissions/wards/{ward_id}/settings")
 async def change_settings(
     ward_id: PathId,
@@ -122,7 +126,7 @@ async def change_settings(
         await ward_settings.change_settings(
             session, ward_id=ward_id, boost_days=boost_days, offer_hours=offer_hours, actor=actor, now=now
         )
-    return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1#settings", status_code=303)
+    return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1", status_code=303)
 
 
 @router.post("/admissions/beds/{bed_id}/offer-next")
@@ -132,22 +136,22 @@ async def offer_next(request: Request, bed_id: PathId, actor: ActorDep, db: DbDe
             session, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
         )
     return RedirectResponse(
-        f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}#offer-result", status_code=303
+        f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}", status_code=303
     )
 
 
 @router.post("/admissions/beds/{bed_id}/moves")
 async def move_bed(
     bed_id: PathId,
-    action: Annotated[BedAction, Form()],
+    move: Annotated[BedAction, Form()],  # not "action": a field of that name hides form.action in scripts
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
     today: TodayDep,
 ) -> Response:
     async with db.transaction() as session:
-        bed = await beds.move_bed(session, bed_id=bed_id, action=action, actor=actor, now=now, today=today)
-    return RedirectResponse(f"/admissions/wards/{bed.ward_id}#bed-{bed_id}", status_code=303)
+        bed = await beds.move_bed(session, bed_id=bed_id, action=move, actor=actor, now=now, today=today)
+    return RedirectResponse(f"/admissions/wards/{bed.ward_id}", status_code=303)
 
 
 @router.post("/admissions/offers/{offer_id}/{answer}")
@@ -167,7 +171,7 @@ async def answer_offer(
         return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
     # Declined: the bed went on to the next fitting patient, or stays free; the board says which.
     return RedirectResponse(
-        f"/admissions/wards/{found.ward_id}?offer={offer_id}#offer-result", status_code=303
+        f"/admissions/wards/{found.ward_id}?offer={offer_id}", status_code=303
     )
 
 
