@@ -198,6 +198,31 @@ def test_taking_a_bed_out_of_use_is_asked_once_and_can_be_called_off(phone: Phon
     phone.check("admissions-08-board-sizes")
 
 
+def test_cancelling_a_request_says_whose_and_keeps_the_reason(phone: Phone) -> None:
+    """The request page's 取消申请: the box is 取消原因 (not 转诊原因), the dialog names the patient
+    and the ward, and the reason stays in the history."""
+    from playwright.sync_api import expect
+
+    page = phone.page
+    page.goto("/login?next=/admissions")
+    sign_in(phone, "admission.sixth")
+    page.get_by_role("link", name="骨科一病区").click()
+    last = page.locator(".queue-entry").last.locator(".who a")
+    name = last.inner_text().strip()
+    last.tap()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    assert_thumb_sized(page, ".actions")
+    page.get_by_label("取消原因").fill("患者已转往外院")
+    page.get_by_role("button", name="取消申请").tap()
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog).to_contain_text(f"将取消 {name} 在骨科一病区 的住院申请")
+    phone.check("admissions-10-cancel-asked")
+    dialog.get_by_role("button", name="确定").tap()
+    expect(page.locator("hgroup p")).to_contain_text("已取消")
+    expect(page.locator(".history")).to_contain_text("患者已转往外院")
+    phone.check("admissions-11-cancelled")
+
+
 def test_a_bad_field_on_the_request_form_answers_beside_it_and_keeps_the_notes(phone: Phone) -> None:
     from playwright.sync_api import expect
 
