@@ -9,6 +9,7 @@ start after that module's own browser has stopped.)"""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -90,7 +91,8 @@ def test_the_admission_office_sees_this_months_numbers(phone: Phone) -> None:
         expect(page.locator("[data-empty-chart]")).to_have_text("本月尚无入院患者，暂无等待天数可画。")
         picker.select_option(admitted_month)
         expect(page.locator("hgroup p")).to_have_text(f"上海市第六人民医院 · {chinese(admitted_month)}")
-    # The demo's 骨科 queue: requests made in the month, people waiting for days; every figure a number, every wait in days with one decimal or a dash.
+    # The demo's 骨科 queue: requests made in the month, people waiting for days; every figure a
+    # number, every wait in days with one decimal or a dash.
     row = page.locator("table[data-stats] tbody tr", has_text="骨科")
     expect(row).to_have_count(1)
     expect(row.locator('[data-field="requests"]')).to_have_text(re.compile(r"^\d+$"))
@@ -137,7 +139,9 @@ class Taps:
         self.count += 1
 
 
-def test_the_admission_office_offers_a_bed_in_three_taps_and_hears_who_was_passed_over(phone: Phone) -> None:
+def test_the_admission_office_offers_a_bed_in_three_taps_and_hears_who_was_passed_over(
+    phone: Phone, record_property: Callable[[str, object], None]
+) -> None:
     """From the home page: 住院, the ward, 通知下一位患者 on the men's room's free bed. The board then
     says who the bed went to and why the women ahead were passed over; the patient declines (asked
     once, with the name, bed and ward), and the board says why that patient is passed over now."""
@@ -153,8 +157,8 @@ def test_the_admission_office_offers_a_bed_in_three_taps_and_hears_who_was_passe
     taps.tap(page.locator("li.bed", has_text="301-2").get_by_role("button", name="通知下一位患者"))
     result = page.locator("#offer-result")
     expect(result).to_contain_text("301-2 床已通知排队第")
-    print(f"\ntap count, offer a bed (admission.sixth, from the home page): {taps.count}")
-    assert taps.count <= 3
+    record_property("taps_offer_a_bed", taps.count)  # the issue's note lists it (3 when written)
+    assert taps.count <= 3, f"offering a bed took {taps.count} taps"
     first = page.locator("li.bed", has_text="301-2").locator(".bed-patient").inner_text().strip()
     phone.check("admissions-05-offer-result")
     # The next bed of the men's room passes over the patient holding the first offer, and says so.
@@ -238,7 +242,9 @@ def test_a_bad_field_on_the_request_form_answers_beside_it_and_keeps_the_notes(p
     page.get_by_label("备注").fill("术前需禁食")
     assert_thumb_sized(page, "form.card")
     page.get_by_role("button", name="提交申请").tap()
-    error = page.locator('input[name="diagnosis"] ~ small.field-error, input[name="diagnosis"] + small.field-error')
+    error = page.locator(
+        'input[name="diagnosis"] ~ small.field-error, input[name="diagnosis"] + small.field-error'
+    )
     expect(error).to_have_text("请填写入院诊断。")
     expect(page.get_by_label("诊断")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("备注")).to_have_value("术前需禁食")
@@ -258,7 +264,9 @@ def assert_thumb_sized(page: Page, containers: str) -> None:
               const target = (el.type === "radio" || el.type === "checkbox") ? el.closest("label") : el;
               const r = target.getBoundingClientRect();
               if (r.width === 0 && r.height === 0) continue;
-              if (r.width < 44 || r.height < 44) found.push(`${el.outerHTML.slice(0, 80)}: ${r.width}x${r.height}`);
+              if (r.width < 44 || r.height < 44) {
+                found.push(`${el.outerHTML.slice(0, 80)}: ${r.width}x${r.height}`);
+              }
             }
             const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
             while (walker.nextNode()) {

@@ -135,9 +135,7 @@ async def offer_next(request: Request, bed_id: PathId, actor: ActorDep, db: DbDe
         offered = await beds.offer_next(
             session, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
         )
-    return RedirectResponse(
-        f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}", status_code=303
-    )
+    return RedirectResponse(f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}", status_code=303)
 
 
 @router.post("/admissions/beds/{bed_id}/moves")
@@ -170,9 +168,7 @@ async def answer_offer(
     if answer is OfferAnswer.ACCEPT:
         return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
     # Declined: the bed went on to the next fitting patient, or stays free; the board says which.
-    return RedirectResponse(
-        f"/admissions/wards/{found.ward_id}?offer={offer_id}", status_code=303
-    )
+    return RedirectResponse(f"/admissions/wards/{found.ward_id}?offer={offer_id}", status_code=303)
 
 
 @router.post("/admissions/requests/{request_id}/admit")
