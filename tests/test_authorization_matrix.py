@@ -239,6 +239,7 @@ PAGE_CASES = [
     page("/practitioners/{practitioner_id}", SIGNED_IN),
     page("/residents", SIGNED_IN),  # the list holds only whom each may see (empty for most)
     page("/residents/new", frozenset({"fd.tianlin", "fd.kangjian"})),
+    page("/residents/pick", SIGNED_IN),  # the picker finds only whom each may see (empty for most)
     page("/residents", frozenset({"fd.tianlin", "fd.kangjian"}), call=submit("/residents", resident_form)),
     page(
         "/residents/{resident_id}",
@@ -529,6 +530,7 @@ REFERRAL_PAGE_CASES = [
         call=submit("/follow-up/{own_task_page}/done"),
     ),
     page("/notices", SIGNED_IN),
+    page("/notices/read-all", SIGNED_IN, call=submit("/notices/read-all")),  # each its own notices
     page(
         "/notices/{notice_id}/read",
         frozenset({"fd.tianlin"}),

@@ -68,8 +68,12 @@ def db_downgrade(revision: str) -> None:
 @demo_app.command("load")
 def demo_load(
     residents: Annotated[int, typer.Option(help="How many synthetic residents")] = 2000,
+    story: Annotated[
+        bool, typer.Option(help="Also the referrals, follow-up tasks, bed offer and notices of the story")
+    ] = True,
 ) -> None:
-    """Load the demo consortia, people and accounts (idempotent: a second run changes nothing)."""
+    """Load the demo consortia, people and accounts, and the referral story dated up to now
+    (idempotent: a second run changes nothing)."""
     from yilian.core.clock import system_clock
     from yilian.core.db import Database
     from yilian.demo import loader as demo
@@ -78,7 +82,7 @@ def demo_load(
         db = Database(Settings().database_url)
         try:
             async with db.transaction() as session:
-                return await demo.load(session, now=system_clock(), residents=residents)
+                return await demo.load(session, now=system_clock(), residents=residents, story=story)
         finally:
             await db.dispose()
 

@@ -93,7 +93,11 @@ async def test_each_move_of_a_signed_residents_stay_tells_its_family_doctors_onc
 
     offered = await step(office.post(f"/api/v1/beds/{bed}/offer-next"), "admission_offered")
     assert offered[0].title == "签约居民获安排床位"
-    assert offered[0].body == f"{first.name} · 上海市第六人民医院 骨科三病区：床位90-1，请于11-24 14:00前答复"
+    # Which bed, who answers to whom by when, and what happens after.
+    assert offered[0].body == (
+        f"{first.name} · 上海市第六人民医院 骨科三病区：床位90-1。请通知患者于11月24日（周二）14:00前"
+        "向入院处答复是否入住；逾期床位给下一位患者，排位保留"
+    )
     assert offered[0].link == f"/admissions/requests/{moved_on}"
     offer_id = (await office.get(f"/api/v1/admission-requests/{moved_on}")).json()["offer_id"]
     before = await newest(app_db)
@@ -103,10 +107,13 @@ async def test_each_move_of_a_signed_residents_stay_tells_its_family_doctors_onc
         office.post(f"/api/v1/admission-requests/{moved_on}/admit", json={"bed_id": bed}),
         "admission_admitted",
     )
-    assert admitted[0].body.endswith("：床位90-1")
+    assert admitted[0].body.endswith("：床位90-1。出院时将另行通知")
     transfer = office.post(f"/api/v1/admission-requests/{moved_on}/transfer", json={"ward_id": partner.id})
     transferred = await step(transfer, "admission_transferred")
-    assert transferred[0].body == f"{first.name} · 上海市第八人民医院 分院病区：自骨科三病区转入，排队候床"
+    assert (
+        transferred[0].body
+        == f"{first.name} · 上海市第八人民医院 分院病区：自骨科三病区转入，排队候床。由合作医院安排床位"
+    )
     async with app_db.read() as session:
         there = await session.scalar(
             select(AdmissionRequest.id).where(AdmissionRequest.transferred_from_id == moved_on)
@@ -122,6 +129,7 @@ async def test_each_move_of_a_signed_residents_stay_tells_its_family_doctors_onc
         office.post(f"/api/v1/admission-requests/{sent_home}/discharge"), "admission_discharged"
     )
     assert discharged[0].link == f"/admissions/requests/{sent_home}/down-referral"
+    assert discharged[0].body == f"{second.name} · 上海市第六人民医院 骨科三病区：请接续社区随访"
     # The bed, cleaned, goes to the next patient at once: that offer is told too.
     ready = office.post(f"/api/v1/beds/{other_bed}/moves", json={"action": "ready"})
     assert (await step(ready, "admission_offered"))[0].body.startswith(third.name)

@@ -68,7 +68,11 @@ async def test_the_specialist_requests_admission_from_its_form(api: Api, app_db:
     form = await specialist.get("/admissions/new")
     assert form.status_code == 200
     assert "骨科二病区" in form.text
-    resident = re.search(r'<option value="(\d+)"', form.text)  # the hospital's patients
+    # The patient starts empty (请选择 by search); the picker lists the hospital's patients.
+    assert 'name="resident_id" value=""' in form.text
+    assert 'hx-get="/residents/pick"' in form.text
+    picks = await specialist.get("/residents/pick", headers={"HX-Request": "true"})
+    resident = re.search(r'data-picker-option="(\d+)"', picks.text)
     assert resident is not None
     made = await specialist.post(
         "/admissions/new",
@@ -221,9 +225,11 @@ async def test_the_request_form_starts_empty_and_answers_a_bad_field_beside_it(
     await make_ward(app_db, name="骨科二病区")
     specialist = await api.browser("sp.sixth")
     form = (await specialist.get("/admissions/new")).text
-    assert form.count('<option value="" selected>请选择…</option>') == 2  # patient, ward
+    assert 'name="resident_id" value=""' in form  # the picker, empty
+    assert form.count('<option value="" selected>请选择…</option>') == 1  # the ward
     assert "checked" not in form  # no urgency guessed
-    resident = re.search(r'<option value="(\d+)"', form)
+    picks = await specialist.get("/residents/pick", headers={"HX-Request": "true"})
+    resident = re.search(r'data-picker-option="(\d+)"', picks.text)
     assert resident is not None
     answer = await specialist.post(
         "/admissions/new",

@@ -54,3 +54,35 @@ def test_a_centres_follow_up_is_its_family_doctors() -> None:
     assert not policy.may_follow_up(actor(Role.FAMILY_DOCTOR), 11)
     assert not policy.may_follow_up(actor(Role.SPECIALIST), 10)
     assert not policy.may_follow_up(actor(Role.FAMILY_DOCTOR, None), None)
+
+
+def test_the_receivers_are_the_named_department_and_practitioner() -> None:
+    """A 妇产科 expert does not receive a 心内科 referral; nobody outside the hospital's acting
+    role receives one, department or not; a referral naming neither goes to the acting role."""
+    cardiology, gynaecology, named = 30, 31, 40
+
+    def at(role: Role, department: int | None, practitioner: int | None = None, place: int = 10) -> Actor:
+        return Actor(
+            user_id=1,
+            username="u",
+            roles=frozenset({role}),
+            institution_id=place,
+            department_id=department,
+            practitioner_id=practitioner,
+        )
+
+    def receives(actor: Actor, department: int | None, practitioner: int | None = None) -> bool:
+        return policy.may_receive(actor, 10, TERTIARY, department_id=department, practitioner_id=practitioner)
+
+    cardiologist, gynaecologist = at(Role.SPECIALIST, cardiology), at(Role.SPECIALIST, gynaecology)
+    assert receives(cardiologist, cardiology)
+    assert not receives(gynaecologist, cardiology)
+    assert not receives(at(Role.SPECIALIST, None), cardiology)
+    assert receives(at(Role.SPECIALIST, gynaecology, named), cardiology, named)  # the doctor named
+    assert receives(at(Role.SPECIALIST, None, named), None, named)
+    assert not receives(cardiologist, None, named)  # a named doctor only: not its colleagues
+    assert receives(gynaecologist, None)
+    assert receives(at(Role.SPECIALIST, None), None)
+    assert not receives(at(Role.CLINIC_OFFICE, cardiology), cardiology)  # not the acting role
+    assert not receives(at(Role.SPECIALIST, cardiology, place=11), cardiology)  # another hospital
+    assert not policy.may_receive(cardiologist, 10, None, department_id=cardiology, practitioner_id=None)

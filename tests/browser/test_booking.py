@@ -237,14 +237,18 @@ def test_book_a_kept_slot_release_it_to_the_public_and_report_the_adjustment(
     book.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"预约 {EXPERT}")
     expect(page.locator("main")).to_contain_text("6 / 6")
-    page.get_by_role("searchbox").fill(resident["name"])
-    expect(page).to_have_url(re.compile(r"\?q="))  # the search answered (htmx pushes its URL)
-    expect(page.locator(".result-count")).not_to_contain_text("请输入更精确的条件")
-    choose = page.get_by_role("button", name=f"为 {resident['name']} 预约").first
-    expect(choose).to_be_visible()
+    page.locator("[data-picker] input[type=search]").fill(resident["name"])  # the resident picker
+    option = page.locator(f'[data-picker-option="{resident["id"]}"]')
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.locator("[data-picker-chosen]")).to_contain_text(resident["name"])
+    choose = page.locator("form.booking-choice").get_by_role("button", name="预约", exact=True)
     phone.check("b02-booking-form")
 
-    choose.click()
+    choose.click()  # asks once, naming the patient, the expert and the slot's time
+    question = page.locator("dialog.confirm-dialog")
+    expect(question).to_contain_text(f"为 {resident['name']} 预约 {EXPERT}")
+    question.get_by_role("button", name="预约").click()
     expect(page).to_have_url(re.compile(r"/appointments/\d+\?booked=1$"))
     number = int(page.locator("[data-slot-number]").inner_text())
     assert number in KEPT, f"slot {number} is not one of the kept {sorted(KEPT)}"

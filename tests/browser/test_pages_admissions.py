@@ -234,9 +234,11 @@ def test_a_bad_field_on_the_request_form_answers_beside_it_and_keeps_the_notes(p
     page.goto("/login?next=/admissions/new")
     sign_in(phone, "sp.sixth")
     expect(page.get_by_role("heading", name="开具住院申请单")).to_be_visible()
-    patient = page.locator('select[name="resident_id"]')
-    expect(patient).to_have_value("")  # nobody chosen for the specialist
-    patient.select_option(index=1)
+    expect(page.locator('input[name="resident_id"]')).to_have_value("")  # nobody chosen for the specialist
+    page.locator("[data-picker-option]").first.tap()  # the picker's recent patients
+    expect(page.locator("[data-picker-chosen]")).to_be_visible()
+    expect(page.get_by_role("combobox", name="病区")).to_have_value("")  # nor a ward guessed
+    page.get_by_role("combobox", name="病区").select_option(label="骨科一病区 · 骨科")
     page.get_by_label("诊断").fill("   ")
     page.get_by_label("择期").check()
     page.get_by_label("备注").fill("术前需禁食")

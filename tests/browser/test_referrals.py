@@ -57,9 +57,9 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     # 1. Up, from the phone, with the ECG photo.
     page.goto("/referrals/new")
     assert page.locator('input[type="file"][capture]').get_attribute("accept") == "image/*,application/pdf"
-    page.locator('select[name="resident_id"]').select_option(index=1)
+    page.locator("[data-picker-option]").first.click()  # the picker lists recent residents untyped
     page.locator('select[name="target"]').select_option(label=SIXTH_DEPARTMENT)
-    page.locator('select[name="urgency"]').select_option("urgent")
+    page.locator('select[name="urgency"]').select_option("routine")  # urgent ones are taken in now
     page.locator('input[name="reason"]').fill("血压控制不佳，伴胸闷")
     page.locator('textarea[name="summary"]').fill("高血压10年，近两周160/100mmHg。")
     page.locator('input[name="diagnosis"]').first.fill("I10 原发性高血压")
@@ -77,7 +77,7 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     sign_in(specialist, "sp.sixth")
     hospital = specialist.page
     hospital.goto("/referrals?box=new")
-    hospital.locator(f'a[href="/referrals/{referral_id}"]').first.click()
+    hospital.locator(f'a[href="/referrals/{referral_id}"]:visible').first.click()  # the table's
     accept = hospital.locator('form[data-action="accept"]')
     accept.locator('select[name="session_id"]').select_option(index=1)
     with hospital.expect_navigation():  # the form is sent by script, then the page follows
@@ -110,8 +110,7 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
     # 4. Down, with a follow-up plan.
     resident_id = api_get(live_server, "fd.tianlin", f"/api/v1/referrals/{referral_id}")["resident"]["id"]
     until = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
-    hospital.goto("/referrals/new?direction=down")
-    hospital.locator('select[name="resident_id"]').select_option(str(resident_id))
+    hospital.goto(f"/referrals/new?direction=down&resident_id={resident_id}")  # the picker, prefilled
     hospital.locator('select[name="target"]').select_option(label=TIANLIN)
     hospital.locator('input[name="reason"]').fill("血压稳定，转社区随访")
     hospital.locator('textarea[name="medications"]').fill("氨氯地平 10mg qd")

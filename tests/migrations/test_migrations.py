@@ -233,8 +233,8 @@ async def test_0006_keeps_every_referral_and_its_children(
     """0006 adds a column to `referrals` (a table copy on SQLite): its rows and their events stay,
     both ways."""
     settings = settings_for(empty_db_url)
+    institution_id, _practitioner_id, resident_id = await directory_rows(db)  # the head's residents
     await asyncio.to_thread(downgrade, settings, "0005")
-    institution_id, _practitioner_id, resident_id = await directory_rows(db)
     async with db.transaction() as session:
         author = User(
             username="sp.test", display_name="专家", password_hash="-", institution_id=institution_id,
@@ -351,3 +351,39 @@ async def test_the_database_refuses_a_residents_second_live_appointment_in_a_ses
     with pytest.raises(IntegrityError):
         await book_directly(demo_db, other_slot, session_id, user_id, resident)
     assert await appointments_of(demo_db, other_slot) == [(resident, "cancelled")]
+
+
+async def test_0009_fills_the_picker_columns_of_the_residents_already_there(
+    db: Database, empty_db_url: str, settings_for: Callable[[str], Settings]
+) -> None:
+    """Residents registered before 0009 are found by initials and last four as new ones are."""
+    settings = settings_for(empty_db_url)
+    await asyncio.to_thread(downgrade, settings, "0008")
+    async with db.transaction() as session:
+        for n, (name, number, phone) in enumerate(
+            [("王丽萍", "31010419600308102X", "13987654321"), ("曾小明", "310104198005171011", None)], 1
+        ):
+            # Only the columns 0008 has (an ORM object would name the new ones too).
+            await session.execute(
+                text(
+                    "INSERT INTO residents (id, name, sex, birth_date, id_number, phone, address,"
+                    " consent_version, consent_at, created_at) VALUES (:id, :name, 'female', :born,"
+                    " :number, :phone, '', '2025-01', :at, :at)"
+                ),
+                {
+                    "id": n,
+                    "name": name,
+                    "born": date(1960, 3, 8),
+                    "number": number,
+                    "phone": phone,
+                    "at": FIXED_NOW,
+                },
+            )
+    await asyncio.to_thread(upgrade, settings, "head")
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(Resident.name_initials, Resident.id_last4, Resident.phone_last4).order_by(Resident.id)
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [("wlp", "102X", "4321"), ("cxm zxm", "1011", None)]

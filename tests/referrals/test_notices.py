@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.admissions.test_notify import newest, told_since
 from tests.fixtures_app import Api
-from tests.referrals.conftest import act, refer_up
+from tests.referrals.conftest import TIANLIN, act, refer_up
 from tests.referrals.test_down import refer_down
 from yilian.core.db import Database
 from yilian.referrals import rules
@@ -71,3 +71,35 @@ async def test_cancelling_a_draft_tells_nobody(api: Api, app_db: Database) -> No
     cancelled = await act(await api.as_("fd.tianlin"), draft["id"], "cancel")
     assert cancelled.json()["status"] == "cancelled", cancelled.text
     assert await told_since(app_db, before) == []  # the receiving side never saw it
+
+
+async def test_each_notice_says_what_happened_when_and_who_acts_next(api: Api, app_db: Database) -> None:
+    """The receivers read the answer deadline; the referrer reads the appointment's date, time and
+    place, and that it is for them to tell the patient (issue 12: "转诊已预约" had no time)."""
+    before = await newest(app_db)
+    up = await refer_up(api, app_db)  # urgent, sent Tuesday 10:00: answer within 24 h
+    name, number = up["resident"]["name"], up["id"]
+    new = [t for t in await told_since(app_db, before) if t.username == "sp.sixth"]
+    assert [(t.title, t.body, t.link) for t in new] == [
+        (
+            "新转诊",
+            f"上转 #{number} {name}：{TIANLIN}转来：血压控制不佳，伴胸闷。"
+            "请于11月25日（周三）10:00前接收或拒绝",
+            f"/referrals/{number}",
+        )
+    ]
+    before = await newest(app_db)
+    specialist = await api.as_("sp.sixth")
+    answer = await act(
+        specialist, number, "accept", scheduled_at="2026-11-26T09:30:00+08:00", place="门诊3楼"
+    )
+    assert answer.status_code == 200, answer.text
+    told = [(t.username, t.title, t.body) for t in await told_since(app_db, before)]
+    assert told == [
+        ("fd.tianlin", "转诊已接收", f"上转 #{number} {name}：上海市第六人民医院已接收，待其安排就诊时间"),
+        (
+            "fd.tianlin",
+            "转诊已预约",
+            f"上转 #{number} {name}：就诊时间：11月26日（周四）09:30，门诊3楼。请通知患者按时就诊",
+        ),
+    ]

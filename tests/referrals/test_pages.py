@@ -29,7 +29,7 @@ async def test_the_loop_through_the_pages(api: Api, app_db: Database) -> None:
             "direction": "up",
             "resident_id": str(resident.id),
             "target": f"{sixth.id}:{department.id}",
-            "urgency": "urgent",
+            "urgency": "routine",  # urgent and emergency are taken in now: test_worklist_pages
             "service": "outpatient",
             "reason": "胸闷一周",
             "diagnosis": ["I10 原发性高血压", ""],

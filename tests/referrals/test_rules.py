@@ -86,6 +86,34 @@ def test_sides_follow_institution_and_its_acting_role() -> None:
     assert rules.side_of(at(1, doctor), down) is Side.RECEIVER
 
 
+def test_a_referral_naming_a_department_is_received_by_that_department_and_the_named_doctor() -> None:
+    """A 妇产科 expert does not answer a 心内科 referral; the doctor named does, whatever its
+    department; a referral naming neither goes to the hospital's specialists (policy.may_receive)."""
+
+    def specialist(department_id: int | None, practitioner_id: int | None = None) -> Actor:
+        return Actor(
+            user_id=1,
+            username="u",
+            roles=frozenset({Role.SPECIALIST}),
+            institution_id=2,
+            department_id=department_id,
+            practitioner_id=practitioner_id,
+        )
+
+    cardiology, gynaecology = 30, 31
+    to_cardiology = Parties(1, 1, 2, 3, target_department_id=cardiology)
+    assert rules.side_of(specialist(cardiology), to_cardiology) is Side.RECEIVER
+    assert rules.side_of(specialist(gynaecology), to_cardiology) is None
+    assert rules.side_of(specialist(None), to_cardiology) is None
+    to_a_doctor = Parties(1, 1, 2, 3, target_department_id=cardiology, target_practitioner_id=40)
+    assert rules.side_of(specialist(gynaecology, 40), to_a_doctor) is Side.RECEIVER
+    assert rules.side_of(specialist(gynaecology, 41), to_a_doctor) is None
+    assert rules.side_of(specialist(cardiology, 41), to_a_doctor) is Side.RECEIVER
+    anywhere = Parties(1, 1, 2, 3)
+    assert rules.side_of(specialist(gynaecology), anywhere) is Side.RECEIVER
+    assert rules.side_of(specialist(None), anywhere) is Side.RECEIVER
+
+
 def test_up_goes_to_a_higher_tier_and_down_to_a_lower_one() -> None:
     assert rules.may_refer(Direction.UP, origin_tier=1, target_tier=3)
     assert not rules.may_refer(Direction.UP, origin_tier=1, target_tier=1)
@@ -161,3 +189,64 @@ def test_attachments_are_judged_by_their_content() -> None:
     assert (
         rules.attachment_refusal("big.pdf", None, PDF + b"\x00" * rules.MAX_ATTACHMENT_BYTES) == "too_large"
     )
+
+
+def test_urgent_and_emergency_patients_are_taken_in_now() -> None:
+    """Not booked into a clinic session days later: the emergency department, or for an urgent
+    referral the department it names."""
+    assert [u for u in Urgency if rules.accepted_now(u)] == [Urgency.URGENT, Urgency.EMERGENCY]
+    assert rules.seen_at_emergency(Urgency.EMERGENCY, department_named=True)
+    assert rules.seen_at_emergency(Urgency.URGENT, department_named=False)
+    assert not rules.seen_at_emergency(Urgency.URGENT, department_named=True)
+
+
+def test_the_worklist_countdown() -> None:
+    due = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    before = {
+        timedelta(hours=3, minutes=40): (False, 3, "hours"),
+        timedelta(minutes=20): (False, 20, "minutes"),
+        timedelta(seconds=20): (False, 1, "minutes"),
+        timedelta(hours=47, minutes=59): (False, 47, "hours"),
+        timedelta(hours=72): (False, 3, "days"),
+        timedelta(0): (True, 1, "minutes"),  # due now is overdue, as is_overdue says
+        -timedelta(hours=2, minutes=10): (True, 2, "hours"),
+        -timedelta(days=5): (True, 5, "days"),
+    }
+    for left, (overdue, amount, unit) in before.items():
+        assert rules.due_in(Status.SUBMITTED, due, due - left) == rules.DueIn(overdue, amount, unit), left
+    assert rules.due_in(Status.REDIRECTED, due, due) is not None
+    assert rules.due_in(Status.ACCEPTED, due, due + timedelta(days=1)) is None  # answered
+    assert rules.due_in(Status.DRAFT, None, due) is None
+
+
+def test_a_referrals_appointment_reads_as_the_referral_stands() -> None:
+    """Arrived reads 已到诊 whatever the clinic booking still says; a cancelled booking never reads
+    as booked; a referral that left SCHEDULED without its patient did not come."""
+    state = rules.appointment_state
+    booked, arrived = rules.AppointmentState.BOOKED, rules.AppointmentState.ARRIVED
+    no_show, cancelled = rules.AppointmentState.NO_SHOW, rules.AppointmentState.CANCELLED
+    for booking in (None, "booked"):
+        assert state(Status.SCHEDULED, arrived=False, booking=booking) is booked
+        assert state(Status.ARRIVED, arrived=True, booking=booking) is arrived
+        assert state(Status.REPORTED, arrived=True, booking=booking) is arrived
+        assert state(Status.CLOSED, arrived=True, booking=booking) is arrived
+        assert state(Status.ACCEPTED, arrived=False, booking=booking) is no_show  # returned by the job
+        assert state(Status.CLOSED, arrived=False, booking=booking) is no_show
+    assert state(Status.SCHEDULED, arrived=False, booking="checked_in") is arrived
+    assert state(Status.SCHEDULED, arrived=False, booking="cancelled") is cancelled
+    assert state(Status.SCHEDULED, arrived=False, booking="no_show") is no_show
+    every = {
+        state(status, arrived=came, booking=booking)
+        for status in Status
+        for came in (False, True)
+        for booking in (None, "booked", "checked_in", "no_show", "cancelled")
+    }
+    assert every == set(rules.AppointmentState)
+    # Booked only while the referral is scheduled, nobody arrived, and the booking stands.
+    assert {
+        (status, came, booking)
+        for status in Status
+        for came in (False, True)
+        for booking in (None, "booked", "checked_in", "no_show", "cancelled")
+        if state(status, arrived=came, booking=booking) is booked
+    } == {(Status.SCHEDULED, False, None), (Status.SCHEDULED, False, "booked")}

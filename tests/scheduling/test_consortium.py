@@ -87,5 +87,5 @@ async def test_the_booking_page_explains_the_refusal(
     assert refused.status_code == 403
     assert 'role="alert"' in refused.text
     assert "不在同一医联体" in refused.text
-    assert '<form method="get" action="/booking/sessions/' in refused.text  # the form is still there
+    assert 'hx-get="/residents/pick"' in refused.text  # the form is still there
     assert await live_appointments(app_db, clinic.id) == 0

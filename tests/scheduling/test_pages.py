@@ -42,6 +42,11 @@ async def test_the_expert_profile_loads_its_sessions_with_free_kept_and_public_s
     assert "<html" not in fragment.text
     assert f'href="/booking/sessions/{clinic.id}"' in fragment.text
     assert "<strong>6</strong>/6" in fragment.text  # kept free / kept
+    # 预约专家 from a resident's page: the booking form comes with that resident.
+    carried = await doctor.get(
+        f"/booking/practitioners/{clinic.practitioner_id}", params={"resident_id": 7}, headers=HTMX
+    )
+    assert f'href="/booking/sessions/{clinic.id}?resident_id=7"' in carried.text
     page = await doctor.get(f"/booking/practitioners/{clinic.practitioner_id}")
     assert "<html" in page.text
     assert "2026-11-30" in page.text
@@ -58,12 +63,13 @@ async def test_a_family_doctor_books_a_kept_slot_and_sees_the_confirmation(
 ) -> None:
     resident = await signed_resident(app_db, TIANLIN)
     doctor = await api.browser("fd.tianlin")
-    booking = await doctor.get(f"/booking/sessions/{clinic.id}", params={"q": resident.name})
+    booking = await doctor.get(f"/booking/sessions/{clinic.id}", params={"resident_id": resident.id})
     assert booking.status_code == 200
-    assert f'name="resident_id" value="{resident.id}"' in booking.text
-    search = await doctor.get(f"/booking/sessions/{clinic.id}", params={"q": resident.name}, headers=HTMX)
+    assert f'name="resident_id" value="{resident.id}"' in booking.text  # the picker, prefilled
+    assert resident.name in booking.text
+    search = await doctor.get("/residents/pick", params={"q": resident.name}, headers=HTMX)
     assert "<html" not in search.text
-    assert resident.name in search.text
+    assert f'data-picker-option="{resident.id}"' in search.text
 
     done = await doctor.post(f"/booking/sessions/{clinic.id}", data=form(doctor, resident_id=resident.id))
     assert done.status_code == 303
@@ -96,7 +102,8 @@ async def test_refusals_are_explained_on_the_form(api: Api, app_db: Database, cl
     assert refused.status_code == 403
     assert 'role="alert"' in refused.text
     assert "非签约居民" in refused.text
-    assert '<form method="get" action="/booking/sessions/' in refused.text  # the form is still there
+    assert f'<form method="post" action="/booking/sessions/{clinic.id}"' in refused.text  # still there
+    assert 'hx-get="/residents/pick"' in refused.text
 
     ours = await signed_resident(app_db, TIANLIN)
     first = await doctor.post(f"/booking/sessions/{clinic.id}", data=form(doctor, resident_id=ours.id))
@@ -221,6 +228,6 @@ async def test_only_who_may_book_kept_slots_gets_the_booking_controls(
         assert ('href="/practitioners" role="button"' in appointments.text) is may_book
         booking = await client.get(f"/booking/sessions/{clinic.id}")
         assert booking.status_code == 200
-        assert (f'hx-get="/booking/sessions/{clinic.id}"' in booking.text) is may_book
+        assert ('hx-get="/residents/pick"' in booking.text) is may_book
         sessions = await client.get(f"/booking/practitioners/{clinic.practitioner_id}", headers=HTMX)
         assert (f'href="/booking/sessions/{clinic.id}"' in sessions.text) is may_book

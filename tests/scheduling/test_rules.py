@@ -128,3 +128,43 @@ def test_the_governing_policy_is_the_practitioners_then_the_departments_by_kind(
     assert pick([dept_any, dept_kind, other], practitioner_id=7, department_id=1, kind="expert") is dept_kind
     assert pick([dept_any, dept_kind], practitioner_id=7, department_id=1, kind="general") is dept_any
     assert pick([other, elsewhere], practitioner_id=7, department_id=1, kind="expert") is None
+
+
+def test_availability_is_said_of_the_pool_booked() -> None:
+    """Bookable only inside the pool's window with a free slot in that pool; full only when that
+    pool has none (the other pool's free slots named apart); stopped, started and released first."""
+    opens, closes = datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    inside = datetime(2026, 11, 24, tzinfo=UTC)
+
+    def of(
+        pool: rules.Pool,
+        kept: int,
+        public: int,
+        *,
+        now: datetime = inside,
+        status: str = "open",
+        released: bool = False,
+    ) -> str:
+        return rules.availability(
+            status=status, pool=pool, released=released, kept_free=kept, public_free=public,
+            now=now, opens=opens, closes=closes,
+        )  # fmt: skip
+
+    community, public = rules.Pool.COMMUNITY, rules.Pool.PUBLIC
+    assert of(community, 1, 0) == of(public, 0, 1) == rules.Availability.FREE
+    assert of(community, 0, 30) == of(public, 3, 0) == rules.Availability.POOL_FULL
+    assert of(community, 0, 0) == of(public, 0, 0) == rules.Availability.FULL
+    assert of(community, 0, 30, released=True) == rules.Availability.RELEASED
+    assert of(public, 0, 30, released=True) == rules.Availability.FREE  # released slots are public ones
+    assert of(community, 6, 24, status="stopped") == rules.Availability.STOPPED
+    before = opens - timedelta(seconds=1)
+    assert of(community, 6, 24, now=before) == rules.Availability.NOT_OPEN
+    assert of(community, 6, 24, now=opens) == rules.Availability.FREE  # the window is [opens, closes)
+    assert of(community, 0, 24, now=before) == rules.Availability.POOL_FULL  # full says more than later
+    assert of(community, 6, 24, now=closes) == of(community, 0, 0, now=closes) == rules.Availability.STARTED
+    # Bookable exactly when booking_refusal has nothing to say and the pool has a free slot.
+    for now in (before, opens, inside, closes):
+        for kept in (0, 1):
+            bookable = of(community, kept, 5, now=now) == rules.Availability.FREE
+            allowed = rules.booking_refusal(status="open", now=now, opens=opens, closes=closes) is None
+            assert bookable == (allowed and kept > 0)

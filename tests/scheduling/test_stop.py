@@ -51,6 +51,9 @@ async def test_stopping_a_session_cancels_and_notifies_the_centres_that_booked(
     assert notice["kind"] == "session_stopped"
     assert "专家外出会诊" in notice["body"]
     assert "2 个" in notice["body"]
+    # Which session (its date and time in words), why, and what the centre does next.
+    assert "11月30日（周一）08:00的出诊停诊，原因：" in notice["body"]
+    assert notice["body"].endswith("请联系患者改约。")
     assert (await desk.get("/api/v1/notices")).json()["total"] == 1
     assert (await (await api.as_("fd.kangjian")).get("/api/v1/notices")).json()["total"] == 0
 

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.auth import policy
 from yilian.auth.models import User, UserRole
-from yilian.core.clock import SHANGHAI, local_today
+from yilian.core.clock import local_today
 from yilian.directory.models import Contract, Institution, Resident
 from yilian.notices import service as notices
+from yilian.notices.rules import when
 
 # Notice kinds (stable: pages and clients may filter on them).
 OFFERED = "admission_offered"
@@ -28,6 +29,13 @@ TITLES = {
     ADMITTED: "签约居民已入院",
     TRANSFERRED: "签约居民转至合作医院",
     DISCHARGED: "签约居民已出院",
+}
+# Who acts next, after what happened.
+NEXT = {
+    OFFERED: "",  # the offer's own sentence names who answers by when (offered)
+    ADMITTED: "出院时将另行通知",
+    TRANSFERRED: "由合作医院安排床位",
+    DISCHARGED: "请接续社区随访",
 }
 
 
@@ -74,7 +82,8 @@ async def send(
             .where(AdmissionRequest.id == request.id)
         )
     ).one()
-    body = f"{name} · {hospital} {ward}" + (f"：{detail}" if detail else "")
+    what = "。".join(part for part in (detail, NEXT[kind]) if part)
+    body = f"{name} · {hospital} {ward}" + (f"：{what}" if what else "")
     return await notices.notify_users(
         session,
         user_ids=doctors,
@@ -86,5 +95,12 @@ async def send(
     )
 
 
-def local(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+async def offered(
+    session: AsyncSession, request: AdmissionRequest, *, bed: str, expires_at: datetime, now: datetime
+) -> int:
+    """A bed offer: which bed, who answers (the patient, to the admission office) and by when, and
+    what happens after that (the bed goes to the next patient; the place in the queue is kept)."""
+    detail = (
+        f"床位{bed}。请通知患者于{when(expires_at)}前向入院处答复是否入住；逾期床位给下一位患者，排位保留"
+    )
+    return await send(session, request, OFFERED, now=now, detail=detail)

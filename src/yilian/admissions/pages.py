@@ -27,7 +27,6 @@ from yilian.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 LIST_SIZE: Final = 50
-RESIDENT_CHOICES: Final = 50
 
 
 def _words() -> dict[str, object]:
@@ -279,15 +278,12 @@ async def request_form(
     """The specialist's 电子住院申请单: its hospital's wards and the patients it may see."""
     if not policy.may_open_admission_form(actor):
         raise Forbidden()
-    async with db.transaction() as session:  # the residents shown are audited
+    async with db.transaction() as session:  # a prefilled patient's read is audited
         choices = await wards.list_wards(session, institution_id=actor.institution_id, limit=50, offset=0)
-        residents = await directory.list_residents(
-            session, actor=actor, now=now, today=today, q=None, limit=RESIDENT_CHOICES, offset=0
-        )
+        picked = await directory.picked(session, resident_id=resident_id, actor=actor, now=now, today=today)
     context = {
         "wards": choices.items,
-        "residents": residents.items,
-        "chosen": resident_id,
+        "picked": picked,
         "urgencies": list(Urgency),
         "error": None,
         **_words(),

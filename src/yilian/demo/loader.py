@@ -41,6 +41,7 @@ from yilian.demo.directory import (
     plan_practitioners,
     plan_residents,
 )
+from yilian.demo.story import load_story
 from yilian.directory import service as directory
 from yilian.directory.models import (
     Consortium,
@@ -101,6 +102,7 @@ REPORT_LABELS: Final = (
     "份签约",
     "个出诊模板",
     "份住院申请",
+    "份转诊",
 )
 
 
@@ -118,6 +120,7 @@ class LoadReport:
     contracts: int = 0
     clinic_templates: int = 0
     admission_requests: int = 0
+    referrals: int = 0  # the referral story's (`story=True`)
 
     def summary(self) -> str:
         counts = [getattr(self, f.name) for f in fields(self)]
@@ -166,8 +169,14 @@ async def _existing_in(session: AsyncSession, column: Any, values: list[Any], *e
     return found
 
 
-async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -> LoadReport:
-    """Load the demo directory, people and accounts in the caller's transaction; what was created."""
+async def load(
+    session: AsyncSession, *, now: datetime, residents: int = 2000, story: bool = False
+) -> LoadReport:
+    """Load the demo directory, people and accounts in the caller's transaction; what was created.
+
+    With `story`, also the referral loop as the accounts lived it up to `now` (demo.story): what
+    `yilian demo load` shows a newcomer. The tests' demo database leaves it out, so that their
+    worklists, notices and audit trails hold only what each test does."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = LoadReport()
@@ -188,6 +197,8 @@ async def load(session: AsyncSession, *, now: datetime, residents: int = 2000) -
     featured = await session.scalar(select(User.practitioner_id).where(User.username == "sp.sixth"))
     report.clinic_templates = await load_clinics(session, featured_expert=featured)
     report.admission_requests = await load_admissions(session, now=now)
+    if story:
+        report.referrals = (await load_story(session, now=now)).referrals
     return report
 
 

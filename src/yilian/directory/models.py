@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yilian.core.tables import Base, UTCDateTime
-from yilian.directory.rules import ContractStatus
+from yilian.directory.rules import ContractStatus, last_four, name_initials
 
 
 class Institution(Base):
@@ -86,10 +88,28 @@ class Practitioner(Base):
     profile: Mapped[str] = mapped_column(Text, default="")
 
 
+def _column_of(name: str, derive: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A column default derived from another column of the row being inserted (every way of
+    inserting one: the ORM, a core insert, many rows at once)."""
+    return lambda context: derive(context.get_current_parameters().get(name))
+
+
 class Resident(Base):
-    """A person the consortium cares for. ID number and phone are shown masked by default."""
+    """A person the consortium cares for. ID number and phone are shown masked by default.
+
+    A picker finds one by name, by the pinyin initials of the name, or by the last four of its
+    ID number or phone: those are kept beside it when it is inserted (the search never reads a
+    full number, and a LIKE on an indexed column scales where a scan of names would not).
+    """
 
     __tablename__ = "residents"
+    __table_args__ = (
+        Index(
+            "ix_residents_name_initials",
+            "name_initials",
+            postgresql_ops={"name_initials": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
@@ -102,6 +122,13 @@ class Resident(Base):
     consent_version: Mapped[str] = mapped_column(String(16))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    name_initials: Mapped[str] = mapped_column(
+        String(64), default=_column_of("name", lambda n: name_initials(n or ""))
+    )
+    id_last4: Mapped[str] = mapped_column(String(4), index=True, default=_column_of("id_number", last_four))
+    phone_last4: Mapped[str | None] = mapped_column(
+        String(4), index=True, default=_column_of("phone", last_four)
+    )
 
 
 class Contract(Base):

@@ -21,6 +21,7 @@ from yilian.web.deps import (
     NowDep,
     Offset,
     OptionalActorDep,
+    OptionalQueryId,
     PathId,
     QueryId,
     TodayDep,
@@ -91,8 +92,10 @@ async def practitioners(
     ] = None,
     scope: Literal["experts", "all"] = "experts",
     offset: Offset = 0,
+    resident_id: OptionalQueryId = None,
 ) -> Response:
-    """Experts by name or specialty (`q`) within a hospital or department (one picker: `place`)."""
+    """Experts by name or specialty (`q`) within a hospital or department (one picker: `place`);
+    with `resident_id` (预约专家 on a resident's page) the way to the booking form carries it."""
     query = _blank_is_none(q)
     kind, number = (place or " ")[0], _id_or_none((place or "")[1:])
     institution_id = number if kind == "i" else None
@@ -111,7 +114,13 @@ async def practitioners(
     template = (
         "directory/_practitioner_rows.html" if wants_fragment(request) else "directory/practitioners.html"
     )
-    context = {"found": found, "filters": filters, "offset": offset, "limit": PAGE_SIZE}
+    context = {
+        "found": found,
+        "filters": filters,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "for_resident": resident_id,
+    }
     return render(request, template, context)
 
 
@@ -121,10 +130,16 @@ def _id_or_none(value: str | None) -> int | None:
 
 
 @router.get("/practitioners/{practitioner_id}")
-async def practitioner(request: Request, practitioner_id: PathId, _actor: ActorDep, db: DbDep) -> Response:
+async def practitioner(
+    request: Request,
+    practitioner_id: PathId,
+    _actor: ActorDep,
+    db: DbDep,
+    resident_id: OptionalQueryId = None,
+) -> Response:
     async with db.read() as session:
         profile = await queries.practitioner_profile(session, practitioner_id=practitioner_id)
-    return render(request, "directory/practitioner.html", {"profile": profile})
+    return render(request, "directory/practitioner.html", {"profile": profile, "for_resident": resident_id})
 
 
 # --- residents: every read and write checked and audited by the service --------------------------
@@ -143,11 +158,29 @@ async def residents(
     query = _blank_is_none(q)
     async with db.transaction() as session:
         page = await queries.list_residents(
-            session, actor=actor, now=now, today=today, q=query, limit=PAGE_SIZE, offset=offset
+            session,
+            actor=actor,
+            now=now,
+            today=today,
+            q=query,
+            limit=PAGE_SIZE,
+            offset=offset,
+            short_forms=True,
         )
     template = "directory/_resident_rows.html" if wants_fragment(request) else "directory/residents.html"
     context = {"page": page, "q": query or "", "offset": offset, "limit": PAGE_SIZE}
     return render(request, template, context)
+
+
+@router.get("/residents/pick")
+async def pick_residents(
+    request: Request, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep, q: Search = None
+) -> Response:
+    """The resident picker's results (templates/_picker.html): the residents this actor may see
+    matching `q`, or its recent ones; each a button that fills the form's `resident_id`."""
+    async with db.transaction() as session:  # the residents shown are audited
+        picks = await queries.pick_residents(session, actor=actor, now=now, today=today, q=q)
+    return render(request, "directory/_picker_results.html", {"picks": picks})
 
 
 @router.get("/residents/new")
@@ -245,7 +278,14 @@ async def resident(
         record = await queries.resident_record(
             session, resident_id=resident_id, actor=actor, now=now, today=today
         )
-    return render(request, "directory/resident.html", {"record": record})
+    actions = record.actions
+    context = {
+        "record": record,
+        "may_book": actions.book,
+        "may_refer_up": actions.refer_up,
+        "may_request_admission": actions.request_admission,
+    }
+    return render(request, "directory/resident.html", context)
 
 
 @router.post("/residents/{resident_id}/reveal")

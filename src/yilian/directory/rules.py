@@ -142,3 +142,65 @@ def normalise_phone(value: str) -> str:
 
 def contract_is_current(status: str, expires_on: date, today: date) -> bool:
     return status == ContractStatus.ACTIVE and expires_on >= today
+
+
+# --- finding a resident: by name, by pinyin initials, by the last four of ID number or phone -------
+
+INITIALS_LENGTH: Final = 64
+SUFFIX_LENGTH: Final = 4
+_INITIALS_QUERY: Final = re.compile(r"[a-z]{1,16}")
+_SUFFIX_QUERY: Final = re.compile(r"\d{3}[\dx]")
+
+
+# Surnames read otherwise than the characters usually are (曾 zēng, not céng; 单 shàn, not dān):
+# their initial as a surname, added to the usual spelling so that either finds the resident.
+SURNAME_INITIALS: Final = {
+    "曾": "z", "单": "s", "解": "x", "仇": "q", "朴": "p", "区": "o", "查": "z", "盖": "g",
+    "覃": "q", "尉": "y", "乐": "y", "缪": "m", "翟": "z", "召": "s", "种": "c", "员": "y",
+    "长": "c", "重": "c", "秘": "b", "藏": "z", "宿": "s", "柏": "b", "句": "g", "隗": "w",
+}  # fmt: skip
+
+
+def name_initials(name: str) -> str:
+    """The pinyin initials a resident is found by (王丽萍 → "wlp"), lower case; for a surname of
+    SURNAME_INITIALS read otherwise, both spellings separated by a space (曾小明 → "cxm zxm")."""
+    from pypinyin import Style, lazy_pinyin  # a pure table look-up, imported where it is used
+
+    usual = "".join(
+        reading[:1] for reading in lazy_pinyin(name.strip(), style=Style.FIRST_LETTER, errors="ignore")
+    ).lower()
+    surname = SURNAME_INITIALS.get(name.strip()[:1])
+    spellings = [usual] + ([surname + usual[1:]] if surname and usual and surname != usual[0] else [])
+    return " ".join(spellings)[:INITIALS_LENGTH]
+
+
+def last_four(value: str | None) -> str | None:
+    """The stored suffix of an ID number or phone: its last four characters (X in upper case)."""
+    return value.strip().upper()[-SUFFIX_LENGTH:] if value and value.strip() else None
+
+
+@dataclass(frozen=True)
+class ResidentSearch:
+    """What a picker's query means: pinyin initials, a suffix of ID number or phone, a name, or a
+    full ID number or phone (each also matched as a name when it could be one)."""
+
+    text: str  # the query as typed, trimmed: matched in the name
+    initials: str | None  # lower case latin letters: the start of the initials
+    suffix: str | None  # four digits (or three and X): the end of the ID number or the phone
+    whole: str | None  # a full ID number (upper case) or phone: matched whole
+
+
+def read_search(q: str) -> ResidentSearch:
+    text = q.strip()
+    compact = re.sub(r"[\s-]", "", text).lower()
+    return ResidentSearch(
+        text=text,
+        initials=compact if _INITIALS_QUERY.fullmatch(compact) else None,
+        suffix=compact.upper() if _SUFFIX_QUERY.fullmatch(compact) else None,
+        whole=compact.upper() if len(compact) > SUFFIX_LENGTH and compact[:-1].isdigit() else None,
+    )
+
+
+def age_on(born: date, today: date) -> int:
+    """Age in whole years on `today`."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

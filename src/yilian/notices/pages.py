@@ -1,4 +1,5 @@
-"""Notice pages: the signed-in user's notices (the header's count links here), read one by one."""
+"""Notice pages: the signed-in user's notices (the header's count links here), each row leading to
+what it is about (and read on the way), or all read at once."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ async def notice_list(request: Request, actor: ActorDep, db: DbDep, offset: Offs
         page, unread = await queries.list_notices(
             session, actor=actor, unread_only=False, limit=PAGE_SIZE, offset=offset
         )
-    return render(request, "notices/index.html", {"page": page, "unread": unread, "offset": offset})
+    context = {"page": page, "unread": unread, "offset": offset, "limit": PAGE_SIZE}
+    return render(request, "notices/index.html", context)
+
+
+@router.post("/notices/read-all")
+async def read_all(actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    """全部已读: every unread notice read at once, then the list again."""
+    async with db.transaction() as session:
+        await service.mark_all_read(session, actor=actor, now=now)
+    return RedirectResponse("/notices", status_code=303)
 
 
 @router.post("/notices/{notice_id}/read")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ScalarSelect, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import policy
@@ -13,6 +13,7 @@ from yilian.auth.models import User
 from yilian.auth.policy import Role
 from yilian.directory.models import Institution, Practitioner, Resident
 from yilian.directory.rules import Title
+from yilian.notices import rules as notices_rules
 from yilian.notices import service as notices
 from yilian.referrals import rules
 from yilian.referrals.models import Referral
@@ -45,6 +46,21 @@ TITLES = {
     EXPIRED: "转诊已过期",
     NO_SHOW: "患者未按时就诊",
 }
+# What happened, when, and who acts next: the sentence after the patient's name.
+WORDS = {
+    NEW: "{origin}转来：{reason}。请于{due}前接收或拒绝",
+    ACCEPTED: "{target}已接收，待其安排就诊时间",
+    DECLINED: "{target}拒绝{because}。请改转他处或撤销",
+    REDIRECTED: "已转至{target}{because}，待其于{due}前答复",
+    SCHEDULED: "就诊时间：{scheduled}，{place}。请通知患者按时就诊",
+    ARRIVED: "患者已于{arrived}到诊，待{target}回传报告",
+    REPORT_READY: "{target}已回传诊疗报告。请查看并结案",
+    CLOSED: "{origin}已结案{because}。无需再处理",
+    CANCELLED: "{origin}已撤销{because}。无需再处理",
+    OVERDUE: "{origin}转来，答复期限{due}已过。请督促尽快接收或拒绝",
+    EXPIRED: "{target}未在{due}前答复，转诊已过期。可改转他处",
+    NO_SHOW: "患者未按{scheduled}的预约就诊，转诊已退回。请联系患者重新安排",
+}
 DIRECTION_WORDS = {rules.Direction.UP: "上转", rules.Direction.DOWN: "下转"}
 
 
@@ -59,19 +75,17 @@ async def _acting_users(session: AsyncSession, institution_id: int) -> Select[in
 
 
 async def receivers(session: AsyncSession, referral: Referral) -> list[int]:
-    """The receiving side's users: the named practitioner or the department's, else the whole
-    institution's acting role (so that a referral never goes to nobody)."""
+    """The receiving side's users, as policy.may_receive says: the named practitioner and the
+    department's, else (neither named) the whole institution's acting role. Nobody else: a
+    department without an account holder hears through the escalation (department_heads)."""
     everyone = await _acting_users(session, referral.target_institution_id)
     if referral.target_practitioner_id or referral.target_department_id:
-        narrowed = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
+        everyone = everyone.join(Practitioner, Practitioner.id == User.practitioner_id).where(
             or_(
                 Practitioner.id == referral.target_practitioner_id,
                 Practitioner.department_id == referral.target_department_id,
             )
         )
-        found = list((await session.scalars(narrowed)).all())
-        if found:
-            return found
     return list((await session.scalars(everyone)).all())
 
 
@@ -100,18 +114,43 @@ async def send(
     now: datetime,
     extra: str = "",
 ) -> int:
-    """One notice per user about this referral: kind, resident, direction, and a link to it."""
-    name = await session.scalar(select(Resident.name).where(Resident.id == referral.resident_id))
+    """One notice per user about this referral: what happened to which patient, when (the
+    appointment, the deadline), who acts next; linked to the referral. `extra` is the mover's
+    note (a reason, a redirect's why)."""
+
+    def named(institution_id: int) -> ScalarSelect[str]:
+        return select(Institution.name).where(Institution.id == institution_id).scalar_subquery()
+
+    name, origin, target = (
+        await session.execute(
+            select(
+                select(Resident.name).where(Resident.id == referral.resident_id).scalar_subquery(),
+                named(referral.origin_institution_id),
+                named(referral.target_institution_id),
+            )
+        )
+    ).one()
+
+    def at(moment: datetime | None) -> str:
+        return notices_rules.when(moment) if moment else "—"
+
+    what = WORDS[kind].format(
+        origin=origin,
+        target=target,
+        reason=referral.reason[:40],
+        because=f"：{extra[:80]}" if extra else "",
+        due=at(referral.answer_due_at),
+        scheduled=at(referral.scheduled_at),
+        arrived=at(referral.arrived_at),
+        place=referral.place or "地点待告知",
+    )
     direction = DIRECTION_WORDS[rules.Direction(referral.direction)]
-    body = f"{direction} #{referral.id} {name or ''}：{referral.reason[:60]}"
-    if extra:
-        body += f"（{extra[:80]}）"
     return await notices.notify_users(
         session,
         user_ids=user_ids,
         kind=kind,
         title=TITLES[kind],
-        body=body,
+        body=f"{direction} #{referral.id} {name}：{what}",
         link=f"/referrals/{referral.id}",
         now=now,
     )

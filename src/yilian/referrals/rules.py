@@ -187,15 +187,69 @@ class Parties:
     origin_tier: int
     target_institution_id: int
     target_tier: int
+    target_department_id: int | None = None
+    target_practitioner_id: int | None = None
 
 
 def side_of(actor: Actor, parties: Parties) -> Side | None:
-    """The side an actor stands on for one referral (policy.may_act_for), or None for an outsider."""
+    """The side an actor stands on for one referral, or None for an outsider: the referring
+    institution's acting role (policy.may_act_for), or the receivers (policy.may_receive: the
+    department or practitioner named, else the receiving institution's acting role)."""
     if policy.may_act_for(actor, parties.origin_institution_id, parties.origin_tier):
         return Side.REFERRER
-    if policy.may_act_for(actor, parties.target_institution_id, parties.target_tier):
+    if policy.may_receive(
+        actor,
+        parties.target_institution_id,
+        parties.target_tier,
+        department_id=parties.target_department_id,
+        practitioner_id=parties.target_practitioner_id,
+    ):
         return Side.RECEIVER
     return None
+
+
+@dataclass(frozen=True)
+class DueIn:
+    """How long until an answer is due, or how long past it, in one rounded-down unit (at least
+    1): "还剩 3 小时", "已超时 2 小时"."""
+
+    overdue: bool
+    amount: int
+    unit: str  # "minutes", "hours" or "days"
+
+
+def due_in(status: Status, due: datetime | None, now: datetime) -> DueIn | None:
+    """The worklist's countdown for a referral waiting for an answer (None for any other): minutes
+    under an hour, hours under two days, days beyond; overdue exactly as is_overdue says."""
+    if status not in AWAITING_ANSWER or due is None:
+        return None
+    span = abs(due - now)
+    if span < timedelta(hours=1):
+        amount, unit = span // timedelta(minutes=1), "minutes"
+    elif span < timedelta(hours=48):
+        amount, unit = span // timedelta(hours=1), "hours"
+    else:
+        amount, unit = span // timedelta(days=1), "days"
+    return DueIn(overdue=is_overdue(status, due, now), amount=max(1, amount), unit=unit)
+
+
+# --- answering now -----------------------------------------------------------------------------
+
+# An urgent or emergency patient is not booked into a clinic session days later: the receiver
+# takes them in now, at the emergency department or the department itself.
+ACCEPTED_NOW: Final = frozenset({Urgency.URGENT, Urgency.EMERGENCY})
+
+
+def accepted_now(urgency: Urgency) -> bool:
+    """Whether the accept form takes the patient in now (a time of now and a place) instead of
+    offering a clinic session."""
+    return urgency in ACCEPTED_NOW
+
+
+def seen_at_emergency(urgency: Urgency, department_named: bool) -> bool:
+    """Where a patient taken in now goes: an emergency, or a referral naming no department, to
+    the emergency department; an urgent one to the department it names."""
+    return urgency is Urgency.EMERGENCY or not department_named
 
 
 # --- deadlines ---------------------------------------------------------------------------------
@@ -222,6 +276,34 @@ def is_overdue(status: Status, due: datetime | None, now: datetime) -> bool:
     expired a week later. Its SQL twin is models.Referral.overdue_at (tests/referrals/test_models.py
     holds the two equal on both engines)."""
     return status in AWAITING_ANSWER and due is not None and now >= due
+
+
+# --- the referral's appointment ---------------------------------------------------------------
+
+
+class AppointmentState(StrEnum):
+    """What a referral's appointment reads as on its page."""
+
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+def appointment_state(status: Status, *, arrived: bool, booking: str | None) -> AppointmentState:
+    """The one rule for a referral's appointment (a kept slot or a stated time and place), from
+    the referral (its status, whether the patient arrived) and the clinic booking behind it, if
+    any (scheduling's appointment status: booked, checked_in, no_show, cancelled). The referral's
+    arrival wins over a booking nobody checked in; it reads as booked only while the referral is
+    scheduled and the booking stands; a referral that left SCHEDULED without an arrival (returned
+    by the no-show job, then perhaps closed) had a patient who did not come."""
+    if arrived or status in (Status.ARRIVED, Status.REPORTED) or booking == "checked_in":
+        return AppointmentState.ARRIVED
+    if booking == "cancelled" or status in (Status.CANCELLED, Status.EXPIRED):
+        return AppointmentState.CANCELLED
+    if status is Status.SCHEDULED and booking in (None, "booked"):
+        return AppointmentState.BOOKED
+    return AppointmentState.NO_SHOW
 
 
 # --- follow-up plans ---------------------------------------------------------------------------

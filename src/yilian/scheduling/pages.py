@@ -13,24 +13,24 @@ from fastapi.responses import RedirectResponse, Response
 from yilian.auth import policy
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
-from yilian.core.errors import DomainError
+from yilian.core.errors import DomainError, Unprocessable
+from yilian.core.i18n import N_
 from yilian.scheduling import service
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
 from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
+from yilian.web.errors import wants_json
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE: Final = 20
-RESIDENT_CHOICES: Final = 8
 SESSIONS_SHOWN: Final = 12
 # Refusals the booking form explains in place; anything else is an error page.
 BOOKING_REFUSALS: Final = frozenset(
     {"slot_unavailable", "not_signed_resident", "not_in_consortium", "already_booked", "booking_closed"}
 )
-Search = Annotated[str | None, Query(max_length=64)]
 
 
 def wants_fragment(request: Request) -> bool:
@@ -39,24 +39,27 @@ def wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
-def _blank_is_none(value: str | None) -> str | None:
-    return value.strip() or None if value else None
-
-
 # --- family doctor: an expert's sessions, the booking form, the centre's appointments -------------------
 
 
 @router.get("/booking/practitioners/{practitioner_id}")
 async def expert_sessions(
-    request: Request, practitioner_id: PathId, actor: ActorDep, db: DbDep, today: TodayDep
+    request: Request,
+    practitioner_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    resident_id: OptionalQueryId = None,
 ) -> Response:
-    """The expert's coming sessions: a fragment for its profile page (htmx), else a page."""
+    """The expert's coming sessions: a fragment for its profile page (htmx), else a page; with
+    `resident_id`, each session's booking form comes prefilled with that resident."""
     async with db.read() as session:
         found = await schedule.expert_sessions(
             session, practitioner_id=practitioner_id, actor=actor, today=today, limit=SESSIONS_SHOWN
         )
     template = "scheduling/_sessions.html" if wants_fragment(request) else "scheduling/expert_sessions.html"
-    return render(request, template, {"expert": found})
+    return render(request, template, {"expert": found, "for_resident": resident_id, "now": now})
 
 
 @router.get("/booking/sessions/{session_id}")
@@ -67,16 +70,14 @@ async def booking_form(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
-    q: Search = None,
+    resident_id: OptionalQueryId = None,
 ) -> Response:
-    """A session and the centre's residents to book it for (the search answers by htmx)."""
-    query = _blank_is_none(q)
-    async with db.transaction() as session:  # the residents shown are audited
+    """A session and the resident picker to book it for (prefilled from the resident's page)."""
+    async with db.transaction() as session:  # a prefilled resident's read is audited
         form = await schedule.booking_form(
-            session, session_id=session_id, actor=actor, now=now, today=today, q=query, limit=RESIDENT_CHOICES
+            session, session_id=session_id, actor=actor, now=now, today=today, resident_id=resident_id
         )
-    template = "scheduling/_resident_choices.html" if wants_fragment(request) else "scheduling/book.html"
-    return render(request, template, {"form": form, "q": query or "", "error": None})
+    return render(request, "scheduling/book.html", {"form": form, "error": None, "now": now})
 
 
 @router.post("/booking/sessions/{session_id}")
@@ -88,7 +89,6 @@ async def book(
     now: NowDep,
     today: TodayDep,
     resident_id: FormId,
-    q: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Book the session's first free kept slot for the resident, then show the confirmation."""
     try:
@@ -103,20 +103,13 @@ async def book(
                 today=today,
             )
     except DomainError as error:
-        if error.code not in BOOKING_REFUSALS:
-            raise
-        query = _blank_is_none(q)
+        if error.code not in BOOKING_REFUSALS or wants_json(request):
+            raise  # the page's script shows a refusal beside the form, without a reload
         async with db.transaction() as session:
             form = await schedule.booking_form(
-                session,
-                session_id=session_id,
-                actor=actor,
-                now=now,
-                today=today,
-                q=query,
-                limit=RESIDENT_CHOICES,
+                session, session_id=session_id, actor=actor, now=now, today=today, resident_id=None
             )
-        context = {"form": form, "q": query or "", "error": error.problem(request.state.locale)}
+        context = {"form": form, "error": error.problem(request.state.locale), "now": now}
         return render(request, "scheduling/book.html", context, status_code=error.status)
     return RedirectResponse(f"/appointments/{booked.id}?booked=1", status_code=303)
 
@@ -206,6 +199,10 @@ async def stop_session(
     now: NowDep,
 ) -> Response:
     """停诊: cancel the session's bookings and notify the centres that made them."""
+    if not reason.strip():  # the doctors who booked read it: spaces tell them nothing
+        raise Unprocessable(
+            N_("Say why the session stops: the doctors who booked will read it."), field="reason"
+        )
     async with db.transaction() as session:
         await service.stop_session(
             session,

@@ -175,6 +175,47 @@ def booking_refusal(*, status: str, now: datetime, opens: datetime, closes: date
     return None
 
 
+class Availability(StrEnum):
+    """What a session offers the one booking it, through the pool it books, now."""
+
+    FREE = "free"  # a free slot in that pool, and its window is open: bookable
+    POOL_FULL = "pool_full"  # that pool is full; the other pool still has free slots
+    FULL = "full"  # no free slot in either pool
+    RELEASED = "released"  # kept slots went public 48 h before: none left to keep
+    NOT_OPEN = "not_open"  # that pool's booking opens later
+    STARTED = "started"  # booking closed when the session started
+    STOPPED = "stopped"  # 停诊
+
+
+def availability(
+    *,
+    status: str,
+    pool: Pool,
+    released: bool,
+    kept_free: int,
+    public_free: int,
+    now: datetime,
+    opens: datetime,
+    closes: datetime,
+) -> Availability:
+    """One rule for the words beside a session's numbers and for its 预约 button: bookable only
+    when booking_refusal allows it and the pool the actor books (kept for a family doctor, public
+    otherwise) has a free slot; "full" only of that pool, said apart from a session full in both,
+    so that "已约满" never stands beside free slots of the same pool."""
+    if status != SessionStatus.OPEN:
+        return Availability.STOPPED
+    if now >= closes:
+        return Availability.STARTED
+    if pool is Pool.COMMUNITY and released:
+        return Availability.RELEASED
+    own, other = (kept_free, public_free) if pool is Pool.COMMUNITY else (public_free, kept_free)
+    if own <= 0:
+        return Availability.POOL_FULL if other > 0 else Availability.FULL
+    if now < opens:
+        return Availability.NOT_OPEN
+    return Availability.FREE
+
+
 class PolicyScope(Protocol):
     practitioner_id: int | None
     department_id: int | None

@@ -185,9 +185,9 @@ async def offer_bed(
     )
     await session.flush()
     # Here, so that every offer is told: the office's, and those made when a bed comes free.
-    answer_by = notify.local(offer.expires_at)
-    detail = f"床位{bed.room}-{bed.label}，请于{answer_by}前答复"
-    await notify.send(session, request, notify.OFFERED, now=now, detail=detail)
+    await notify.offered(
+        session, request, bed=f"{bed.room}-{bed.label}", expires_at=offer.expires_at, now=now
+    )
     return offer, request
 
 

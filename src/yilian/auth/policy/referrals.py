@@ -31,6 +31,28 @@ def may_act_for(actor: Actor, institution_id: int | None, tier: int | None) -> b
     )
 
 
+def may_receive(
+    actor: Actor,
+    institution_id: int | None,
+    tier: int | None,
+    *,
+    department_id: int | None,
+    practitioner_id: int | None,
+) -> bool:
+    """The actor answers a referral sent to this institution: it acts for it, and, when the
+    referral names a department or a practitioner, it works in that department or is that
+    practitioner (a 妇产科 expert does not answer a 心内科 referral). A referral that names
+    neither goes to the institution's acting role. The worklist's SQL twin is
+    referrals.queries.sides.received_by (tests/referrals/test_receivers.py)."""
+    if not may_act_for(actor, institution_id, tier):
+        return False
+    if department_id is None and practitioner_id is None:
+        return True
+    return (department_id is not None and actor.department_id == department_id) or (
+        practitioner_id is not None and actor.practitioner_id == practitioner_id
+    )
+
+
 def may_refer_up(actor: Actor, own_tier: int | None) -> bool:
     """An up-referral from the actor's institution: it acts for it and a higher tier exists."""
     return may_act_for(actor, actor.institution_id, own_tier) and (own_tier or TOP_TIER) < TOP_TIER

@@ -32,8 +32,10 @@ from yilian.directory.queries.open import (
     practitioner_profile,
     search_practitioners,
 )
+from yilian.directory.queries.picker import PICK_LIMIT, Pick, Picks, pick_residents, picked
 from yilian.directory.queries.residents import (
     ContractView,
+    ResidentActions,
     ResidentRecord,
     ResidentView,
     centre_doctors,
@@ -46,6 +48,7 @@ from yilian.directory.queries.residents import (
 )
 
 __all__ = [
+    "PICK_LIMIT",
     "STAFF_LIMIT",
     "CareSource",
     "ConsortiumRole",
@@ -53,8 +56,11 @@ __all__ = [
     "DepartmentStaff",
     "HomeSummary",
     "InstitutionOverview",
+    "Pick",
+    "Picks",
     "PractitionerProfile",
     "PractitionerSearch",
+    "ResidentActions",
     "ResidentRecord",
     "ResidentView",
     "acting_role_of",
@@ -79,6 +85,8 @@ __all__ = [
     "list_residents",
     "members_by_tier",
     "memberships",
+    "pick_residents",
+    "picked",
     "practitioner_profile",
     "register_care",
     "resident_links",

@@ -15,7 +15,8 @@ from yilian.auth.policy import Actor, ResidentLinks
 from yilian.core import masking
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
-from yilian.core.text import contains
+from yilian.core.text import contains, starts_with
+from yilian.directory import rules
 from yilian.directory.models import Contract, Institution, Practitioner, Resident
 from yilian.directory.queries import care
 from yilian.directory.queries.open import STAFF_LIMIT, by_id, list_practitioners
@@ -104,23 +105,55 @@ async def contracts_by_resident(
     }
 
 
-def _reachable(actor: Actor, now: datetime, today: date) -> Any:
+def reachable(actor: Actor, now: datetime, today: date) -> Any:
     """The residents `actor` reaches through care (the list's side of policy.may_view_resident)."""
     return Resident.id.in_(care.reachable_by(actor, now, today))
 
 
+def matching(q: str, *, short_forms: bool = True) -> Any:
+    """The residents a query finds (directory.rules.read_search says what it means): by name or
+    whole ID number or phone, and with `short_forms` (the pages' searches; the API's `q` keeps its
+    documented meaning) by pinyin initials and the last four of the ID number or phone."""
+    search = rules.read_search(q)
+    found = [contains(Resident.name, search.text)]
+    if short_forms and search.initials:
+        # The initials column holds one spelling, or a few separated by spaces (rules.name_initials).
+        found += [starts_with(Resident.name_initials, search.initials)]
+        found += [Resident.name_initials.like(f"% {search.initials}%")]
+    if short_forms and search.suffix:
+        found += [Resident.id_last4 == search.suffix, Resident.phone_last4 == search.suffix]
+    if search.whole:
+        found += [Resident.id_number == search.whole, Resident.phone == search.whole]
+    return or_(*found)
+
+
 async def list_residents(
-    session: AsyncSession, *, actor: Actor, now: datetime, today: date, q: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    q: str | None,
+    limit: int,
+    offset: int,
+    short_forms: bool = False,
 ) -> Page[ResidentView]:
-    """The residents this actor may see, masked; the list itself is audited with the ids shown."""
-    query = select(Resident).where(_reachable(actor, now, today)).order_by(Resident.name, Resident.id)
+    """The residents this actor may see, masked; the list itself is audited with the ids shown.
+    `q` is read as `matching` reads it (`short_forms`: initials and last four too)."""
+    query = select(Resident).where(reachable(actor, now, today)).order_by(Resident.name, Resident.id)
     if q:
-        query = query.where(
-            or_(contains(Resident.name, q), Resident.id_number == q.upper(), Resident.phone == q)
-        )
+        query = query.where(matching(q, short_forms=short_forms))
     page = await fetch_page(session, query, limit=limit, offset=offset)
     ids = [r.id for r in page.items]
     contracts = await contracts_by_resident(session, ids, today)
+    await audit_shown(session, actor, q=q, resident_ids=ids, now=now, today=today)
+    return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
+
+
+async def audit_shown(
+    session: AsyncSession, actor: Actor, *, q: str | None, resident_ids: list[int], now: datetime, today: date
+) -> None:
+    """The audit row of a list of residents shown: the query (masked), who, and by which relationship."""
     audit.record(
         session,
         actor,
@@ -128,11 +161,10 @@ async def list_residents(
         at=now,
         detail={
             "q": masking.mask_text(q) if q else None,
-            "resident_ids": ids,
-            "care": await _care_named(session, actor, ids, now=now, today=today),
+            "resident_ids": resident_ids,
+            "care": await _care_named(session, actor, resident_ids, now=now, today=today),
         },
     )
-    return Page(items=[resident_view(r, contracts.get(r.id)) for r in page.items], total=page.total)
 
 
 async def get_resident(
@@ -142,6 +174,12 @@ async def get_resident(
 
     With `reveal`, the full ID number and phone, for the roles that need them (an audited action).
     """
+    return (await _read_resident(session, resident_id, actor, now, today, reveal=reveal))[0]
+
+
+async def _read_resident(
+    session: AsyncSession, resident_id: int, actor: Actor, now: datetime, today: date, *, reveal: bool
+) -> tuple[ResidentView, ResidentLinks]:
     resident = await by_id(session, Resident, resident_id, N_("Resident"))
     contract = (await contracts_by_resident(session, [resident.id], today)).get(resident.id)
     links = await care.care_of(session, resident_id=resident.id, now=now, today=today)
@@ -149,9 +187,10 @@ async def get_resident(
     allowed = policy.may_reveal_identity(actor, links) if reveal else policy.may_view_resident(actor, links)
     audit.require(allowed, actor, action, at=now, resident_id=resident.id)
     audit.record(session, actor, action, at=now, resident_id=resident.id, care=policy.care_name(actor, links))
-    return resident_view(
+    view = resident_view(
         resident, contract, reveal=reveal, may_reveal=policy.may_reveal_identity(actor, links)
     )
+    return view, links
 
 
 async def resident_links(
@@ -185,11 +224,21 @@ async def centre_doctors(session: AsyncSession, *, actor: Actor, now: datetime) 
 
 
 @dataclass(frozen=True)
+class ResidentActions:
+    """What this actor may start for this resident from its page (auth.policy decides each)."""
+
+    book: bool = False  # 预约专家: book an expert's kept slot
+    refer_up: bool = False  # 上转
+    request_admission: bool = False  # 住院申请
+
+
+@dataclass(frozen=True)
 class ResidentRecord:
     resident: ResidentView
     # The centre's doctors to sign with, when the resident has no current contract and the
     # actor may register residents (the service decides whether the signing is allowed).
     doctors: list[Practitioner]
+    actions: ResidentActions = ResidentActions()
 
 
 async def resident_record(
@@ -197,7 +246,22 @@ async def resident_record(
 ) -> ResidentRecord:
     """One resident's record as get_resident gives it (checked, audited, masked), with the doctors
     to sign with."""
-    view = await get_resident(session, resident_id=resident_id, actor=actor, now=now, today=today)
+    view, links = await _read_resident(session, resident_id, actor, now, today, reveal=False)
+    own_tier = (
+        await session.scalar(select(Institution.tier).where(Institution.id == actor.institution_id))
+        if actor.institution_id is not None
+        else None
+    )
+    # Kept slots, and up-referrals from a centre, are for the residents signed there (the booking
+    # and the referral services refuse the others): offered only for those.
+    signed_here = view.contract is not None and view.contract.institution_id == actor.institution_id
+    from_centre = own_tier == policy.CENTRE_TIER
+    actions = ResidentActions(
+        book=signed_here and policy.may_book_for_resident(actor),
+        refer_up=(signed_here or not from_centre) and policy.may_refer_up(actor, own_tier),
+        request_admission=actor.institution_id is not None
+        and policy.may_request_admission(actor, actor.institution_id, links),
+    )
     doctors: list[Practitioner] = []
     if view.contract is None and policy.may_register_resident(actor) and actor.institution_id is not None:
         doctors = (
@@ -205,4 +269,4 @@ async def resident_record(
                 session, institution_id=actor.institution_id, limit=STAFF_LIMIT, offset=0
             )
         ).items
-    return ResidentRecord(resident=view, doctors=doctors)
+    return ResidentRecord(resident=view, doctors=doctors, actions=actions)

@@ -111,7 +111,7 @@ async def new_referral(
     From a discharge (`admission_request_id`) a down-referral, filled in from the stay."""
     chosen = Direction.DOWN if direction == "down" or admission_request_id else Direction.UP
     after: discharges.DischargeForm | None = None
-    async with db.transaction() as session:  # the residents offered are audited
+    async with db.transaction() as session:  # a prefilled resident's read is audited
         if admission_request_id is not None:
             after = await discharges.form_for(
                 session,
@@ -123,20 +123,17 @@ async def new_referral(
             )
             if after.down_referral_id is not None:  # made already: show it
                 return RedirectResponse(f"/referrals/{after.down_referral_id}", status_code=303)
-            residents = []
-        else:
-            residents = (
-                await directory.list_residents(
-                    session, actor=actor, now=now, today=today, q=None, limit=100, offset=0
-                )
-            ).items
+        picked = (
+            await directory.picked(session, resident_id=resident_id, actor=actor, now=now, today=today)
+            if after is None and task_id is None
+            else None
+        )
         where = await choices.targets(session, actor=actor, direction=chosen)
     if after is not None and after.centre_id is not None and all(t.id != after.centre_id for t in where):
         where.insert(0, choices.Target(after.centre_id, after.centre_name or "", 1, []))
     context = {
         "direction": chosen.value,
-        "residents": residents,
-        "resident_id": resident_id,
+        "picked": picked,
         "task_id": task_id,
         "after": after,
         "targets": where,
@@ -199,7 +196,7 @@ async def create_referral(
             )
         else:
             if resident_id is None:
-                raise Unprocessable(N_("Choose the resident."))
+                raise Unprocessable(N_("Choose the resident."), field="body.resident_id")
             referral = await create.create_referral(
                 session, data=data, actor=actor, now=now, today=today, lookup=discharges_of
             )

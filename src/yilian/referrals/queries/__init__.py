@@ -23,8 +23,9 @@ from yilian.directory.models import Department, Institution, Practitioner, Resid
 from yilian.referrals import rules
 from yilian.referrals.models import FollowUpItem, Referral, ReferralAttachment, ReferralEvent
 from yilian.referrals.queries import discharges, tasks
-from yilian.referrals.queries.sides import get_for_update, side_of
+from yilian.referrals.queries.sides import get_for_update, received_by, side_of
 from yilian.referrals.rules import FINAL, Direction, Status
+from yilian.scheduling.models import Appointment
 
 ANSWERED_UP = (Status.ACCEPTED, Status.SCHEDULED, Status.ARRIVED, Status.REPORTED, Status.CLOSED)
 
@@ -170,6 +171,7 @@ def _brief(r: Referral, resident: Resident, now: datetime, actor: Actor) -> dict
         "submitted_at": r.submitted_at,
         "answer_due_at": r.answer_due_at,
         "overdue": rules.is_overdue(Status(r.status), r.answer_due_at, now),
+        "due_in": rules.due_in(Status(r.status), r.answer_due_at, now),
         "escalated": r.escalated_at is not None,
     }
 
@@ -194,6 +196,12 @@ async def get_referral(
     )
     resident = await session.get(Resident, r.resident_id)
     assert resident is not None  # noqa: S101 — a foreign key
+    urgency = rules.Urgency(r.urgency)
+    booking = (
+        await session.scalar(select(Appointment.status).where(Appointment.id == r.appointment_id))
+        if r.appointment_id
+        else None
+    )
     return {
         **_brief(r, resident, now, actor),
         **await _names(session, r),
@@ -207,6 +215,12 @@ async def get_referral(
         "scheduled_at": r.scheduled_at,
         "place": r.place,
         "arrived_at": r.arrived_at,
+        "appointment_state": rules.appointment_state(
+            Status(r.status), arrived=r.arrived_at is not None, booking=booking
+        ),
+        "accept_now": rules.accepted_now(urgency),
+        "read_at": now,  # the time an accept-now form takes the patient in
+        "accept_now_at_emergency": rules.seen_at_emergency(urgency, r.target_department_id is not None),
         "findings": shown_to(actor, r.findings, author_id=r.answered_by),
         "report_diagnosis": shown_to(actor, r.report_diagnosis, author_id=r.answered_by),
         "advice": shown_to(actor, r.advice, author_id=r.answered_by),
@@ -261,17 +275,15 @@ def _columns(row: Any) -> dict[str, Any]:
 
 
 def _involved(actor: Actor, tier: int | None) -> ColumnElement[bool]:
-    """Referrals the actor stands on a side of: its institution at either end, in its acting role."""
+    """Referrals the actor stands on a side of: sent by its institution (in its acting role), or
+    received by it (sides.received_by: the department or practitioner named, else its institution)."""
     if not policy.may_act_for(actor, actor.institution_id, tier):
         return false()
-    return or_(
-        Referral.origin_institution_id == actor.institution_id,
-        Referral.target_institution_id == actor.institution_id,
-    )
+    return or_(Referral.origin_institution_id == actor.institution_id, received_by(actor, tier))
 
 
-def _box(box: str, actor: Actor, now: datetime) -> ColumnElement[bool]:
-    received = Referral.target_institution_id == actor.institution_id
+def _box(box: str, actor: Actor, tier: int | None, now: datetime) -> ColumnElement[bool]:
+    received = received_by(actor, tier)
     waiting = Referral.status.in_(rules.AWAITING_ANSWER)
     boxes: dict[str, ColumnElement[bool]] = {
         "new": and_(received, waiting),
@@ -310,7 +322,7 @@ async def list_referrals(
     )
     query = select(Referral, Resident).join(Resident, Resident.id == Referral.resident_id).where(involved)
     if box:
-        query = query.where(_box(box, actor, now))
+        query = query.where(_box(box, actor, tier, now))
     if direction:
         query = query.where(Referral.direction == direction)
     if status:
@@ -329,10 +341,20 @@ async def list_referrals(
             )
         ).all()
     )
+    writers = dict(
+        (
+            await session.execute(
+                select(Practitioner.id, Practitioner.name).where(
+                    Practitioner.id.in_({r.origin_practitioner_id or 0 for r, _ in rows})
+                )
+            )
+        ).all()
+    )
     items = [
         {
             **_brief(r, resident, now, actor),
             "origin_name": institutions.get(r.origin_institution_id, ""),
+            "origin_practitioner_name": writers.get(r.origin_practitioner_id or 0),
             "target_name": institutions.get(r.target_institution_id, ""),
             "target_department_name": departments.get(r.target_department_id or 0),
         }
@@ -340,7 +362,7 @@ async def list_referrals(
     ]
     counts = {
         name: await session.scalar(
-            select(func.count()).select_from(Referral).where(involved, _box(name, actor, now))
+            select(func.count()).select_from(Referral).where(involved, _box(name, actor, tier, now))
         )
         or 0
         for name in rules.BOXES

@@ -143,8 +143,9 @@ async def list_appointments(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[AppointmentListItem]:
-    """Appointments the actor sees, latest session first: a family doctor those its centre booked,
-    the hospital's registration (and clinic office) those of the hospital's sessions; others none."""
+    """Appointments the actor sees, those to come first (the soonest on top), then those past (the
+    latest on top): a family doctor those its centre booked, the hospital's registration (and
+    clinic office) those of the hospital's sessions; others none."""
     async with db.transaction() as session:  # the list is audited: a write
         page = await schedule.list_appointments(
             session, actor=actor, now=now, resident_id=resident_id, limit=limit, offset=offset

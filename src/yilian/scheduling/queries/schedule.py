@@ -19,9 +19,8 @@ from yilian.core.i18n import N_
 from yilian.core.paging import Page
 from yilian.directory import queries as directory
 from yilian.directory.models import Department, Institution, Practitioner, Resident
-from yilian.directory.queries import ResidentView
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
-from yilian.scheduling.rules import AppointmentStatus, Pool, SlotStatus
+from yilian.scheduling.rules import AppointmentStatus, Availability, Pool, SlotStatus, availability
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,22 @@ class SessionView:
     public_opens_at: datetime
     release_at: datetime
     released: bool
+    community_closes_at: datetime
+    public_closes_at: datetime
+
+    def availability(self, pool: str, now: datetime) -> Availability:
+        """What this session offers one booking through `pool` at `now` (rules.availability)."""
+        chosen = Pool(pool)
+        return availability(
+            status=self.status,
+            pool=chosen,
+            released=self.released,
+            kept_free=self.kept_free or 0,
+            public_free=self.public_free,
+            now=now,
+            opens=self.community_opens_at if chosen is Pool.COMMUNITY else self.public_opens_at,
+            closes=self.community_closes_at if chosen is Pool.COMMUNITY else self.public_closes_at,
+        )
 
 
 def _free_counts() -> Select[int, int, int]:
@@ -149,6 +164,8 @@ def _view(clinic: ClinicSession, name: str, free: tuple[int, int], sees_kept: bo
         public_opens_at=clinic.public_opens_at,
         release_at=clinic.release_at,
         released=clinic.released_at is not None,
+        community_closes_at=clinic.community_closes_at,
+        public_closes_at=clinic.public_closes_at,
     )
 
 
@@ -243,6 +260,18 @@ def _appointment_view(row: Any) -> AppointmentView:
     )
 
 
+def nearest_first(now: datetime) -> tuple[ColumnElement[Any], ...]:
+    """The order a doctor reads appointments in: those still to come first, the soonest on top
+    (12-08 before 12-14), then those past, the latest on top."""
+    coming = Slot.ends_at > now
+    return (
+        case((coming, 0), else_=1),
+        case((coming, Slot.starts_at)).asc(),  # NULL for every past one: the next key orders them
+        Slot.starts_at.desc(),
+        Appointment.id.asc(),
+    )
+
+
 async def list_appointments(
     session: AsyncSession,
     *,
@@ -253,18 +282,15 @@ async def list_appointments(
     limit: int,
     offset: int,
 ) -> Page[AppointmentView]:
-    """The appointments this actor sees (latest session first), audited with the residents shown."""
+    """The appointments this actor sees, nearest first (nearest_first), audited with the residents
+    shown."""
     query = _appointments().where(_appointment_scope(actor))
     if resident_id is not None:
         query = query.where(Appointment.resident_id == resident_id)
     if session_id is not None:
         query = query.where(Appointment.session_id == session_id)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (
-        await session.execute(
-            query.order_by(Slot.starts_at.desc(), Appointment.id.desc()).limit(limit).offset(offset)
-        )
-    ).all()
+    rows = (await session.execute(query.order_by(*nearest_first(now)).limit(limit).offset(offset))).all()
     items = [_appointment_view(row) for row in rows]
     audit.record(
         session,
@@ -328,8 +354,10 @@ class BookingForm:
     clinic: SessionView
     institution_name: str
     department_name: str
-    residents: Page[ResidentView]  # the family doctor's residents to choose from (masked)
+    picked: directory.Pick | None  # the resident the picker comes prefilled with (masked, audited)
     may_book: bool  # the actor books kept slots (a family doctor): it chooses a resident
+    next_kept: tuple[int, datetime, datetime] | None  # the slot a booking takes now: number, window
+    booked: dict[int, int]  # residents with a live appointment in this session: their slot number
 
 
 async def booking_form(
@@ -339,10 +367,10 @@ async def booking_form(
     actor: Actor,
     now: datetime,
     today: date,
-    q: str | None,
-    limit: int,
+    resident_id: int | None,
 ) -> BookingForm:
-    """A session to book and, for a family doctor, its centre's residents matching `q` (masked, audited)."""
+    """A session to book and, for a family doctor, the resident chosen already (`resident_id`:
+    from the resident's page, or the one a refused booking was for); the picker finds the others."""
     clinic = await get_session(session, session_id=session_id, actor=actor)
     names = (
         await session.execute(
@@ -352,16 +380,48 @@ async def booking_form(
             )
         )
     ).one()
-    residents: Page[ResidentView] = Page(items=[], total=0)
     may_book = policy.may_book_kept_slot(actor)
-    if may_book:
-        residents = await directory.list_residents(
-            session, actor=actor, now=now, today=today, q=q, limit=limit, offset=0
-        )
+    picked = (
+        await directory.picked(session, resident_id=resident_id, actor=actor, now=now, today=today)
+        if may_book
+        else None
+    )
     return BookingForm(
         clinic=clinic,
         institution_name=names[0],
         department_name=names[1],
-        residents=residents,
+        picked=picked,
         may_book=may_book,
+        next_kept=await next_kept_slot(session, session_id=session_id) if may_book else None,
+        booked=await booked_in_session(session, session_id=session_id, actor=actor) if may_book else {},
     )
+
+
+async def next_kept_slot(session: AsyncSession, *, session_id: int) -> tuple[int, datetime, datetime] | None:
+    """The kept slot a family doctor's booking takes now (the first free one, as the booking
+    statement picks it): its number and time window, for the question asked before booking."""
+    row = (
+        await session.execute(
+            select(Slot.number, Slot.starts_at, Slot.ends_at)
+            .where(Slot.session_id == session_id, Slot.pool == Pool.COMMUNITY, Slot.status == SlotStatus.FREE)
+            .order_by(Slot.number)
+            .limit(1)
+        )
+    ).one_or_none()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def booked_in_session(session: AsyncSession, *, session_id: int, actor: Actor) -> dict[int, int]:
+    """The residents the actor's centre has a live appointment for in this session, with its slot
+    number: the booking form shows 已预约 for them instead of a button."""
+    rows = await session.execute(
+        select(Appointment.resident_id, Slot.number)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .join(ClinicSession, ClinicSession.id == Appointment.session_id)
+        .where(
+            Appointment.session_id == session_id,
+            Appointment.status != AppointmentStatus.CANCELLED,
+            _appointment_scope(actor),
+        )
+    )
+    return dict(rows.all())

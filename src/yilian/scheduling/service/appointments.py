@@ -24,7 +24,7 @@ from yilian.core.i18n import N_
 from yilian.directory import queries as directory
 from yilian.directory import service as residents
 from yilian.directory.models import Practitioner
-from yilian.notices import service as notices
+from yilian.scheduling import notify
 from yilian.scheduling.errors import AlreadyBooked, CancelClosed, InvalidAppointmentMove, InvalidSessionMove
 from yilian.scheduling.models import Appointment, ClinicSession, Slot
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
@@ -252,24 +252,15 @@ async def stop_session(
     await session.execute(update(Slot).where(Slot.session_id == session_id).values(status=SlotStatus.FREE))
     forget_after_commit(session, {session_id})  # a booking now hears booking_closed
     doctor = await session.get(Practitioner, clinic.practitioner_id)
-    when = f"{clinic.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"
-    title = f"停诊通知：{doctor.name if doctor else ''} {when}"
-    for role, pool in ((Role.FAMILY_DOCTOR, Pool.COMMUNITY), (Role.REGISTRATION, Pool.PUBLIC)):
-        by_place: dict[int, int] = {}
-        for place, booked_pool in cancelled:
-            if booked_pool == pool and place is not None:
-                by_place[place] = by_place.get(place, 0) + 1
-        for place, count in by_place.items():
-            await notices.notify_role_at(
-                session,
-                institution_ids={place},
-                role=role,
-                kind="session_stopped",
-                title=title,
-                body=f"原因：{reason}。已取消的预约：{count} 个，请联系患者改约。",
-                link="/appointments",
-                now=now,
-            )
+    await notify.session_stopped(
+        session,
+        clinic,
+        doctor_name=doctor.name if doctor else "",
+        reason=reason,
+        cancelled=[(place, pool) for place, pool in cancelled],
+        now=now,
+        zone=zone,
+    )
     audit.record(
         session, actor, "session.stop", at=now, detail={"session_id": session_id, "cancelled": len(cancelled)}
     )

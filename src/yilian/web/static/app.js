@@ -169,6 +169,8 @@
       if (field.type !== "hidden") {
         field.setAttribute("aria-invalid", "true");
         first = first || field;
+      } else {
+        first = first || note;  // a hidden field (the resident picker's): bring its message into view
       }
       anchor.insertAdjacentElement(anchor === group ? "beforeend" : "afterend", note);
     });
@@ -234,6 +236,9 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var submitter = event.submitter;
+    if (form.hasAttribute("hx-post")) {
+      return;  // htmx sends it and asks through htmx:confirm
+    }
     if (form.dataset.confirmed === "1") {
       delete form.dataset.confirmed;  // a native form, confirmed: let it go
       return;

@@ -1,17 +1,8 @@
 // The reserved-slot pages' script (the Content-Security-Policy allows no inline script):
-// a question before a plain form cancels an appointment, and the clinic office's weekly chart.
+// the clinic office's weekly chart (questions before booking and cancelling: data-confirm, app.js).
 "use strict";
 
 (function () {
-  // <button data-confirm="..."> asks before its form is sent (htmx forms use hx-confirm instead).
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    var question = button ? button.getAttribute("data-confirm") : null;
-    if (question && !window.confirm(question)) {
-      event.preventDefault();
-    }
-  });
-
   function shortWeek(label) {
     return label.slice(5); // "2026/11/23" -> "11/23"
   }
