@@ -523,6 +523,11 @@ REFERRAL_PAGE_CASES = [
         REFERRAL_SIDES,
         call=submit_file("/referrals/{own_referral}/attachments"),
     ),
+    page(
+        "/referrals/{referral_id}/attachments/{attachment_id}/picture",
+        REFERRAL_SIDES,
+        target="/referrals/{own_referral}/attachments/{own_attachment}/picture",
+    ),
     page("/follow-up", SIGNED_IN),  # the centre's own tasks (none for most)
     page(
         "/follow-up/{task_id}/{outcome}",

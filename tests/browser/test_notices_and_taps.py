@@ -14,7 +14,15 @@ import httpx
 import pytest
 
 from tests.browser.conftest import LiveServer, finish, start
-from tests.browser.test_booking import PHONE, Client, Screen, open_screen, sign_in, the_session_to_book
+from tests.browser.test_booking import (
+    PHONE,
+    Client,
+    Screen,
+    a_signed_resident,
+    open_screen,
+    sign_in,
+    the_session_to_book,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator
@@ -68,14 +76,18 @@ def test_book_a_kept_slot_from_home_in_at_most_six_taps(
     doctor = Client(fresh_server, "fd.tianlin")
     expert_id = doctor.get("/api/v1/practitioners", q=EXPERT)["items"][0]["id"]
     the_session_to_book(doctor, expert_id)  # the server's scheduler has made the sessions
+    # The doctor has just seen the resident (a phone call, the record): the picker offers the
+    # recent residents first, without typing.
+    resident = a_signed_resident(doctor)
+    doctor.get(f"/api/v1/residents/{resident['id']}")
     phone = open_screen(browser, fresh_server, screenshot_dir, PHONE)
     try:
-        book_from_home(phone)
+        book_from_home(phone, resident)
     finally:
         phone.page.context.close()
 
 
-def book_from_home(phone: Screen) -> None:
+def book_from_home(phone: Screen, resident: dict[str, Any]) -> None:
     from playwright.sync_api import expect
 
     page, tap = phone.page, Taps()
@@ -89,10 +101,10 @@ def book_from_home(phone: Screen) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(EXPERT)
     tap(page.locator("#sessions a.book-button").first)  # the first session with a free kept slot
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"预约 {EXPERT}")
-    # The first signed resident offered (today's list: the centre's residents; the picker comes).
-    choice = page.locator(".choice-list li", has_text="家庭医生").filter(has=page.locator("button")).first
-    name = choice.locator("strong").first.inner_text()
-    tap(choice.get_by_role("button"))
+    name = resident["name"]
+    session_path = page.url.split("?")[0]
+    tap(page.locator(f'[data-picker-option="{resident["id"]}"]'))  # among the recent residents
+    tap(page.locator("form.booking-choice").get_by_role("button", name="预约", exact=True))
     dialog = page.locator("dialog.confirm-dialog")
     expect(dialog).to_be_visible()
     question = dialog.inner_text()
@@ -106,9 +118,9 @@ def book_from_home(phone: Screen) -> None:
     print(f"\nbook a kept slot from home: {tap.count} taps")  # noqa: T201 — the figure for the report
     assert tap.count <= MOST_TAPS, f"{tap.count} taps"
 
-    # Back on the booking form, the resident now reads 已预约, not 预约.
-    page.go_back()
-    expect(page.locator(".choice-list li", has_text=name).locator("[data-booked]")).to_contain_text("已预约")
+    # Back on the booking form for this resident, it reads 已预约 N号.
+    page.goto(f"{session_path}?resident_id={resident['id']}")
+    expect(page.locator("[data-booked]")).to_contain_text("已预约")
 
     # Cancelling from the list (htmx) asks once too, then the row says 已取消.
     page.goto("/appointments")

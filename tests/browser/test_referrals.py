@@ -56,14 +56,15 @@ def test_the_whole_referral_loop(screens: Any, live_server: LiveServer, tmp_path
 
     # 1. Up, from the phone, with the ECG photo.
     page.goto("/referrals/new")
-    assert page.locator('input[type="file"][capture]').get_attribute("accept") == "image/*,application/pdf"
+    assert page.locator('input[type="file"][capture]').get_attribute("name") == "photo"  # 拍照
+    assert page.locator('input[name="file"]').get_attribute("accept") == "image/*,application/pdf"  # 选择文件
     page.locator("[data-picker-option]").first.click()  # the picker lists recent residents untyped
     page.locator('select[name="target"]').select_option(label=SIXTH_DEPARTMENT)
     page.locator('select[name="urgency"]').select_option("routine")  # urgent ones are taken in now
     page.locator('input[name="reason"]').fill("血压控制不佳，伴胸闷")
     page.locator('textarea[name="summary"]').fill("高血压10年，近两周160/100mmHg。")
     page.locator('input[name="diagnosis"]').first.fill("I10 原发性高血压")
-    page.locator('input[type="file"]').set_input_files(str(ecg))
+    page.locator('input[name="photo"]').set_input_files(str(ecg))
     page.get_by_role("button", name="提交转诊").click()
     page.wait_for_url(re.compile(r"/referrals/\d+$"))
     referral_url = page.url

@@ -21,7 +21,9 @@ async def test_the_loop_through_the_pages(api: Api, app_db: Database) -> None:
     doctor = await api.browser("fd.tianlin")
     form = await doctor.get("/referrals/new")
     assert form.status_code == 200
-    assert 'accept="image/*,application/pdf" capture' in form.text
+    # Two ways to attach: 拍照 (the camera) and 选择文件 (a PDF report too, so no camera forced).
+    assert 'name="photo" accept="image/*" capture="environment"' in form.text
+    assert 'name="file" accept="image/*,application/pdf" class' in form.text
     created = await doctor.post(
         "/referrals",
         data={

@@ -10,6 +10,7 @@ from tests.fixtures_app import Api, SettableClock
 from tests.referrals.conftest import act, refer_up, sixth_department
 from tests.scheduling.conftest import make_clinic
 from yilian.core.db import Database
+from yilian.scheduling.models import Appointment
 
 
 def _card(page: str, referral_id: int) -> str:
@@ -93,7 +94,8 @@ def _appointment(page: str) -> tuple[str, str]:
 
 
 async def test_after_arrival_and_closing_the_appointment_reads_arrived(api: Api, app_db: Database) -> None:
-    """The issue's case: arrived and closed, the referral's kept-slot appointment still read 已预约."""
+    """The issue's case: arrived and closed, the referral's kept-slot appointment still read 已预约;
+    arriving now checks the clinic booking in (it offered 取消 on its own page)."""
     clinic = await make_clinic(app_db)
     referral = await refer_up(api, app_db, urgency="routine")
     specialist, doctor = await api.as_("sp.sixth"), await api.as_("fd.tianlin")
@@ -101,8 +103,14 @@ async def test_after_arrival_and_closing_the_appointment_reads_arrived(api: Api,
     page = await api.browser("fd.tianlin")
     state, words = _appointment((await page.get(f"/referrals/{referral['id']}")).text)
     assert (state, "已预约" in words) == ("booked", True)
-    assert (await act(specialist, referral["id"], "arrive")).status_code == 200
+    arrived = await act(specialist, referral["id"], "arrive")
+    assert arrived.status_code == 200
     assert _appointment((await page.get(f"/referrals/{referral['id']}")).text)[0] == "arrived"
+    # The clinic booking behind it is attended too: its own page no longer offers 取消.
+    async with app_db.read() as session:
+        booking = await session.get(Appointment, arrived.json()["appointment_id"])
+        assert booking is not None
+        assert booking.status == "checked_in"
     assert (await act(specialist, referral["id"], "report", findings="心电图正常")).status_code == 200
     assert (await act(doctor, referral["id"], "close")).status_code == 200
     state, words = _appointment((await page.get(f"/referrals/{referral['id']}")).text)

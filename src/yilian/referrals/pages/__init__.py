@@ -18,6 +18,7 @@ from yilian.core.i18n import N_
 from yilian.directory import queries as directory
 from yilian.referrals import queries, rules
 from yilian.referrals.deps import DischargesDep
+from yilian.referrals.errors import BadTarget, MissingDetail
 from yilian.referrals.pages import forms
 from yilian.referrals.queries import choices, discharges, icd10, sides, tasks
 from yilian.referrals.rules import Action, Direction, Status, TaskState, TaskStatus
@@ -42,6 +43,8 @@ Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=500)]
 Lines = Annotated[list[str], Form()]
 OptionalId = OptionalQueryId
+# The form field a move's refusal is about when the service names none (a missing reason…).
+ACTION_FIELDS: Final = {Action.DECLINE: "note", Action.REDIRECT: "target", Action.REPORT: "findings"}
 
 
 # --- worklists and the consortium's numbers -------------------------------------------------------
@@ -169,11 +172,15 @@ async def create_referral(
     plan_every: Lines = [],  # noqa: B006
     plan_until: Lines = [],  # noqa: B006
     file: UploadFile | None = None,
+    photo: UploadFile | None = None,
     save: Annotated[str, Form(max_length=8)] = "submit",
 ) -> Response:
-    """Create (and submit) the referral, with its attachment, in one transaction."""
+    """Create (and submit) the referral, with its attachments (a photo taken, a file chosen), in one
+    transaction: a refused field or file leaves nothing behind."""
     institution_id, department_id = forms.target(target)
-    data = ReferralIn(
+    data = forms.schema(
+        ReferralIn,
+        forms.FORM_FIELDS,
         direction=Direction.DOWN if direction == "down" else Direction.UP,
         resident_id=resident_id or 1,
         target_institution_id=institution_id,
@@ -188,21 +195,32 @@ async def create_referral(
         submit=save != "draft",
         admission_request_id=admission_request_id,
     )
-    content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1) if file and file.filename else b""
+    if task_id is None and resident_id is None:
+        raise Unprocessable(N_("Choose the resident."), field="resident_id")
+    files = await _uploads(file=file, photo=photo)
     async with db.transaction() as session:
-        if task_id is not None:
-            referral = await create.refer_up_from_task(
-                session, task_id=task_id, data=data, actor=actor, now=now, today=today
-            )
-        else:
-            if resident_id is None:
-                raise Unprocessable(N_("Choose the resident."), field="body.resident_id")
-            referral = await create.create_referral(
-                session, data=data, actor=actor, now=now, today=today, lookup=discharges_of
-            )
-        if content and file is not None:
-            await _attach(session, referral.id, file, content, "", actor=actor, now=now)
+        with forms.refusals_of("target", about=(BadTarget,)):
+            if task_id is not None:
+                referral = await create.refer_up_from_task(
+                    session, task_id=task_id, data=data, actor=actor, now=now, today=today
+                )
+            else:
+                referral = await create.create_referral(
+                    session, data=data, actor=actor, now=now, today=today, lookup=discharges_of
+                )
+        for field, upload, content in files:
+            with forms.refusals_of(field):
+                await _attach(session, referral.id, upload, content, "", actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral.id}", status_code=303)
+
+
+async def _uploads(**fields: UploadFile | None) -> list[tuple[str, UploadFile, bytes]]:
+    """The files chosen (by form field), each read to one byte over the limit (enough to refuse)."""
+    return [
+        (field, upload, await upload.read(rules.MAX_ATTACHMENT_BYTES + 1))
+        for field, upload in fields.items()
+        if upload is not None and upload.filename
+    ]
 
 
 async def _attach(
@@ -257,7 +275,8 @@ async def _detail(
                 )
                 if t.id != parties.origin_institution_id
             ]
-    return {"r": view, "kept": kept, "elsewhere": elsewhere}
+    codes = icd10.codes() if Action.REPORT in allowed else ()
+    return {"r": view, "kept": kept, "elsewhere": elsewhere, "codes": codes}
 
 
 @router.get("/referrals/{referral_id}")
@@ -293,11 +312,13 @@ async def referral_action(
     diagnosis: Annotated[str, Form(max_length=1000)] = "",
     advice: Text = "",
 ) -> Response:
-    """One move from the referral page; back to it."""
+    """One move from the referral page; back to it. A refusal names the field it is about."""
     if action not in rules.PUBLIC_ACTIONS:
         raise Unprocessable()
     institution_id, department_id = forms.target(target) if target else (None, None)
-    body = ActionIn(
+    body = forms.schema(
+        ActionIn,
+        forms.FORM_FIELDS,
         note=note,
         session_id=int(session_id) if session_id.isdigit() else None,
         scheduled_at=forms.local_time(scheduled_at, state(request).settings.zone),
@@ -305,22 +326,52 @@ async def referral_action(
         target_institution_id=institution_id,
         target_department_id=department_id,
         findings=findings,
-        diagnosis=diagnosis,
+        diagnosis=forms.report_diagnosis(diagnosis),
         advice=advice,
     )
     async with db.transaction() as session:
-        await moves.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
+        with forms.refusals_of(ACTION_FIELDS.get(action), about=(MissingDetail, BadTarget)):
+            await moves.act(session, referral_id=referral_id, action=action, body=body, actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
 
 @router.post("/referrals/{referral_id}/attachments")
 async def referral_attachment(
-    referral_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, file: UploadFile, description: Short = ""
+    referral_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    file: UploadFile | None = None,
+    photo: UploadFile | None = None,
+    description: Short = "",
 ) -> Response:
-    content = await file.read(rules.MAX_ATTACHMENT_BYTES + 1)
+    """Attach a photo taken and/or a file chosen; a refused one is named beside its button."""
+    files = await _uploads(file=file, photo=photo)
+    if not files:
+        raise Unprocessable(N_("Take a photo or choose a file."), field="file")
     async with db.transaction() as session:
-        await _attach(session, referral_id, file, content, description, actor=actor, now=now)
+        for field, upload, content in files:
+            with forms.refusals_of(field):
+                await _attach(session, referral_id, upload, content, description, actor=actor, now=now)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+@router.get("/referrals/{referral_id}/attachments/{attachment_id}/picture")
+async def attachment_picture(
+    referral_id: PathId, attachment_id: PathId, actor: ActorDep, db: DbDep, now: NowDep
+) -> Response:
+    """The attachment shown in the page (and full size on a tap): an image as it is, a PDF's first
+    page as a PNG. The two sides only, audited as a read, like the download."""
+    async with db.transaction() as session:
+        content, kind = await attachments.attachment_picture(
+            session, referral_id=referral_id, attachment_id=attachment_id, actor=actor, now=now
+        )
+    headers = {
+        "Content-Disposition": "inline",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return Response(content, media_type=kind, headers=headers)
 
 
 # --- follow-up tasks and notices ------------------------------------------------------------------

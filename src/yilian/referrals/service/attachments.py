@@ -1,18 +1,27 @@
 """Attachments of a referral: ECG images and PDFs, lab reports. Judged by their content (magic
 bytes), size-limited, stored with a SHA-256, given only to the referral's two sides; anyone else
-gets 403 and leaves a trace in the audit trail."""
+gets 403 and leaves a trace in the audit trail. The page shows each as a picture: an image as it
+is, a PDF's first page rendered here as a PNG (never a PDF viewer in the page)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import struct
+import zlib
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Final
 
+import pypdfium2 as pdfium  # type: ignore[import-untyped]  # no stubs
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit
 from yilian.auth.policy import Actor
-from yilian.core.errors import NotFound
+from yilian.core.errors import NotFound, Unprocessable
 from yilian.core.i18n import N_
 from yilian.referrals import rules
 from yilian.referrals.errors import AttachmentRefused, AttachmentTooLarge, InvalidReferralMove
@@ -109,3 +118,68 @@ async def read_attachment(
         detail={"referral_id": referral_id, "attachment_id": attachment_id},
     )
     return row
+
+
+# --- a PDF's first page as a picture --------------------------------------------------------------
+
+PREVIEW_WIDTH: Final = 1000  # px: an ECG strip stays legible, a phone zooms into it
+MAX_PREVIEW_HEIGHT: Final = 4000  # px: a freakishly tall page is scaled down to this
+_rendered: OrderedDict[str, bytes] = OrderedDict()  # by SHA-256: a file's preview never changes
+_KEEP: Final = 32
+_pdfium = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfium")  # PDFium is single-threaded
+
+
+async def attachment_picture(
+    session: AsyncSession, *, referral_id: int, attachment_id: int, actor: Actor, now: datetime
+) -> tuple[bytes, str]:
+    """The attachment as a picture and its type, read (and audited) as `read_attachment`: a JPEG
+    or PNG as it is, a PDF's first page as a PNG at most PREVIEW_WIDTH px wide, rendered once per
+    file and kept. 422 when the PDF cannot be read (damaged, encrypted, no page)."""
+    row = await read_attachment(
+        session, referral_id=referral_id, attachment_id=attachment_id, actor=actor, now=now
+    )
+    if row.content_type != "application/pdf":
+        return row.content, row.content_type
+    png = _rendered.get(row.sha256)
+    if png is None:
+        try:
+            loop = asyncio.get_running_loop()
+            png = await loop.run_in_executor(_pdfium, first_page_png, row.content, PREVIEW_WIDTH)
+        except pdfium.PdfiumError:
+            raise Unprocessable(N_("This PDF cannot be shown as a picture; download it.")) from None
+        _rendered[row.sha256] = png
+        while len(_rendered) > _KEEP:
+            _rendered.popitem(last=False)
+    _rendered.move_to_end(row.sha256)
+    return png, "image/png"
+
+
+def first_page_png(content: bytes, width: int) -> bytes:
+    """The PDF's first page, white behind, `width` px wide (narrower when the page is very tall)."""
+    document = pdfium.PdfDocument(content)
+    try:
+        if len(document) == 0:
+            raise pdfium.PdfiumError("the PDF has no page")
+        page = document[0]
+        page_width, page_height = page.get_size()
+        scale = min(width / page_width, MAX_PREVIEW_HEIGHT / page_height)
+        bitmap = page.render(scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+        return _png(bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride)
+    finally:
+        document.close()
+
+
+def _png(rgb: bytes, width: int, height: int, stride: int) -> bytes:
+    """8-bit RGB rows as a PNG (no filter, zlib): enough for a rendered page, without Pillow."""
+    rows = b"".join(b"\x00" + rgb[y * stride : y * stride + width * 3] for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 6))
+        + chunk(b"IEND", b"")
+    )

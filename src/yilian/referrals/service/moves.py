@@ -273,6 +273,8 @@ async def _arrive(session: AsyncSession, r: Referral, body: ActionIn, actor: Act
         kind=notify.ARRIVED,
         arrived_at=now,
     )
+    if r.appointment_id is not None:  # the referral's clinic booking is attended, not still "booked"
+        await scheduling.attend_by_referral(session, appointment_id=r.appointment_id, actor=actor, now=now)
 
 
 async def _report(session: AsyncSession, r: Referral, body: ActionIn, actor: Actor, now: datetime) -> None:

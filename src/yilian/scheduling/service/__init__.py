@@ -10,5 +10,14 @@ from yilian.scheduling.service.appointments import (
     cancel,
     stop_session,
 )
+from yilian.scheduling.service.attendance import attend_by_referral
 
-__all__ = ["Booked", "book", "book_kept_for_referral", "book_patient", "cancel", "stop_session"]
+__all__ = [
+    "Booked",
+    "attend_by_referral",
+    "book",
+    "book_kept_for_referral",
+    "book_patient",
+    "cancel",
+    "stop_session",
+]

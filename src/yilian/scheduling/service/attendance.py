@@ -31,6 +31,22 @@ async def mark_no_show(session: AsyncSession, *, appointment_id: int, actor: Act
     )
 
 
+async def attend_by_referral(
+    session: AsyncSession, *, appointment_id: int, actor: Actor, now: datetime
+) -> None:
+    """The referral's patient arrived (the referral's move, already permitted): its clinic booking
+    is checked in too, in the same unit of work, so it no longer reads 已预约 with 取消. Only a
+    booking still booked moves (compare-and-swap); a cancelled or recorded one stays as it is."""
+    resident_id = await session.scalar(
+        update(Appointment)
+        .where(Appointment.id == appointment_id, Appointment.status == AppointmentStatus.BOOKED)
+        .values(status=AppointmentStatus.CHECKED_IN, attended_at=now)
+        .returning(Appointment.resident_id)
+    )
+    if resident_id is not None:
+        audit.record(session, actor, "appointment.check_in", at=now, resident_id=resident_id)
+
+
 async def _attendance(
     session: AsyncSession, *, appointment_id: int, outcome: AppointmentStatus, actor: Actor, now: datetime
 ) -> str:
