@@ -695,7 +695,7 @@ ADMISSION_PAGE_CASES = [
     page(
         "/admissions/beds/{bed_id}/moves",
         SIXTH_ADMISSIONS,
-        call=submit("/admissions/beds/{page_bed_close}/moves", lambda o: {"action": "close"}),
+        call=submit("/admissions/beds/{page_bed_close}/moves", lambda o: {"move": "close"}),
     ),
     page(
         "/admissions/offers/{offer_id}/{answer}",

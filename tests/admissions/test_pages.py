@@ -8,11 +8,12 @@ import re
 
 from sqlalchemy import select
 
-from tests.admissions.conftest import make_ward
+from tests.admissions.conftest import BedSpec, Waiting, fill_queue, make_ward, ward_beds
 from tests.fixtures_app import Api
-from yilian.admissions.models import Ward
+from yilian.admissions.models import AdmissionRequest, Ward
 from yilian.core.db import Database
 from yilian.demo.admissions import SIXTH_WARD
+from yilian.directory.models import Resident
 
 
 async def demo_ward(db: Database) -> int:
@@ -107,3 +108,159 @@ async def test_the_admissions_page_offers_each_user_what_the_policy_allows(
         assert ("本院的电子住院申请单，最新的在前。" in text) is not signed_words, who
         assert ('href="/admissions/new"' in page.text) is new_button, who
         assert ('href="/admissions/wards/' in page.text) is wards, who
+
+
+def csrf(client: object) -> str:
+    token: str = client.cookies["yl_csrf"]  # type: ignore[attr-defined]
+    return token
+
+
+async def test_an_offer_says_who_was_passed_over_and_why(api: Api, app_db: Database) -> None:
+    """通知下一位患者 on a men's bed: the board names the two women ahead and why they were passed
+    over; a declined offer goes on to the next man and says so; with nobody left, the bed stays free,
+    and every patient ahead is named with the reason."""
+    ward = await make_ward(app_db, beds=[BedSpec("301", "1", "male"), BedSpec("302", "1")])
+    ids = await fill_queue(
+        app_db, ward, [Waiting(5, sex="female"), Waiting(4, sex="female"), Waiting(3), Waiting(2)]
+    )
+    names = await resident_names(app_db, ids)
+    men_bed, _ = await ward_beds(app_db, ward)
+    office = await api.browser("admission.sixth")
+    offered = await office.post(f"/admissions/beds/{men_bed}/offer-next", data={"csrf_token": csrf(office)})
+    assert offered.status_code == 303, offered.text
+    assert re.fullmatch(rf"/admissions/wards/{ward.id}\?offer=\d+", offered.headers["location"])
+    board = text_of((await office.get(offered.headers["location"])).text)
+    room_for_men = "该病室仅收男性患者"
+    assert f"301-1 床已通知排队第3位的 {names[2]}。" in board
+    assert f"第1位 {names[0]}：{room_for_men}" in board
+    assert f"第2位 {names[1]}：{room_for_men}" in board
+    assert names[3] + "：" not in board  # behind the one offered: not named
+    # The patient declines (asked first on the page): the bed goes to No. 4, and the board says why
+    # No. 3 was passed over this time.
+    page = (await office.get(f"/admissions/wards/{ward.id}")).text
+    offer = re.search(r'action="/admissions/offers/(\d+)/decline"', page)
+    assert offer is not None
+    assert "患者接受" in page
+    assert "患者拒绝" in page
+    assert f'data-confirm="{names[2]} 拒绝{ward.name} 301-1 床' in page
+    declined = await office.post(
+        f"/admissions/offers/{offer.group(1)}/decline", data={"csrf_token": csrf(office)}
+    )
+    assert declined.headers["location"] == f"/admissions/wards/{ward.id}?offer={offer.group(1)}"
+    board = text_of((await office.get(declined.headers["location"])).text)
+    assert f"301-1 床已通知排队第4位的 {names[3]}。" in board
+    assert f"第3位 {names[2]}：已拒绝过该床位" in board
+    page = (await office.get(f"/admissions/wards/{ward.id}")).text
+    offer = re.search(r'action="/admissions/offers/(\d+)/decline"', page)
+    assert offer is not None
+    declined = await office.post(
+        f"/admissions/offers/{offer.group(1)}/decline", data={"csrf_token": csrf(office)}
+    )
+    board = text_of((await office.get(declined.headers["location"])).text)
+    assert "301-1 床仍空闲：队列中暂无合适的患者。" in board
+    assert f"第4位 {names[3]}：已拒绝过该床位" in board
+    assert f"第1位 {names[0]}：{room_for_men}" in board
+    # An offer of another ward's bed explains nothing here.
+    other = await demo_ward(app_db)
+    elsewhere = await office.get(f"/admissions/wards/{other}?offer={offer.group(1)}")
+    assert elsewhere.status_code == 200
+    assert 'id="offer-result"' not in elsewhere.text
+
+
+async def resident_names(db: Database, request_ids: list[int]) -> list[str]:
+    async with db.read() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    select(AdmissionRequest.id, Resident.name)
+                    .join(Resident, Resident.id == AdmissionRequest.resident_id)
+                    .where(AdmissionRequest.id.in_(request_ids))
+                )
+            ).all()
+        )
+    return [rows[request_id] for request_id in request_ids]
+
+
+async def test_the_board_and_the_request_say_what_their_buttons_do_and_ask_first(
+    api: Api, app_db: Database
+) -> None:
+    """停用 / 恢复使用 instead of 结案, asked once with the bed and the ward; 出院 asked with the
+    patient's name, bed and ward; the cancel box labelled 取消原因, asked first."""
+    ward = await demo_ward(app_db)
+    office = await api.browser("admission.sixth")
+    page = (await office.get(f"/admissions/wards/{ward}")).text
+    assert "结案" not in page
+    assert ">停用</button>" in page
+    assert 'data-confirm="骨科一病区 301-2 床将停用：恢复使用之前不会通知任何患者。"' in page
+    occupied = re.search(
+        r'<li class="bed bed-occupied" id="bed-\d+">\s*<strong class="bed-label">303-1', page
+    )
+    assert occupied is not None
+    assert re.search(r'data-confirm="\S+ 将从骨科一病区 303-1 床出院，床位转为清洁中。">出院</button>', page)
+    bed = re.search(r'id="bed-(\d+)">\s*<strong class="bed-label">301-2', page)
+    assert bed is not None
+    closed = await office.post(
+        f"/admissions/beds/{bed.group(1)}/moves", data={"move": "close", "csrf_token": csrf(office)}
+    )
+    assert closed.status_code == 303, closed.text
+    page = (await office.get(f"/admissions/wards/{ward}")).text
+    assert "停用中" in page
+    assert ">恢复使用</button>" in page
+    waiting = re.search(r'data-request="(\d+)"', page)
+    assert waiting is not None
+    request_page = (await office.get(f"/admissions/requests/{waiting.group(1)}")).text
+    assert "<label>取消原因<input" in request_page
+    assert "转诊原因" not in request_page
+    assert re.search(
+        r'data-confirm="将取消 \S+ 在骨科一病区 的住院申请：患者退出排队，此操作不可撤销。">取消申请',
+        request_page,
+    )
+
+
+async def test_the_request_form_starts_empty_and_answers_a_bad_field_beside_it(
+    api: Api, app_db: Database
+) -> None:
+    """No patient, ward or urgency chosen for the specialist; a blank diagnosis is refused naming
+    the field, in Chinese, so that the form shows it beside the field."""
+    await make_ward(app_db, name="骨科二病区")
+    specialist = await api.browser("sp.sixth")
+    form = (await specialist.get("/admissions/new")).text
+    assert 'name="resident_id" value=""' in form  # the picker, empty
+    assert form.count('<option value="" selected>请选择…</option>') == 1  # the ward
+    assert "checked" not in form  # no urgency guessed
+    picks = await specialist.get("/residents/pick", headers={"HX-Request": "true"})
+    resident = re.search(r'data-picker-option="(\d+)"', picks.text)
+    assert resident is not None
+    answer = await specialist.post(
+        "/admissions/new",
+        data={
+            "ward_id": "",
+            "resident_id": resident.group(1),
+            "diagnosis": "   ",
+            "urgency": "urgent",
+            "expected_days": "7",
+            "notes": "术前需禁食",
+            "csrf_token": csrf(specialist),
+        },
+        headers={"Accept": "application/problem+json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "body.ward_id"
+    ward = re.search(r'<option value="(\d+)">骨科二病区', form)
+    assert ward is not None
+    answer = await specialist.post(
+        "/admissions/new",
+        data={
+            "ward_id": ward.group(1),
+            "resident_id": resident.group(1),
+            "diagnosis": "   ",
+            "urgency": "urgent",
+            "expected_days": "7",
+            "csrf_token": csrf(specialist),
+        },
+        headers={"Accept": "application/problem+json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "body.diagnosis", "message": "请填写入院诊断。", "type": "unprocessable"}
+    ]

@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yilian.admissions import rules
-from yilian.admissions.rules import Action, BedAction, BedStatus, Entry, RequestStatus, Urgency
+from yilian.admissions.rules import (
+    Action,
+    BedAction,
+    BedStatus,
+    Candidate,
+    Entry,
+    OfferStatus,
+    RequestStatus,
+    Urgency,
+)
+from yilian.core.i18n import gettext
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 BOOSTS = st.integers(min_value=0, max_value=10)
@@ -161,3 +171,41 @@ def test_bed_moves() -> None:
     assert rules.fits(None, "male")
     assert rules.fits("female", "female")
     assert not rules.fits("female", "male")
+
+
+def test_why_a_bed_passes_a_patient_over() -> None:
+    """The rule the offer follows (its SQL twin: service.moves._first_fitting), with the reason
+    for each patient it passes over; the first without a reason gets the bed."""
+    waiting = RequestStatus.WAITING
+    woman = Candidate(1, "female", waiting, None)
+    assert rules.skip_reason("male", woman) == (rules.ROOM_KEPT_FOR["male"], {})
+    assert rules.skip_reason("female", Candidate(2, "male", waiting, None)) == (
+        rules.ROOM_KEPT_FOR["female"],
+        {},
+    )
+    assert rules.skip_reason(None, woman) is None
+    assert rules.skip_reason("female", woman) is None
+    declined = Candidate(3, "male", waiting, OfferStatus.DECLINED)
+    assert rules.skip_reason(None, declined) == (rules.DECLINED_THIS_BED, {})
+    expired = Candidate(4, "male", waiting, OfferStatus.EXPIRED)
+    assert rules.skip_reason(None, expired) == (rules.LET_THIS_BED_EXPIRE, {})
+    elsewhere = Candidate(5, "male", RequestStatus.OFFERED, None, "301-2")
+    assert rules.skip_reason(None, elsewhere) == (rules.OFFERED_ANOTHER_BED, {"bed": "301-2"})
+    assert rules.skip_reason(None, Candidate(6, "male", RequestStatus.CANCELLED, None)) == (
+        rules.NOT_WAITING,
+        {},
+    )
+    man = Candidate(7, "male", waiting, None)
+    queue = [woman, elsewhere, declined, man, Candidate(8, "female", waiting, None)]
+    # Everybody ahead of the one offered is named, with why; nobody behind it.
+    assert [(c.id, reason) for c, (reason, _) in rules.skipped("male", queue, 7)] == [
+        (1, rules.ROOM_KEPT_FOR["male"]),
+        (5, rules.OFFERED_ANOTHER_BED),
+        (3, rules.DECLINED_THIS_BED),
+    ]
+    # Nobody offered: everyone, each with a reason.
+    assert [c.id for c, _ in rules.skipped("female", [declined, man], None)] == [3, 7]
+    # The reasons read in Chinese.
+    assert gettext("zh_Hans", rules.ROOM_KEPT_FOR["male"]) == "该病室仅收男性患者"
+    assert rules.fits(None, "male")
+    assert not rules.fits("male", "female")

@@ -284,7 +284,7 @@ async def test_the_board_has_the_form_for_the_admission_office_only(api: Api, ap
     )
     assert (saved.status_code, saved.headers["location"]) == (
         303,
-        f"/admissions/wards/{ward.id}?saved=1#settings",
+        f"/admissions/wards/{ward.id}?saved=1",
     )
     assert await boosts(app_db, ward.id) == [(5, 6)]
     after = await office.get(saved.headers["location"])

@@ -150,10 +150,10 @@ async def test_who_may_open_the_stats_page(api: Api, app_db: Database) -> None:
     admin = await api.browser("admin.xuhui")
     first = await admin.get("/admissions/stats")
     assert first.status_code == 200
-    assert "<p>上海市第六人民医院 · 2026-11</p>" in first.text
+    assert "<p>上海市第六人民医院 · 2026年11月</p>" in first.text
     assert f'<option value="{eighth.institution_id}">上海市第八人民医院</option>' in first.text
     chosen = await admin.get(f"/admissions/stats?institution_id={eighth.institution_id}")
-    assert "<p>上海市第八人民医院 · 2026-11</p>" in chosen.text
+    assert "<p>上海市第八人民医院 · 2026年11月</p>" in chosen.text
     # Another consortium's hospital is neither offered nor shown to 徐汇's office (API and page).
     assert "复旦大学附属金山医院" not in first.text
     outside = f"institution_id={jinshan.institution_id}"
@@ -195,3 +195,30 @@ async def test_the_admissions_page_links_the_numbers_for_those_who_may_see_them(
     ):
         page = await (await api.browser(who)).get("/admissions")
         assert ('href="/admissions/stats"' in page.text) is linked, who
+
+
+async def test_the_month_picker_speaks_chinese_and_an_empty_month_says_so(api: Api, app_db: Database) -> None:
+    """Months read 2026年11月 (a select, not the browser's English <input type=month>); a month
+    without requests or admissions says 本月尚无数据 instead of drawing an empty chart, and a month
+    with requests but nobody admitted draws no chart either."""
+    ward = await make_ward(app_db, beds=1, department="内分泌科")
+    await fill_queue(app_db, ward, [Waiting(70)])  # 15 September, still waiting
+    office = await api.browser("admission.sixth")
+    now = (await office.get("/admissions/stats")).text
+    assert '<option value="2026-11" selected>2026年11月</option>' in now
+    assert '<option value="2024-12">2024年12月</option>' in now  # two years back
+    assert 'type="month"' not in now
+    assert "← 2026年10月" in now
+    october = (await office.get("/admissions/stats?month=2026-10")).text
+    assert "<p>上海市第六人民医院 · 2026年10月</p>" in october
+    assert "本月尚无数据" in october
+    assert 'id="wait-chart"' not in october
+    assert "data-stats" not in october
+    september = (await office.get("/admissions/stats?month=2026-09")).text
+    assert cells(september, ward.department_id)["requests"] == "1"
+    assert "data-empty-chart" in september
+    assert 'id="wait-chart"' not in september
+    assert "本月尚无数据" not in september
+    assert 'id="wait-chart"' in now  # this month has admissions (the demo's) to draw
+    older = (await office.get("/admissions/stats?month=2023-05")).text
+    assert '<option value="2023-05" selected>2023年5月</option>' in older  # kept when asked for

@@ -38,6 +38,7 @@ def test_a_discharge_goes_on_to_the_family_doctor(screens: Any, live_server: Liv
     bed = board.locator("li.bed", has_text=BED)
     patient = bed.locator(".bed-patient").inner_text().strip()
     bed.get_by_role("button", name="出院").click()
+    board.locator("dialog.confirm-dialog").get_by_role("button", name="确定").click()  # asked once
     board.wait_for_url(re.compile(r"/admissions/requests/\d+\?discharged=1$"))
     request_id = int(re.findall(r"/admissions/requests/(\d+)", board.url)[0])
     flash = board.locator(".flash")

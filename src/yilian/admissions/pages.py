@@ -74,9 +74,11 @@ async def board(
     db: DbDep,
     now: NowDep,
     saved: Annotated[bool, Query()] = False,
+    offer: OptionalQueryId = None,
 ) -> Response:
     """The ward's queue in order, each place in words, and (for the admission office) its beds and
-    the queue's settings."""
+    the queue's settings; after an offer (or a declined one), where the bed went and who was passed
+    over, and why."""
     async with db.transaction() as session:
         ward = await wards.get_ward(session, ward_id=ward_id)
         queue = await ward_queue.ward_queue(
@@ -84,17 +86,29 @@ async def board(
         )
         manages = policy.may_manage_admissions(actor, ward.institution_id)
         board = await bed_board.list_beds(session, ward_id=ward_id, actor=actor, now=now) if manages else []
+        result = (
+            await bed_board.offer_result(
+                session, offer_id=offer, ward_id=ward_id, queue=queue, locale=request.state.locale
+            )
+            if manages and offer is not None
+            else None
+        )
     context = {
         "ward": ward,
         "queue": queue,
         "beds": board,
         "manages": manages,
+        "offer_result": result,
         "settable": policy.may_set_queue_settings(actor, ward.institution_id),
         "limits": {"boost_days": MAX_BOOST_DAYS, "offer_hours": MAX_OFFER_HOURS},
         "saved": saved,
         **_words(),
     }
     return render(request, "admissions/board.html", context)
+
+
+# The board's redirects carry no #fragment: the forms are sent by script (app.js), and a Location
+# that differs from the page's own URL only by its fragment would scroll instead of reloading.
 
 
 @router.post("/admissions/wards/{ward_id}/settings")
@@ -111,7 +125,7 @@ async def change_settings(
         await ward_settings.change_settings(
             session, ward_id=ward_id, boost_days=boost_days, offer_hours=offer_hours, actor=actor, now=now
         )
-    return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1#settings", status_code=303)
+    return RedirectResponse(f"/admissions/wards/{ward_id}?saved=1", status_code=303)
 
 
 @router.post("/admissions/beds/{bed_id}/offer-next")
@@ -120,21 +134,21 @@ async def offer_next(request: Request, bed_id: PathId, actor: ActorDep, db: DbDe
         offered = await beds.offer_next(
             session, bed_id=bed_id, actor=actor, now=now, locale=request.state.locale
         )
-    return RedirectResponse(f"/admissions/wards/{offered.ward_id}#bed-{bed_id}", status_code=303)
+    return RedirectResponse(f"/admissions/wards/{offered.ward_id}?offer={offered.offer_id}", status_code=303)
 
 
 @router.post("/admissions/beds/{bed_id}/moves")
 async def move_bed(
     bed_id: PathId,
-    action: Annotated[BedAction, Form()],
+    move: Annotated[BedAction, Form()],  # not "action": a field of that name hides form.action in scripts
     actor: ActorDep,
     db: DbDep,
     now: NowDep,
     today: TodayDep,
 ) -> Response:
     async with db.transaction() as session:
-        bed = await beds.move_bed(session, bed_id=bed_id, action=action, actor=actor, now=now, today=today)
-    return RedirectResponse(f"/admissions/wards/{bed.ward_id}#bed-{bed_id}", status_code=303)
+        bed = await beds.move_bed(session, bed_id=bed_id, action=move, actor=actor, now=now, today=today)
+    return RedirectResponse(f"/admissions/wards/{bed.ward_id}", status_code=303)
 
 
 @router.post("/admissions/offers/{offer_id}/{answer}")
@@ -150,7 +164,10 @@ async def answer_offer(
             now=now,
             locale=request.state.locale,
         )
-    return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+    if answer is OfferAnswer.ACCEPT:
+        return RedirectResponse(f"/admissions/wards/{found.ward_id}", status_code=303)
+    # Declined: the bed went on to the next fitting patient, or stays free; the board says which.
+    return RedirectResponse(f"/admissions/wards/{found.ward_id}?offer={offer_id}", status_code=303)
 
 
 @router.post("/admissions/requests/{request_id}/admit")

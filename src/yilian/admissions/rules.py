@@ -148,9 +148,71 @@ def bed_actions(current: BedStatus) -> list[BedAction]:
     return [action for (status, action) in BED_MOVES if status == current]
 
 
+# --- who a bed is offered to, and why the patients ahead of that one were not ------------------
+
+ROOM_KEPT_FOR: Final = {"male": N_("the room is kept for men"), "female": N_("the room is kept for women")}
+OFFERED_ANOTHER_BED: Final = N_("already offered bed %(bed)s")
+DECLINED_THIS_BED: Final = N_("declined this bed")
+LET_THIS_BED_EXPIRE: Final = N_("did not answer the offer of this bed in time")
+NOT_WAITING: Final = N_("not waiting any more")
+
+
+def misfit(room_sex: str | None, patient_sex: str) -> str | None:
+    """Why a bed does not fit a patient (a message id), None when it does: a bed in a room kept for
+    one sex fits only patients of that sex; other rooms fit anyone."""
+    if room_sex is None or room_sex == patient_sex:
+        return None
+    return ROOM_KEPT_FOR.get(room_sex, ROOM_KEPT_FOR["male"])
+
+
 def fits(room_sex: str | None, patient_sex: str) -> bool:
-    """A bed in a room kept for one sex fits only patients of that sex; other rooms fit anyone."""
-    return room_sex is None or room_sex == patient_sex
+    return misfit(room_sex, patient_sex) is None
+
+
+class Candidate(NamedTuple):
+    """A queued request as the bed's offer looks at it."""
+
+    id: int
+    sex: str
+    status: RequestStatus
+    refused: OfferStatus | None  # its answer to an offer of this bed since the bed came free
+    offered_bed: str | None = None  # the bed of its pending offer
+
+
+Reason = tuple[str, dict[str, str]]  # a message id and its parameters
+
+
+def skip_reason(room_sex: str | None, candidate: Candidate) -> Reason | None:
+    """Why a free bed is not offered to this queued request (None: it may be). A bed goes to the
+    first request of the queue without a reason; the SQL twin is service.moves._first_fitting
+    (parity: tests/admissions/test_beds.py)."""
+    if candidate.status is RequestStatus.OFFERED:
+        return OFFERED_ANOTHER_BED, {"bed": candidate.offered_bed or ""}
+    if candidate.status is not RequestStatus.WAITING:
+        return NOT_WAITING, {}
+    unfit = misfit(room_sex, candidate.sex)
+    if unfit is not None:
+        return unfit, {}
+    if candidate.refused is OfferStatus.DECLINED:
+        return DECLINED_THIS_BED, {}
+    if candidate.refused is OfferStatus.EXPIRED:
+        return LET_THIS_BED_EXPIRE, {}
+    return None
+
+
+def skipped(
+    room_sex: str | None, in_order: Iterable[Candidate], offered_id: int | None
+) -> list[tuple[Candidate, Reason]]:
+    """The requests ahead of the one offered the bed (all of them when nobody was), each with why it
+    was passed over."""
+    passed: list[tuple[Candidate, Reason]] = []
+    for candidate in in_order:
+        if candidate.id == offered_id:
+            break
+        reason = skip_reason(room_sex, candidate)
+        if reason is not None:
+            passed.append((candidate, reason))
+    return passed
 
 
 # --- the order ----------------------------------------------------------------------------------
@@ -309,7 +371,7 @@ BED_STATUS: Final = {
     "offered": N_("held for an offer"),
     "occupied": N_("occupied"),
     "cleaning": N_("being cleaned"),
-    "closed": N_("closed"),
+    "closed": N_("out of use"),
 }
 URGENCY: Final = {"emergency": N_("emergency"), "urgent": N_("urgent"), "elective": N_("elective")}
 ACTION: Final = {
@@ -323,8 +385,8 @@ ACTION: Final = {
     "discharge": N_("be discharged"),
     "cancel": N_("be cancelled"),
     "ready": N_("be made ready"),
-    "close": N_("be closed"),
-    "reopen": N_("be reopened"),
+    "close": N_("be taken out of use"),
+    "reopen": N_("be put back in use"),
 }
 EVENT: Final = {
     "create": N_("Requested"),

@@ -20,7 +20,7 @@ from yilian.admissions.service import moves
 from yilian.admissions.service.wards import joinable_ward_or_404
 from yilian.auth import audit, policy
 from yilian.auth.policy import Actor
-from yilian.core.errors import InvalidField, NotFound
+from yilian.core.errors import InvalidField, NotFound, Unprocessable
 from yilian.core.i18n import N_
 from yilian.directory import queries as directory
 from yilian.directory.models import Resident
@@ -62,6 +62,8 @@ async def create_request(
 ) -> RequestView:
     """电子住院申请单 by a specialist of the ward's hospital; the 社区签约 tag and its reason from
     queries.tags. AlreadyWaiting when the resident is in this ward's queue already."""
+    if not diagnosis.strip():  # the API's schema refuses it too; the form's field is told here
+        raise Unprocessable(N_("Write the admission diagnosis."), field="body.diagnosis")
     ward = await joinable_ward_or_404(session, ward_id)
     resident = await session.get(Resident, resident_id)
     if resident is None:

@@ -19,6 +19,7 @@ from yilian.auth.policy import Actor
 from yilian.directory.models import Consortium, Department, Institution, Membership
 
 DAY = 86400.0
+MONTHS_OFFERED = 24  # two years of months in the page's picker
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class StatsPage:
     month: str
     previous_month: str
     next_month: str | None  # None for the current month: the future has no numbers
+    months: list[str]  # the months to choose from, newest first ("YYYY-MM")
     rows: list[MonthStats]
 
 
@@ -167,8 +169,16 @@ async def stats_page(
         month=month,
         previous_month=shift_month(month, -1),
         next_month=shift_month(month, 1) if month < current_month else None,
+        months=months_offered(month, current_month),
         rows=rows,
     )
+
+
+def months_offered(month: str, current_month: str) -> list[str]:
+    """The current month and the MONTHS_OFFERED − 1 before it, newest first, and the month shown
+    if it is older."""
+    months = [shift_month(current_month, -back) for back in range(MONTHS_OFFERED)]
+    return months if month in months else [*months, month]
 
 
 async def _hospitals_with_wards(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:

@@ -1,5 +1,10 @@
-// The admission numbers page's chart: the waits by department and tag (charts.js draws it).
+// The admission numbers page: a month chosen shows at once (the 显示 button stays for no script),
+// and the chart of the waits by department and tag (charts.js draws it).
 "use strict";
+
+document.querySelectorAll(".stats-filter select").forEach(function (select) {
+  select.addEventListener("change", function () { select.form.requestSubmit(); });
+});
 
 window.yilianBarChart("wait-chart", {
   // Tagged in teal (the 社区签约 badge's colour), others in grey; the 90th percentile lighter.

@@ -190,6 +190,21 @@
     }
   }
 
+  // Where a form's redirect leads. Back to this very page with another #fragment, assign()
+  // would only scroll: the page is loaded again, at the fragment.
+  function go(location) {
+    var target = new URL(location, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search) {
+      if (target.hash) {
+        history.replaceState(null, "", target.hash);
+      }
+      here.reload();
+    } else {
+      here.assign(target.href);
+    }
+  }
+
   function send(form, submitter) {
     var body = new FormData(form, submitter);
     var buttons = form.querySelectorAll("button, input[type=submit]");
@@ -199,7 +214,8 @@
       buttons.forEach(function (button) { button.disabled = false; });
       form.removeAttribute("aria-busy");
     }
-    return fetch(form.action, {
+    // getAttribute: a field named "action" would shadow form.action.
+    return fetch(new URL(form.getAttribute("action") || "", window.location.href), {
       method: "POST",
       body: body,
       credentials: "same-origin",
@@ -211,7 +227,7 @@
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
       if (response.status === 204 && response.headers.get("location")) {
-        window.location.assign(response.headers.get("location"));
+        go(response.headers.get("location"));
         return;
       }
       if (type.indexOf("json") >= 0) {
