@@ -36,7 +36,7 @@ import pytest
 from tests.conftest import Wanted, summarise_skipped
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Locator
 
 DEMO_PASSWORD = "yilian-demo"
 DEMO_RESIDENTS = 300
@@ -363,3 +363,21 @@ def pytest_terminal_summary(
         if directory is not None:
             count = len(list(directory.glob("*.png")))
             terminalreporter.write_line(f"yilian browser tests: {count} screenshots in {directory}")
+
+
+class Taps:
+    """The user's taps on the phone, counted as a tap-count test makes them (issue 12): typing is
+    not a tap, tapping into a field to type is; a confirmation's button is one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def tap(self, target: Locator) -> None:
+        target.click()
+        self.count += 1
+
+    __call__ = tap
+
+    def type_into(self, field: Locator, text: str) -> None:
+        self.tap(field)
+        field.press_sequentially(text)

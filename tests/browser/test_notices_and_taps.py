@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import LiveServer, finish, start
+from tests.browser.conftest import LiveServer, Taps, finish, start
 from tests.browser.test_booking import (
     PHONE,
     Client,
@@ -25,7 +25,7 @@ from tests.browser.test_booking import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 EXPERT = "林雅琴"  # sp.sixth
@@ -49,17 +49,6 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         yield server
     finally:
         finish(server)
-
-
-class Taps:
-    """Every tap the user makes, counted (typing is not a tap; tapping into a field to type is)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, target: Locator) -> None:
-        target.click()
-        self.count += 1
 
 
 def call(server: LiveServer, username: str, method: str, path: str, body: Any = None) -> Any:

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.conftest import Taps
 from tests.browser.test_pages import Phone, phone, sign_in, text_of
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Page
 
 __all__ = ["phone"]  # the fixture, shared with the foundation's page tests
 
@@ -126,17 +127,6 @@ def chinese(month: str) -> str:
 def previous(month: str) -> str:
     year, number = (int(part) for part in month.split("-"))
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-class Taps:
-    """Every tap of a task, counted (a confirmation's 确定 too)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def tap(self, target: Locator) -> None:
-        target.tap()
-        self.count += 1
 
 
 def test_the_admission_office_offers_a_bed_in_three_taps_and_hears_who_was_passed_over(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, Taps
 from tests.browser.test_booking import PHONE, Screen, open_screen, sign_in
 from yilian.core import masking
 from yilian.directory import rules
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -44,30 +43,6 @@ def screens(browser: Browser, live_server: LiveServer, screenshot_dir: Path) -> 
     yield make
     for screen in opened:
         screen.page.context.close()
-
-
-@dataclass
-class Taps:
-    """The user's taps on the phone, counted as the test makes them."""
-
-    page: Page
-    count: int = 0
-
-    def tap(self, target: Locator) -> None:
-        target.click()
-        self.count += 1
-
-    def type_into(self, field: Locator, text: str) -> None:
-        self.tap(field)
-        field.press_sequentially(text)
-
-    def choose(self, select: Locator, label: str) -> None:
-        select.select_option(label=label)
-        self.count += 2  # open the list, tap the option
-
-    def attach(self, file_input: Locator, path: Path) -> None:
-        file_input.set_input_files(str(path))
-        self.count += 1  # the file chosen in the phone's own sheet
 
 
 def signed_resident(server: LiveServer, username: str, name: str) -> dict[str, Any]:
@@ -110,7 +85,7 @@ def test_refer_up_a_resident_found_by_initials_in_at_most_12_taps(
     phone = screens()
     sign_in(phone, "fd.tianlin")
     page = phone.page
-    taps = Taps(page)
+    taps = Taps()
 
     taps.tap(page.locator("header summary", has_text="菜单"))  # the sections, on a phone
     taps.tap(page.locator('.site-menu-panel nav a[href="/referrals"]'))  # 转诊

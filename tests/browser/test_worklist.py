@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, Taps
 from tests.browser.test_booking import DESKTOP, PHONE, Screen, open_screen, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 ACCEPT_TAPS = 3  # issue 12: accept a referral from the worklist ≤ 3 taps
@@ -75,17 +75,6 @@ def refer_up(server: LiveServer, *, urgency: str, nth: int) -> int:
     assert response.status_code == 201, response.text
     referral_id: int = response.json()["id"]
     return referral_id
-
-
-class Taps:
-    """Counts the user's taps (each a real click in Chromium)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def tap(self, target: Locator) -> None:
-        target.click()
-        self.count += 1
 
 
 def test_accept_an_emergency_from_the_worklist_in_three_taps(

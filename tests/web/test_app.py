@@ -134,7 +134,6 @@ async def test_unknown_query_parameters_are_refused_by_name(api: Api) -> None:
     assert (await client.get("/api/v1/practitioners", params={"q": "更年期", "limit": 5})).status_code == 200
 
 
-
 async def test_a_single_valued_query_parameter_given_twice_is_refused(api: Api) -> None:
     """`?action=a&action=b` would quietly keep the last: refused by name, as schemathesis found."""
     client = await api.as_("admin.xuhui")
