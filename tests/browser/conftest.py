@@ -381,3 +381,11 @@ class Taps:
     def type_into(self, field: Locator, text: str) -> None:
         self.tap(field)
         field.press_sequentially(text)
+
+    def choose(self, select: Locator, label: str) -> None:
+        select.select_option(label=label)
+        self.count += 2  # open the list, tap the option
+
+    def attach(self, file_input: Locator, path: Path) -> None:
+        file_input.set_input_files(str(path))
+        self.count += 1  # the file chosen in the phone's own sheet

@@ -73,7 +73,10 @@ async def test_a_discharge_goes_on_to_its_down_referral(api: Api, app_db: Databa
         assert (shown["down_referral_id"], shown["down_referral_url"]) == (referral["id"], None), user
     # The pages link the two both ways.
     office_page = await (await api.browser("admission.sixth")).get(f"/admissions/requests/{request['id']}")
-    assert f'<a href="/referrals/{referral["id"]}">下转单 #{referral["id"]}</a>' in office_page.text
+    assert f"下转单 #{referral['id']}" in office_page.text  # named; a link only for who opens referrals
+    assert f'<a href="/referrals/{referral["id"]}">' not in office_page.text
+    specialist_page = await (await api.browser("sp.sixth")).get(f"/admissions/requests/{request['id']}")
+    assert f'<a href="/referrals/{referral["id"]}">下转单 #{referral["id"]}</a>' in specialist_page.text
     assert "admission_request_id=" not in office_page.text
     referral_page = await (await api.browser("sp.sixth")).get(f"/referrals/{referral['id']}")
     assert f'href="/admissions/requests/{request["id"]}"' in referral_page.text

@@ -126,19 +126,22 @@ async def test_a_resident_booked_in_the_session_shows_it_instead_of_the_button(
     clinic = await make_clinic(app_db)
     resident = await signed_resident(app_db, TIANLIN)
     doctor = await api.browser("fd.tianlin")
-    before = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"q": resident.name})).text
-    question = confirm_of(before, f'aria-label="为 {resident.name} 预约"')
+    before = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"resident_id": resident.id})).text
+    question = confirm_of(before, "data-confirm-yes=")
     # The question names the patient, the expert, the slot's date, time and number, and the place.
     assert question.startswith(f"为 {resident.name} 预约 ")
     assert f"2026-11-30 周一 08:16–08:24，3号，{clinic.place}。确定预约？" in question
+    assert "data-booked" not in before
     await book(api, clinic.id, resident.id)
-    after = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"q": resident.name})).text
+    after = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"resident_id": resident.id})).text
     assert "已预约 3号" in after
-    assert f'name="resident_id" value="{resident.id}"' not in after
-    # The next booking would take slot 8: the question says so.
+    # The next booking would take slot 8: the question says so, for whoever the picker holds.
     other = await signed_resident(app_db, TIANLIN, nth=1)
-    listing = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"q": other.name})).text
-    assert "08:56–09:04，8号" in confirm_of(listing, f'aria-label="为 {other.name} 预约"')
+    listing = (await doctor.get(f"/booking/sessions/{clinic.id}", params={"resident_id": other.id})).text
+    assert "08:56–09:04，8号" in confirm_of(listing, "data-confirm-yes=")
+    assert "08:56–09:04，8号" in html.unescape(
+        listing.split('data-confirm-for-resident="', 1)[1].split('"', 1)[0]
+    )
 
 
 async def test_cancelling_asks_once_naming_the_patient_the_expert_and_the_time(
