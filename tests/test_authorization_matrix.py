@@ -36,6 +36,7 @@ USERS = (
     "reg.sixth",
     "admin.xuhui",
     "sysadmin",
+    "it.sixth",
 )
 SIGNED_IN = frozenset(USERS) - {ANON}
 TIANLIN, KANGJIAN = "田林社区卫生服务中心", "康健社区卫生服务中心"

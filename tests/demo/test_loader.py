@@ -196,6 +196,7 @@ async def test_the_accounts_of_design_section_6(db: Database, fixed_now: datetim
         "reg.sixth",
         "admin.xuhui",
         "sysadmin",
+        "it.sixth",
     ]
     assert set(users) == {a.username for a in demo.ACCOUNTS}
     for account in demo.ACCOUNTS:

@@ -138,3 +138,41 @@ def test_contract_is_current_until_its_last_day() -> None:
 
 def test_contract_status_read_back_as_plain_text_counts() -> None:
     assert rules.contract_is_current("active", date(2027, 1, 1), date(2026, 11, 24))
+
+
+# --- 统一社会信用代码 (GB 32100) and area codes (GB/T 2260) ---------------------------------------
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y43", "12310000425011696E", " 12310000425011696e "])
+def test_a_valid_credit_code_passes(code: str) -> None:
+    assert rules.credit_code_refusal(code) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("123100004250116960", "check character"),
+        ("12310000425011696", "18 digits"),
+        ("1231000042501169IE", "18 digits"),  # I is not a credit-code character
+        ("129900004250116960", "area code"),  # 99 is no province
+    ],
+)
+def test_an_invalid_credit_code_is_refused_saying_why(code: str, why: str) -> None:
+    refusal = rules.credit_code_refusal(code)
+    assert refusal is not None
+    assert why in refusal
+
+
+@given(st.text(alphabet=rules.CREDIT_CODE_CHARS, min_size=9, max_size=9))
+def test_only_the_computed_check_character_passes(organisation: str) -> None:
+    first17 = "12310104" + organisation
+    good = rules.credit_code_check(first17)
+    assert rules.credit_code_refusal(first17 + good) is None
+    for wrong in set(rules.CREDIT_CODE_CHARS) - {good}:
+        assert rules.credit_code_refusal(first17 + wrong) is not None
+
+
+def test_district_codes() -> None:
+    assert rules.district_code_refusal("310104") is None
+    assert rules.district_code_refusal("990104") is not None
+    assert rules.district_code_refusal("31010") is not None

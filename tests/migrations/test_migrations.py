@@ -236,17 +236,20 @@ async def test_0006_keeps_every_referral_and_its_children(
     institution_id, _practitioner_id, resident_id = await directory_rows(db)  # the head's residents
     await asyncio.to_thread(downgrade, settings, "0005")
     async with db.transaction() as session:
-        author = User(
-            username="sp.test", display_name="专家", password_hash="-", institution_id=institution_id,
-            created_at=FIXED_NOW,
-        )  # fmt: skip
-        session.add(author)
-        await session.flush()
+        # Only the columns users has at 0005 (an ORM object would name 0010's too).
+        author_id = await session.scalar(
+            text(
+                "INSERT INTO users (username, display_name, password_hash, institution_id, is_active,"
+                " failed_logins, created_at) VALUES ('sp.test', '专家', '-', :institution, :yes, 0, :at)"
+                " RETURNING id"
+            ),
+            {"institution": institution_id, "yes": True, "at": FIXED_NOW},
+        )
         # Only the columns 0005 has (an ORM object would name the new one too).
         referral_id = await session.scalar(
             insert(Referral).values(
                 direction="down", status="submitted", urgency="routine", service="follow_up",
-                resident_id=resident_id, origin_institution_id=institution_id, created_by=author.id,
+                resident_id=resident_id, origin_institution_id=institution_id, created_by=author_id,
                 target_institution_id=institution_id, reason="随访",
                 created_at=FIXED_NOW, updated_at=FIXED_NOW,
             ).returning(Referral.id)

@@ -24,6 +24,9 @@ class User(Base):
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A first password set by an administrator (or a reset) is changed at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

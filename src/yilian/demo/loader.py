@@ -88,6 +88,7 @@ ACCOUNTS: Final = (
     Account("reg.sixth", Role.REGISTRATION, SIXTH, "六院挂号系统", note="集成客户端"),
     Account("admin.xuhui", Role.CONSORTIUM_ADMIN, None, "徐汇医联体办公室", consortium=XUHUI_CONSORTIUM),
     Account("sysadmin", Role.SYSTEM_ADMIN, None, "系统管理员"),
+    Account("it.sixth", Role.INSTITUTION_ADMIN, SIXTH, "六院信息科"),
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -31,8 +32,12 @@ class Institution(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    short_name: Mapped[str] = mapped_column(String(32), default="")
+    # 统一社会信用代码 (GB 32100, rules.credit_code_refusal): the register's natural key
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     tier: Mapped[int] = mapped_column(Integer, index=True)  # rules.Tier
-    district: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str] = mapped_column(String(32))  # its name, as shown (徐汇区)
+    district_code: Mapped[str | None] = mapped_column(String(6))  # GB/T 2260 (310104)
     address: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
 
@@ -60,6 +65,7 @@ class Membership(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # rules.MembershipRole
     joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)  # a member counts from joined_on to left_on
 
     consortium: Mapped[Consortium] = relationship(back_populates="memberships")
     institution: Mapped[Institution] = relationship(lazy="joined")
@@ -72,6 +78,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
+    subject_code: Mapped[str | None] = mapped_column(String(16))  # 诊疗科目 code, e.g. "05.01"
     description: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -160,3 +167,21 @@ class Contract(Base):
         """The SQL twin of rules.contract_is_current: the contract holds on `today`, the consortium's
         calendar day (tests/directory/test_contracts.py holds the two equal on both engines)."""
         return and_(cls.status == ContractStatus.ACTIVE, cls.expires_on >= today)
+
+
+class WorkbookUpload(Base):
+    """A register workbook as uploaded: kept until it is imported (or dropped), so that the dry
+    run the administrator saw is the file that the commit imports."""
+
+    __tablename__ = "workbook_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the dry run's counts
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,6 +22,7 @@ class ConsortiumKind(StrEnum):
 
 
 class MembershipRole(StrEnum):
+    LEAD = "lead"  # 牵头
     CORE = "core"  # 核心
     BACKBONE = "backbone"  # 骨干
     MEMBER = "member"  # 成员
@@ -36,10 +37,24 @@ class Tier(IntEnum):
 
 
 class Title(StrEnum):
+    """The professional titles of the health-care register (卫生专业技术资格): doctors, nurses,
+    technicians, each from the senior title down."""
+
     CHIEF = "主任医师"
     ASSOCIATE_CHIEF = "副主任医师"
     ATTENDING = "主治医师"
+    RESIDENT_PHYSICIAN = "住院医师"
     PHYSICIAN = "医师"
+    CHIEF_NURSE = "主任护师"
+    ASSOCIATE_CHIEF_NURSE = "副主任护师"
+    NURSE_IN_CHARGE = "主管护师"
+    SENIOR_NURSE = "护师"
+    NURSE = "护士"
+    CHIEF_TECHNICIAN = "主任技师"
+    ASSOCIATE_CHIEF_TECHNICIAN = "副主任技师"
+    TECHNICIAN_IN_CHARGE = "主管技师"
+    SENIOR_TECHNICIAN = "技师"
+    TECHNICIAN = "技士"
 
 
 class Sex(StrEnum):
@@ -76,6 +91,43 @@ CONTRACT_YEARS_AT_MOST: Final = 5
 
 class InvalidIdNumberError(ValueError):
     pass
+
+
+# --- the registers of institutions: 统一社会信用代码 (GB 32100-2015) and the district (GB/T 2260) ---
+
+CREDIT_CODE_CHARS: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+CREDIT_CODE_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+DISTRICT_SHAPE: Final = re.compile(r"^\d{6}$")
+
+
+def credit_code_check(first17: str) -> str:
+    """The 18th character of a 统一社会信用代码: 31 − (Σ value × weight mod 31), 31 read as 0."""
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def normalise_credit_code(value: str) -> str:
+    return value.strip().upper()
+
+
+def credit_code_refusal(value: str) -> str | None:
+    """Why a 统一社会信用代码 is not one (a message id), or None. GB 32100: 18 characters of
+    CREDIT_CODE_CHARS, the 3rd to 8th a GB/T 2260 area code, the last a check character."""
+    code = normalise_credit_code(value)
+    if len(code) != 18 or any(c not in CREDIT_CODE_CHARS for c in code):
+        return N_("a unified social credit code is 18 digits and capital letters (no I, O, S, V, Z)")
+    if district_code_refusal(code[2:8]) is not None:
+        return N_("a unified social credit code's 3rd to 8th characters must be an area code (GB/T 2260)")
+    if credit_code_check(code[:17]) != code[17]:
+        return N_("the check character of this unified social credit code does not match")
+    return None
+
+
+def district_code_refusal(value: str) -> str | None:
+    """Why this is not a GB/T 2260 area code (six digits of a real province), or None."""
+    if not DISTRICT_SHAPE.match(value) or value[:2] not in PROVINCE_CODES:
+        return N_("an area code is six digits beginning with a province's code (GB/T 2260)")
+    return None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from yilian.directory.models import (
     Membership,
     Practitioner,
     Resident,
+    WorkbookUpload,
 )
 from yilian.notices.models import Notice
 from yilian.referrals.models import (
@@ -23,6 +24,7 @@ from yilian.referrals.models import (
 )
 from yilian.scheduling.models import (
     Appointment,
+    ClinicClosure,
     ClinicSession,
     ClinicTemplate,
     HospitalRules,
@@ -42,6 +44,7 @@ __all__ = [
     "Bed",
     "BedOffer",
     "BrowserSession",
+    "ClinicClosure",
     "ClinicSession",
     "ClinicTemplate",
     "Consortium",
@@ -66,4 +69,5 @@ __all__ = [
     "User",
     "UserRole",
     "Ward",
+    "WorkbookUpload",
 ]

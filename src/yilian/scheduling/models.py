@@ -84,6 +84,23 @@ class ClinicTemplate(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class ClinicClosure(Base):
+    """停诊 for a date range (a holiday, a department's move): sessions of those days are stopped
+    and none is made. Narrowed to a department or a practitioner, or the whole institution."""
+
+    __tablename__ = "clinic_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ClinicSession(Base):
     __tablename__ = "clinic_sessions"
     __table_args__ = (

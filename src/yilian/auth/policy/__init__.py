@@ -7,6 +7,7 @@ not know which module holds it.
 """
 
 from yilian.auth.policy.actors import *  # noqa: F403
+from yilian.auth.policy.administration import *  # noqa: F403
 from yilian.auth.policy.admissions import *  # noqa: F403
 from yilian.auth.policy.analytics import *  # noqa: F403
 from yilian.auth.policy.care import *  # noqa: F403

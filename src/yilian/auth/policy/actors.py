@@ -14,6 +14,7 @@ class Role(StrEnum):
     ADMISSION_OFFICE = "admission_office"
     REGISTRATION = "registration"
     CONSORTIUM_ADMIN = "consortium_admin"
+    INSTITUTION_ADMIN = "institution_admin"  # 信息科 / 中心管理员: its own institution's register
     SYSTEM_ADMIN = "system_admin"
 
 
