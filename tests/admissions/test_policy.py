@@ -23,6 +23,7 @@ EXPECTED = {
     Role.CLINIC_OFFICE: (False, False, False, AdmissionScope.NONE),
     Role.REGISTRATION: (False, False, False, AdmissionScope.NONE),
     Role.CONSORTIUM_ADMIN: (False, False, False, AdmissionScope.NONE),
+    Role.INSTITUTION_ADMIN: (False, False, False, AdmissionScope.NONE),
     Role.SYSTEM_ADMIN: (False, False, False, AdmissionScope.NONE),
 }
 
