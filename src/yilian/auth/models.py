@@ -10,7 +10,14 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from yilian.auth.policy import Role
 from yilian.core.tables import Base, UTCDateTime
 
-_practitioners = table("practitioners", column("id", Integer), column("department_id", Integer))
+_practitioners = table(
+    "practitioners",
+    column("id", Integer),
+    column("department_id", Integer),
+    column("institution_id", Integer),
+)
+_institutions = table("institutions", column("id", Integer))
+_consortia = table("consortia", column("id", Integer))
 
 
 class User(Base):

@@ -2,8 +2,9 @@
 
 A token's user and roles are read from the database once and kept for at most `ttl`
 seconds of the app's clock and never past the token's own expiry: a user deactivated, locked or
-given other roles, or a token revoked in another worker, is seen so within `ttl`. A token revoked
-in this process is forgotten at once.
+given other roles, or a token revoked in another worker, is seen so within `ttl`. A token revoked,
+or a user deactivated or its password reset, in this process is forgotten at once (`forget`,
+`forget_user`).
 """
 
 from __future__ import annotations
@@ -37,3 +38,9 @@ class TokenCache:
 
     def forget(self, token: str) -> None:
         self._entries.pop(token, None)
+
+    def forget_user(self, user_id: int) -> None:
+        """Forget every token of a user at once (deactivated, password reset): its next call is
+        looked up again, and finds the account closed or the token revoked."""
+        for token in [t for t, (_, _, actor) in self._entries.items() if actor.user_id == user_id]:
+            del self._entries[token]
