@@ -235,7 +235,7 @@ async def update_account(
             practitioner_id=body.practitioner_id if "practitioner_id" in given else accounts.KEEP,
         )
         out = AccountOut.model_validate(user)
-    state(request).tokens.forget_user(account_id)  # its roles are read again at its next call
+    state(request).tokens.forget_user(account_id, now)  # its roles are read again at its next call
     return out
 
 
@@ -249,7 +249,7 @@ async def reset_password(
             session, actor=actor, now=now, account_id=account_id, password=body.password
         )
         out = AccountOut.model_validate(user)
-    state(request).tokens.forget_user(account_id)
+    state(request).tokens.forget_user(account_id, now)
     return out
 
 
@@ -264,7 +264,7 @@ async def deactivate_account(
     async with db.transaction() as session:
         user = await accounts.deactivate_account(session, actor=actor, now=now, account_id=account_id)
         out = AccountOut.model_validate(user)
-    state(request).tokens.forget_user(account_id)
+    state(request).tokens.forget_user(account_id, now)
     return out
 
 

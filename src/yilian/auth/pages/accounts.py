@@ -170,7 +170,7 @@ async def account_update(
             roles=frozenset(roles or ()),
             practitioner_id=_chosen_id(practitioner_id, "practitioner_id"),
         )
-    state(request).tokens.forget_user(account_id)
+    state(request).tokens.forget_user(account_id, now)
     return _see_other(f"/admin/accounts/{account_id}?done=saved")
 
 
@@ -180,7 +180,7 @@ async def account_reset_password(
 ) -> Response:
     async with db.transaction() as session:
         await accounts.reset_password(session, actor=actor, now=now, account_id=account_id, password=password)
-    state(request).tokens.forget_user(account_id)
+    state(request).tokens.forget_user(account_id, now)
     return _see_other(f"/admin/accounts/{account_id}?done=reset")
 
 
@@ -190,7 +190,7 @@ async def account_deactivate(
 ) -> Response:
     async with db.transaction() as session:
         await accounts.deactivate_account(session, actor=actor, now=now, account_id=account_id)
-    state(request).tokens.forget_user(account_id)
+    state(request).tokens.forget_user(account_id, now)
     return _see_other(f"/admin/accounts/{account_id}?done=deactivated")
 
 
