@@ -389,3 +389,25 @@ async def test_the_pages_create_and_deactivate(api: Api, app_db: Database) -> No
     off = await admin.post(f"/admin/accounts/{account_id}/deactivate", data={"csrf_token": csrf})
     assert off.status_code == 303
     assert "刘医生" in (await admin.get("/admin/accounts", params={"active": "no"})).text
+
+
+async def test_an_institution_admin_cannot_take_over_a_higher_account(api: Api, app_db: Database) -> None:
+    sixth = await institution(app_db, SIXTH)
+    higher = await (await api.as_("sysadmin")).post(
+        "/api/v1/accounts",
+        json={
+            "username": "root.sixth",
+            "display_name": "六院平台管理",
+            "password": FIRST,
+            "roles": ["system_admin"],
+            "institution_id": sixth.id,
+        },
+    )
+    assert higher.status_code == 201, higher.text
+    admin = await api.as_("it.sixth")
+    account = higher.json()["id"]
+    assert (await admin.get(f"/api/v1/accounts/{account}")).status_code == 403
+    reset = await admin.post(f"/api/v1/accounts/{account}/password", json={"password": "Taken-over-2026"})
+    assert reset.status_code == 403
+    assert (await admin.post(f"/api/v1/accounts/{account}/deactivate")).status_code == 403
+    assert [r.outcome for r in await audit_rows(app_db, "account.reset_password")] == ["denied"]

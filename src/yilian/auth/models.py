@@ -16,8 +16,10 @@ _practitioners = table(
     column("department_id", Integer),
     column("institution_id", Integer),
 )
-_institutions = table("institutions", column("id", Integer))
-_consortia = table("consortia", column("id", Integer))
+# The directory's tables an account refers to, for the checks of auth.service.accounts.
+PRACTITIONERS = _practitioners
+INSTITUTIONS = table("institutions", column("id", Integer))
+CONSORTIA = table("consortia", column("id", Integer))
 
 
 class User(Base):

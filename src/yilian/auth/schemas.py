@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from yilian.auth.policy import Role
 from yilian.core.schemas import NON_BLANK, Id, In, Out
@@ -44,6 +44,10 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any] | None
 
 
+# A password is taken as typed (sign-in does not strip it either): spaces are characters of it.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
+
+
 class AccountIn(In):
     username: str = Field(
         min_length=1, max_length=64, description="3–64 lower-case letters, digits, `.`, `_`, `-`; unique"
@@ -67,12 +71,12 @@ class AccountPatch(In):
 
 
 class PasswordIn(In):
-    password: str = Field(min_length=1, max_length=256)
+    password: Password
 
 
 class PasswordChangeIn(In):
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
+    current_password: Password
+    new_password: Password
 
 
 class AccountOut(Out):

@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yilian.auth import audit, policy
 from yilian.auth.errors import OwnAccount, UsernameTaken
 from yilian.auth.models import (
+    CONSORTIA,
+    INSTITUTIONS,
+    PRACTITIONERS,
     ApiToken,
     BrowserSession,
     User,
     UserRole,
-    _consortia,
-    _institutions,
-    _practitioners,
 )
 from yilian.auth.passwords import hash_password_off_loop, verify_password
 from yilian.auth.policy import Actor, Role
@@ -67,7 +67,7 @@ async def _check_practitioner(
     if practitioner_id is None:
         return
     found = await session.scalar(
-        select(_practitioners.c.institution_id).where(_practitioners.c.id == practitioner_id)
+        select(PRACTITIONERS.c.institution_id).where(PRACTITIONERS.c.id == practitioner_id)
     )
     if found is None or found != institution_id:
         raise Unprocessable(
@@ -125,11 +125,11 @@ async def create_account(
     if not roles:
         raise Unprocessable(N_("Choose at least one role."), field="roles")
     if institution_id is not None and not await session.scalar(
-        select(exists().where(_institutions.c.id == institution_id))
+        select(exists().where(INSTITUTIONS.c.id == institution_id))
     ):
         raise Unprocessable(N_("No such institution."), field="institution_id")
     if consortium_id is not None and not await session.scalar(
-        select(exists().where(_consortia.c.id == consortium_id))
+        select(exists().where(CONSORTIA.c.id == consortium_id))
     ):
         raise Unprocessable(N_("No such consortium."), field="consortium_id")
     await _check_practitioner(session, practitioner_id, institution_id)
