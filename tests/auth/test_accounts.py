@@ -411,3 +411,19 @@ async def test_an_institution_admin_cannot_take_over_a_higher_account(api: Api, 
     assert reset.status_code == 403
     assert (await admin.post(f"/api/v1/accounts/{account}/deactivate")).status_code == 403
     assert [r.outcome for r in await audit_rows(app_db, "account.reset_password")] == ["denied"]
+
+
+async def test_the_system_admin_picks_the_institution_and_its_practitioners_follow(
+    api: Api, app_db: Database
+) -> None:
+    sysadmin = await api.browser("sysadmin")
+    tianlin = await institution(app_db, TIANLIN)
+    doctor = await practitioner_of(app_db, TIANLIN)
+    form = await sysadmin.get("/admin/accounts/new", params={"institution_id": tianlin.id})
+    assert form.status_code == 200
+    assert f'<option value="{doctor}">' in form.text
+    assert f'<option value="{tianlin.id}" selected>' in form.text
+    it_sixth = await (await api.browser("it.sixth")).get(
+        "/admin/accounts/new", params={"institution_id": tianlin.id}
+    )
+    assert f'<option value="{doctor}">' not in it_sixth.text  # its own institution's only

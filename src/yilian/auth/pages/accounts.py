@@ -83,16 +83,25 @@ async def account_list(
 
 
 @router.get("/admin/accounts/new")
-async def account_new(request: Request, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+async def account_new(
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    institution_id: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    """The form; a system administrator first picks the institution (its practitioners follow)."""
     async with db.transaction() as session:
         await queries.list_accounts(session, actor=actor, now=now, limit=1, offset=0)  # may it at all
         institutions = await queries.institution_choices(session, actor=actor)
-        practitioners = await queries.practitioner_choices(session, institution_id=actor.institution_id)
+        chosen = _chosen_id(institution_id or "", "institution_id") if institution_id else None
+        place = chosen if chosen in dict(institutions) else actor.institution_id
+        practitioners = await queries.practitioner_choices(session, institution_id=place)
     context = {
         "institutions": institutions,
         "practitioners": practitioners,
         "roles": _grantable(actor),
-        "own_institution": actor.institution_id,
+        "own_institution": place,
     }
     return render(request, "auth/account_new.html", context)
 
