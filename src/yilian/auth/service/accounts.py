@@ -51,12 +51,16 @@ async def _require_keeper(
     return user
 
 
-def _require_roles(
-    actor: Actor, roles: Iterable[Role], consortium_id: int | None, action: str, now: datetime
-) -> None:
+def _require_roles(actor: Actor, roles: Iterable[Role], action: str, now: datetime) -> None:
+    """Each role given or taken away is one this actor may give."""
     for role in roles:
         audit.require(policy.may_grant_role(actor, role), actor, action, at=now)
-    if Role.CONSORTIUM_ADMIN in set(roles) and consortium_id is None:
+
+
+def _check_roles(roles: frozenset[Role], consortium_id: int | None) -> None:
+    if not roles:
+        raise Unprocessable(N_("Choose at least one role."), field="roles")
+    if Role.CONSORTIUM_ADMIN in roles and consortium_id is None:
         raise Unprocessable(N_("A consortium office account needs its consortium."), field="roles")
 
 
@@ -119,11 +123,10 @@ async def create_account(
     audit.require(allowed, actor, "account.create", at=now)
     if consortium_id is not None:
         audit.require(policy.may_administer_consortia(actor), actor, "account.create", at=now)
-    _require_roles(actor, roles, consortium_id, "account.create", now)
+    _require_roles(actor, roles, "account.create", now)
     if (refusal := username_refusal(username)) is not None:
         raise Unprocessable(refusal, field="username")
-    if not roles:
-        raise Unprocessable(N_("Choose at least one role."), field="roles")
+    _check_roles(roles, consortium_id)
     if institution_id is not None and not await session.scalar(
         select(exists().where(INSTITUTIONS.c.id == institution_id))
     ):
@@ -179,11 +182,8 @@ async def update_account(
     detail: dict[str, object] = {"account_id": user.id}
     if roles is not None:
         old = user.roles
-        _require_roles(actor, roles ^ old, user.consortium_id, "account.update", now)
-        if Role.CONSORTIUM_ADMIN in roles and user.consortium_id is None:
-            raise Unprocessable(N_("A consortium office account needs its consortium."), field="roles")
-        if not roles:
-            raise Unprocessable(N_("Choose at least one role."), field="roles")
+        _require_roles(actor, roles ^ old, "account.update", now)
+        _check_roles(roles, user.consortium_id)
         for row in [row for row in user.role_rows if Role(row.role) not in roles]:
             user.role_rows.remove(row)
         user.role_rows.extend(UserRole(role=role.value) for role in sorted(roles - old))
