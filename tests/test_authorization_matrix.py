@@ -6,6 +6,7 @@ cannot ship without saying who may call it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -756,6 +757,120 @@ ANALYTICS_CASES = [
     Case("GET", "/api/v1/referral-stats/monthly", get("/api/v1/referral-stats/monthly"), ADMINS),
     page("/referrals/stats", ADMINS),
 ]
+# --- issue 13, user accounts (auth/api.py, auth/pages/accounts.py): the institution's administrator
+# keeps its own institution's accounts, the system administrator everyone's; everyone signed in
+# changes its own password (asked here with a wrong current password: 422, nothing changes).
+ACCOUNT_KEEPERS = frozenset({"it.sixth", "sysadmin"})
+_new_usernames = itertools.count(1)
+
+
+def new_account_body(objects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "username": f"matrix.new{next(_new_usernames)}",
+        "display_name": "矩阵新账号",
+        "password": "Matrix-first-2026",
+        "roles": ["specialist"],
+        "institution_id": objects["institution_id"],
+    }
+
+
+def wrong_password_change(objects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "current_password": "not-the-password",
+        "new_password": "Matrix-own-2026",
+        "new_password_again": "Matrix-own-2026",
+    }
+
+
+async def account_objects(api: Api, institution_id: int) -> dict[str, Any]:
+    """A 六院 account (not a user of the matrix) for the account routes to change."""
+    created = await (await api.as_("it.sixth")).post(
+        "/api/v1/accounts",
+        json={
+            "username": "matrix.target",
+            "display_name": "矩阵账号",
+            "password": "Matrix-first-2026",
+            "roles": ["specialist"],
+            "institution_id": institution_id,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return {"account_id": created.json()["id"]}
+
+
+ACCOUNT_CASES = [
+    Case("GET", "/api/v1/accounts", get("/api/v1/accounts"), ACCOUNT_KEEPERS),
+    Case("POST", "/api/v1/accounts", post("/api/v1/accounts", new_account_body), ACCOUNT_KEEPERS, ok=201),
+    Case("GET", "/api/v1/accounts/{account_id}", get("/api/v1/accounts/{account_id}"), ACCOUNT_KEEPERS),
+    Case(
+        "PATCH",
+        "/api/v1/accounts/{account_id}",
+        patch("/api/v1/accounts/{account_id}", lambda o: {"display_name": "矩阵账号"}),
+        ACCOUNT_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/password",
+        post("/api/v1/accounts/{account_id}/password", lambda o: {"password": "Matrix-reset-2026"}),
+        ACCOUNT_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/deactivate",
+        post("/api/v1/accounts/{account_id}/deactivate"),
+        ACCOUNT_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/reactivate",
+        post("/api/v1/accounts/{account_id}/reactivate"),
+        ACCOUNT_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/me/password",
+        post(
+            "/api/v1/me/password",
+            lambda o: {"current_password": "not-the-password", "new_password": "Matrix-own-2026"},
+        ),
+        SIGNED_IN,
+        ok=422,
+    ),
+    page("/admin/accounts", ACCOUNT_KEEPERS),
+    page("/admin/accounts/new", ACCOUNT_KEEPERS),
+    page(
+        "/admin/accounts",
+        ACCOUNT_KEEPERS,
+        call=submit("/admin/accounts", lambda o: {**new_account_body(o), "roles": "specialist"}),
+    ),
+    page("/admin/accounts/{account_id}", ACCOUNT_KEEPERS, target="/admin/accounts/{account_id}"),
+    page(
+        "/admin/accounts/{account_id}",
+        ACCOUNT_KEEPERS,
+        call=submit(
+            "/admin/accounts/{account_id}", lambda o: {"display_name": "矩阵账号", "roles": "specialist"}
+        ),
+    ),
+    page(
+        "/admin/accounts/{account_id}/password",
+        ACCOUNT_KEEPERS,
+        call=submit("/admin/accounts/{account_id}/password", lambda o: {"password": "Matrix-reset-2027"}),
+    ),
+    page(
+        "/admin/accounts/{account_id}/deactivate",
+        ACCOUNT_KEEPERS,
+        call=submit("/admin/accounts/{account_id}/deactivate"),
+    ),
+    page(
+        "/admin/accounts/{account_id}/reactivate",
+        ACCOUNT_KEEPERS,
+        call=submit("/admin/accounts/{account_id}/reactivate"),
+    ),
+    page("/password", SIGNED_IN),
+    page("/password", SIGNED_IN, ok=422, call=submit("/password", wrong_password_change)),
+]
+
+
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -767,6 +882,7 @@ CASES = (
     + ADMISSION_CASES
     + ADMISSION_PAGE_CASES
     + ANALYTICS_CASES
+    + ACCOUNT_CASES
 )
 
 
@@ -842,6 +958,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
     return {
         **await referral_objects(api, db),
         **admissions,
+        **await account_objects(api, sixth.id),
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

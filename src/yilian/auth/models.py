@@ -10,7 +10,16 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from yilian.auth.policy import Role
 from yilian.core.tables import Base, UTCDateTime
 
-_practitioners = table("practitioners", column("id", Integer), column("department_id", Integer))
+_practitioners = table(
+    "practitioners",
+    column("id", Integer),
+    column("department_id", Integer),
+    column("institution_id", Integer),
+)
+# The directory's tables an account refers to, for the checks of auth.service.accounts.
+PRACTITIONERS = _practitioners
+INSTITUTIONS = table("institutions", column("id", Integer))
+CONSORTIA = table("consortia", column("id", Integer))
 
 
 class User(Base):

@@ -22,6 +22,11 @@ def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
 
+async def hash_password_off_loop(password: str) -> str:
+    """Hash in a worker thread: argon2 takes tens of milliseconds of CPU."""
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
 async def verify_password(stored_hash: str | None, password: str) -> bool:
     def check() -> bool:
         try:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -22,11 +22,12 @@ from yilian.auth.rules import (
     record_words,
     token_digest,
 )
-from yilian.core.errors import NotAuthenticated
+from yilian.core.errors import NotAuthenticated, NotFound
+from yilian.core.i18n import N_
 from yilian.core.masking import mask_name
 from yilian.core.paging import Page, fetch_page
-from yilian.core.text import starts_with
-from yilian.directory.models import Institution, Membership, Resident
+from yilian.core.text import contains, starts_with
+from yilian.directory.models import Institution, Membership, Practitioner, Resident
 
 
 async def user_for_browser_session(
@@ -70,6 +71,85 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
     if user is None:
         raise NotAuthenticated()
     return user
+
+
+# --- user accounts -------------------------------------------------------------------------------
+
+
+def may_keep(actor: Actor, user: User) -> bool:
+    """May this actor administer this account: its institution's administrator (or, for an account
+    of no institution, the system administrator), and only while every role the account holds is
+    one the actor may give (an institution's administrator cannot take over a system admin)."""
+    where = (
+        policy.may_administer_institution(actor, user.institution_id)
+        if user.institution_id is not None
+        else policy.may_administer_consortia(actor)
+    )
+    return where and all(policy.may_grant_role(actor, role) for role in user.roles)
+
+
+def may_list_accounts(actor: Actor) -> bool:
+    """The accounts page: the system administrator, or an institution's administrator (its own
+    institution's accounts only)."""
+    return policy.may_administer_consortia(actor) or (
+        actor.institution_id is not None and policy.may_administer_institution(actor, actor.institution_id)
+    )
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    now: datetime,
+    institution_id: int | None = None,
+    q: str | None = None,
+    active: bool | None = None,
+    limit: int,
+    offset: int,
+) -> Page[User]:
+    """Accounts by username: all of them for the system administrator, its own institution's for
+    an institution's administrator (asking for another institution is refused)."""
+    audit.require(may_list_accounts(actor), actor, "account.list", at=now)
+    if not policy.may_administer_consortia(actor):
+        audit.require(institution_id in (None, actor.institution_id), actor, "account.list", at=now)
+        institution_id = actor.institution_id
+    query = select(User).order_by(User.username, User.id)
+    if institution_id is not None:
+        query = query.where(User.institution_id == institution_id)
+    if q:
+        query = query.where(or_(contains(User.username, q), contains(User.display_name, q)))
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    return await fetch_page(session, query, limit=limit, offset=offset)
+
+
+async def get_account(session: AsyncSession, *, actor: Actor, now: datetime, account_id: int) -> User:
+    """One account, for its administrator."""
+    user = await session.get(User, account_id)
+    if user is None:
+        raise NotFound(what=N_("User account"), id=account_id)
+    audit.require(may_keep(actor, user), actor, "account.read", at=now)
+    return user
+
+
+async def institution_choices(session: AsyncSession, *, actor: Actor) -> list[tuple[int, str]]:
+    """The institutions an account may be made for by this actor (id, name)."""
+    query = select(Institution.id, Institution.name).order_by(Institution.name)
+    if not policy.may_administer_consortia(actor):
+        query = query.where(Institution.id == actor.institution_id)
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def practitioner_choices(session: AsyncSession, *, institution_id: int | None) -> list[tuple[int, str]]:
+    """The practitioners an account of this institution may be linked to (id, "name · title")."""
+    if institution_id is None:
+        return []
+    found = await session.execute(
+        select(Practitioner.id, Practitioner.name, Practitioner.title)
+        .where(Practitioner.institution_id == institution_id)
+        .order_by(Practitioner.name, Practitioner.id)
+    )
+    return [(row[0], f"{row[1]} · {row[2]}") for row in found]
 
 
 async def list_audit_events(

@@ -5,6 +5,8 @@ not counted to a lock."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -32,6 +34,68 @@ def account_open(*, is_active: bool, locked_until: datetime | None, now: datetim
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- accounts: usernames and first passwords ---------------------------------------------------
+
+USERNAME: Final = re.compile(r"[a-z0-9._-]{3,64}")
+PASSWORD_MIN: Final = 10
+PASSWORD_MAX: Final = 256
+# Passwords too obvious to give anyone, whatever their length (compared case-insensitively).
+OBVIOUS_PASSWORDS: Final = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "123456789a",
+        "a123456789",
+        "qwertyuiop",
+        "1qaz2wsx3edc",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "abcdefghij",
+        "abc1234567",
+        "aaaaaaaaaa",
+        "yilian-demo",
+        "yilian123456",
+        "woaini1314",
+        "iloveyou123",
+        "admin12345",
+        "administrator",
+    }
+)
+
+
+def username_refusal(username: str) -> str | None:
+    """Why a username cannot be used (a message id), or None: 3 to 64 lower-case letters,
+    digits, `.`, `_` and `-`."""
+    if USERNAME.fullmatch(username) is None:
+        return N_("3 to 64 characters: lower-case letters, digits, “.”, “_” and “-”.")
+    return None
+
+
+def password_refusal(password: str, *, username: str, display_name: str = "") -> str | None:
+    """Why a password cannot be set (a message id), or None: at least 10 characters, not the
+    username or the name, not one character repeated, not a well-known one."""
+    if len(password) < PASSWORD_MIN:
+        return N_("At least 10 characters.")
+    if len(password) > PASSWORD_MAX:
+        return N_("At most 256 characters.")
+    folded = password.casefold()
+    if username and username.casefold() in folded:
+        return N_("The password must not contain the username.")
+    if display_name and display_name.casefold() == folded:
+        return N_("The password must not be the name.")
+    if len(set(folded)) <= 2 or folded in OBVIOUS_PASSWORDS or _a_run(folded):
+        return N_("This password is too easy to guess.")
+    return None
+
+
+def _a_run(text: str) -> bool:
+    """1234567890, abcdefghijk, 9876543210: one step up or down all the way."""
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
+    return steps <= {1} or steps <= {-1}
 
 
 # --- the audit trail in words: what each action name a service writes means ---------------------
@@ -98,6 +162,14 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "admission.cancel": N_("cancelled an admission request"),
     "bed.list": N_("opened a ward's bed board"),
     "bed.move": N_("changed a bed's state"),
+    "account.create": N_("created a user account"),
+    "account.update": N_("changed a user account"),
+    "account.reset_password": N_("reset a user account's password"),
+    "account.deactivate": N_("deactivated a user account"),
+    "account.reactivate": N_("reactivated a user account"),
+    "account.list": N_("listed user accounts"),
+    "account.read": N_("opened a user account"),
+    "password.change": N_("changed their own password"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 
@@ -110,6 +182,7 @@ RECORD_WORDS: Final = (
     ("contract_id", N_("contract #%(id)s")),
     ("bed_id", N_("bed #%(id)s")),
     ("offer_id", N_("bed offer #%(id)s")),
+    ("account_id", N_("user account #%(id)s")),
 )
 
 # The care relationship a read went through (`policy.care.CareLink.name`, "referral:12").

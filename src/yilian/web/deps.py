@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BeforeValidator
 
 from yilian.auth import queries as auth_queries
 from yilian.auth import service as auth
+from yilian.auth.errors import PasswordChangeRequired
 from yilian.auth.policy import Actor
 from yilian.auth.rules import LoginPolicy, account_open
 from yilian.auth.throttle import Throttle
@@ -30,6 +31,10 @@ from yilian.core.schemas import DIGITS_ONLY, MAX_ID, has_nul
 SESSION_COOKIE: Final = "yl_session"
 CSRF_HEADER: Final = "x-csrf-token"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# All an account whose password an administrator set may reach before it changes it (修改密码).
+PASSWORD_CHANGE_PATHS: Final = frozenset(
+    {"/password", "/logout", "/lang", "/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"}
+)
 
 
 @dataclass
@@ -71,6 +76,7 @@ async def optional_actor(request: Request) -> Actor | None:
             await _bearer_actor(app, authorization[7:].strip(), now), client_addr=client_addr(request)
         )
         request.state.actor = bearer
+        _require_changed_password(request, bearer)
         return bearer
     if token := request.cookies.get(SESSION_COOKIE):
         async with app.db.read() as session:
@@ -86,7 +92,15 @@ async def optional_actor(request: Request) -> Actor | None:
                     await auth.touch_browser_session(session, token=token, now=now)
     actor = auth.actor_of(user, client_addr(request)) if user is not None else None
     request.state.actor = actor
+    _require_changed_password(request, actor)
     return actor
+
+
+def _require_changed_password(request: Request, actor: Actor | None) -> None:
+    """An account signed in with a password an administrator set does nothing but change it: a
+    page redirects to /password (web.errors), an API call is refused."""
+    if actor is not None and actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
 
 
 async def _bearer_actor(app: AppState, token: str, now: datetime) -> Actor:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from yilian.auth.errors import PasswordChangeRequired
 from yilian.core.errors import DomainError, NotAuthenticated
 from yilian.core.i18n import N_, gettext
 from yilian.web.templating import render
@@ -42,6 +43,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated) and not wants_json(request):
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+    if isinstance(exc, PasswordChangeRequired) and not wants_json(request):
+        return RedirectResponse("/password", status_code=303)
     response = problem_response(request, exc.problem(request.state.locale, request.url.path), exc.status)
     if exc.status == 401:
         response.headers["www-authenticate"] = "Bearer"

@@ -35,6 +35,7 @@ class Actor:
     consortium_id: int | None = None
     client_addr: str | None = None
     display_name: str = ""
+    must_change_password: bool = False  # signed in with a password an administrator set
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -1,4 +1,5 @@
-"""Sign-in and sign-out, the page language, the audit trail (HTML routes)."""
+"""Sign-in and sign-out, the page language, the audit trail (HTML routes); user accounts and the
+own password in accounts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from yilian.auth import queries, service
 from yilian.auth.errors import InvalidCredentials, SignInThrottled
+from yilian.auth.pages import accounts
 from yilian.auth.rules import ACTION_WORDS
 from yilian.web.deps import (
     SESSION_COOKIE,
@@ -27,6 +29,7 @@ from yilian.web.middleware import CSRF_COOKIE, LANG_COOKIE
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(accounts.router)  # /admin/accounts, /password
 
 LANG_MAX_AGE: Final = int(timedelta(days=365).total_seconds())
 AUDIT_PAGE: Final = 50

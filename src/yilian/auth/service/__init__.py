@@ -33,6 +33,7 @@ def actor_of(user: User, client_addr: str | None = None) -> Actor:
         consortium_id=user.consortium_id,
         client_addr=client_addr,
         display_name=user.display_name,
+        must_change_password=user.must_change_password,
     )
 
 
