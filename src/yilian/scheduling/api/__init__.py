@@ -2,9 +2,12 @@
 and closures), desk.py (the booking hot path, no unit of work around it) and short_circuit.py
 (the ASGI layer that answers bookings of a pool found full before the framework runs)."""
 
-from yilian.scheduling.api import office
-from yilian.scheduling.api.routes import router
+from fastapi import APIRouter
 
+from yilian.scheduling.api import office, routes
+
+router = APIRouter()
+router.include_router(routes.router)
 router.include_router(office.router)
 
 __all__ = ["router"]

@@ -13,8 +13,7 @@ from yilian.scheduling.schemas import ClosureIn, ClosureOut, LiftOut, TemplateIn
 from yilian.scheduling.service import closures, templates
 from yilian.web.deps import ActorDep, DbDep, Limit, NowDep, Offset, OptionalQueryId, PathId, TodayDep, state
 
-# Included by api/__init__ into routes.router, which adds the /api/v1 prefix.
-router = APIRouter(tags=["scheduling"])
+router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Only the hospital's clinic office (or the system admin)"},
     404: {"description": "Not found"},
