@@ -75,7 +75,7 @@ class PractitionerChoice:
 
 
 @dataclass(frozen=True)
-class DepartmentChoice:
+class Choice:
     id: int
     name: str
 
@@ -192,14 +192,14 @@ async def practitioners_of(session: AsyncSession, institution_id: int) -> list[P
     return [PractitionerChoice(*row) for row in rows.all()]
 
 
-async def hospitals(session: AsyncSession) -> list[DepartmentChoice]:
+async def hospitals(session: AsyncSession) -> list[Choice]:
     """The hospitals (secondary and tertiary) whose registers a system administrator may open."""
     rows = await session.execute(
         select(Institution.id, Institution.name)
         .where(Institution.tier.in_([Tier.SECONDARY, Tier.TERTIARY]))
         .order_by(Institution.tier.desc(), Institution.name)
     )
-    return [DepartmentChoice(*row) for row in rows.all()]
+    return [Choice(*row) for row in rows.all()]
 
 
 # --- closures ---------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ class ClosuresPage:
     institution_id: int
     institution_name: str
     closures: list[ClosureRow]
-    departments: list[DepartmentChoice]
+    departments: list[Choice]
     practitioners: list[PractitionerChoice]
 
 
@@ -394,6 +394,6 @@ async def closures_page(
         institution_id=chosen,
         institution_name=institution.name,
         closures=listed.items,
-        departments=[DepartmentChoice(*row) for row in departments.all()],
+        departments=[Choice(*row) for row in departments.all()],
         practitioners=await practitioners_of(session, chosen),
     )
