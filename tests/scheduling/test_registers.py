@@ -6,7 +6,7 @@ day, and another hospital's clinic office refused and audited."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -106,7 +106,6 @@ async def test_each_refused_value_is_named_by_its_field_and_nothing_is_written(
 
 
 def test_the_template_rule_at_its_edges() -> None:
-    from datetime import time
 
     ok = {"weekday": 0, "starts_local": time(8, 0), "slot_count": 1, "slot_minutes": 5}
     assert rules.template_refusal(**ok) is None
@@ -354,3 +353,40 @@ async def test_the_pages_add_a_template_and_a_closure_after_its_confirm_step(
     made = await office.post("/clinic/closures", data={**closure, "ends_on": "2026-12-13"})
     assert made.status_code == 303
     assert [s.status for s in await sessions_of(app_db, expert.id) if s.date == SATURDAYS[2]] == ["stopped"]
+
+
+async def test_two_runners_making_one_templates_sessions_at_once_make_each_once(app_db: Database) -> None:
+    """The job and a template's edit at the same moment: the unique constraint decides, and the
+    runner that comes second leaves the session to the first instead of failing."""
+    import asyncio
+
+    from yilian.scheduling.service.generation import sessions_for_template
+
+    expert = await expert_of(app_db)
+    async with app_db.transaction() as session:
+        template = ClinicTemplate(
+            practitioner_id=expert.id,
+            department_id=expert.department_id,
+            institution_id=expert.institution_id,
+            weekday=5,
+            period="evening",
+            starts_local=time(18, 0),
+            slot_count=10,
+            slot_minutes=10,
+            kind="expert",
+            place="",
+        )
+        session.add(template)
+    started = asyncio.Event()
+
+    async def run() -> int:
+        async with app_db.transaction() as session:
+            mine = await session.get(ClinicTemplate, template.id)
+            assert mine is not None
+            await started.wait()
+            return await sessions_for_template(session, template=mine, today=TODAY, zone=SHANGHAI)
+
+    both = asyncio.gather(run(), run())
+    started.set()
+    assert sum(await both) == 3
+    assert [s.date for s in await sessions_of(app_db, expert.id, "evening")] == SATURDAYS

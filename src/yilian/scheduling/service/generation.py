@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.scheduling import rules
@@ -78,7 +79,8 @@ async def sessions_for_template(
     session: AsyncSession, *, template: ClinicTemplate, today: date, zone: ZoneInfo
 ) -> int:
     """The sessions one template calls for from today to its hospital's horizon
-    (HospitalRules.weeks_ahead), but none on a day a closure covers; how many were made."""
+    (HospitalRules.weeks_ahead), but none on a day a closure covers; how many were made. Each in
+    a savepoint: one made meanwhile by another runner is left to it, not made twice."""
     horizon = (await hospital_rules(session, template.institution_id)).weeks_ahead * 7
     until = today + timedelta(days=horizon)
     existing = set(
@@ -99,7 +101,11 @@ async def sessions_for_template(
     for offset in range(horizon):
         day = today + timedelta(days=offset)
         if day.weekday() == template.weekday and day not in existing and day not in closed:
-            await make_session(session, template=template, day=day, zone=zone)
+            try:
+                async with session.begin_nested():
+                    await make_session(session, template=template, day=day, zone=zone)
+            except IntegrityError:
+                continue  # made meanwhile by another runner (the job, an edit): the unique constraint decided
             made += 1
     return made
 
