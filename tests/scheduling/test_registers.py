@@ -390,3 +390,16 @@ async def test_two_runners_making_one_templates_sessions_at_once_make_each_once(
     started.set()
     assert sum(await both) == 3
     assert [s.date for s in await sessions_of(app_db, expert.id, "evening")] == SATURDAYS
+
+
+async def test_the_system_admin_is_asked_which_hospital(api: Api, app_db: Database) -> None:
+    admin = await api.browser("sysadmin")
+    for path in ("/clinic/templates", "/clinic/closures"):
+        chooser = await admin.get(path)
+        assert chooser.status_code == 200
+        assert "选择医院" in chooser.text
+        assert f"{path}?institution_id=" in chooser.text
+    sixth = await expert_of(app_db)
+    page = await admin.get("/clinic/templates", params={"institution_id": sixth.institution_id})
+    assert page.status_code == 200
+    assert SIXTH in page.text
