@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -871,6 +871,220 @@ ACCOUNT_CASES = [
 ]
 
 
+# --- issue 13, clinic templates and closures (scheduling): the hospital's clinic office and the
+# system admin keep them; 六院's office is refused 金山's. Each create varies its weekday and period
+# (a practitioner has one template a weekday and period), closures fall on days with no session.
+SIXTH_CLINIC_KEEPERS = frozenset({"clinic.sixth", "sysadmin"})
+SYSADMIN = frozenset({"sysadmin"})
+
+
+def gone_after(user: str) -> dict[str, int]:
+    """A lifted closure is gone: whoever comes after the user who lifted it is told 404."""
+    return dict.fromkeys(USERS[USERS.index(user) + 1 :], 404)
+
+
+def another_slot(
+    fields: dict[str, Any], key: str, start: int = 0
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A template body of a weekday and period not used yet (Saturday or Sunday, any period): the
+    n-th call of the case (one a user, in USERS' order) in this test's objects has its own."""
+
+    def body(objects: dict[str, Any]) -> dict[str, Any]:
+        n = objects.get(key, start)
+        objects[key] = n + 1
+        period = ("morning", "afternoon", "evening")[n // 2 % 3]
+        return {**fields, "practitioner_id": objects["expert_id"], "weekday": 5 + n % 2, "period": period}
+
+    return body
+
+
+TEMPLATE_BODY = {
+    "starts_local": "08:00",
+    "slot_count": 10,
+    "slot_minutes": 10,
+    "kind": "expert",
+    "place": "门诊楼",
+}
+TEMPLATE_FORM = {k: str(v) for k, v in TEMPLATE_BODY.items()}
+PAGE_SLOT = another_slot(TEMPLATE_BODY, "page_slot", start=1)  # not the API case's weekdays and periods
+CLOSURE_FORM = {"starts_on": "2027-01-25", "ends_on": "2027-01-26", "reason": "院庆"}
+CLINIC_REGISTER_CASES = [
+    Case(
+        "GET",
+        "/api/v1/clinic-templates",
+        get("/api/v1/clinic-templates?institution_id={institution_id}"),
+        SIXTH_CLINIC_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-templates",
+        post("/api/v1/clinic-templates", another_slot(TEMPLATE_BODY, "api_slot")),
+        SIXTH_CLINIC_KEEPERS,
+        ok=201,
+        variant="own",
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-templates",
+        post(
+            "/api/v1/clinic-templates",
+            lambda o: {
+                **TEMPLATE_BODY,
+                "practitioner_id": o["stranger_expert"],
+                "weekday": 6,
+                "period": "evening",
+            },
+        ),
+        SYSADMIN,
+        ok=201,
+        variant="other",
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/clinic-templates/{template_id}",
+        patch("/api/v1/clinic-templates/{own_template}", lambda o: {"place": "门诊楼3楼"}),
+        SIXTH_CLINIC_KEEPERS,
+        variant="own",
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/clinic-templates/{template_id}",
+        patch("/api/v1/clinic-templates/{other_template}", lambda o: {"place": "门诊楼"}),
+        SYSADMIN,
+        variant="other",
+    ),
+    Case(
+        "GET",
+        "/api/v1/clinic-closures",
+        get("/api/v1/clinic-closures?institution_id={institution_id}"),
+        SIXTH_CLINIC_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-closures",
+        post(
+            "/api/v1/clinic-closures",
+            lambda o: {
+                "institution_id": o["institution_id"],
+                "starts_on": "2027-01-20",
+                "ends_on": "2027-01-21",
+                "reason": "院庆",
+            },
+        ),
+        SIXTH_CLINIC_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-closures/{closure_id}/lift",
+        post("/api/v1/clinic-closures/{own_closure}/lift"),
+        frozenset({"clinic.sixth"}),
+        variant="own",
+        extra=gone_after("clinic.sixth"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/clinic-closures/{closure_id}/lift",
+        post("/api/v1/clinic-closures/{other_closure}/lift"),
+        SYSADMIN,
+        variant="other",
+        extra=gone_after("sysadmin"),
+    ),
+    page(
+        "/clinic/templates",
+        SIXTH_CLINIC_KEEPERS,
+        target="/clinic/templates?institution_id={institution_id}",
+    ),
+    page(
+        "/clinic/templates",
+        SIXTH_CLINIC_KEEPERS,
+        call=submit("/clinic/templates", lambda o: {k: str(v) for k, v in PAGE_SLOT(o).items()}),
+    ),
+    page(
+        "/clinic/templates/{template_id}",
+        SIXTH_CLINIC_KEEPERS,
+        variant="own",
+        call=submit(
+            "/clinic/templates/{own_template}",
+            lambda o: {
+                **TEMPLATE_FORM,
+                "weekday": "0",
+                "period": "morning",
+                "slot_count": "30",
+                "slot_minutes": "8",
+            },
+        ),
+    ),
+    page(
+        "/clinic/templates/{template_id}/deactivate",
+        SYSADMIN,
+        variant="other",
+        call=submit("/clinic/templates/{other_template}/deactivate"),
+    ),
+    page(
+        "/clinic/closures",
+        SIXTH_CLINIC_KEEPERS,
+        target="/clinic/closures?institution_id={institution_id}",
+    ),
+    page(
+        "/clinic/closures/preview",
+        SIXTH_CLINIC_KEEPERS,
+        call=submit(
+            "/clinic/closures/preview", lambda o: {**CLOSURE_FORM, "institution_id": str(o["institution_id"])}
+        ),
+    ),
+    page(
+        "/clinic/closures/confirm",
+        SIXTH_CLINIC_KEEPERS,
+        target="/clinic/closures/confirm?starts_on=2027-01-25&ends_on=2027-01-26&reason=院庆&institution_id={institution_id}",
+    ),
+    page(
+        "/clinic/closures",
+        SIXTH_CLINIC_KEEPERS,
+        call=submit(
+            "/clinic/closures", lambda o: {**CLOSURE_FORM, "institution_id": str(o["institution_id"])}
+        ),
+    ),
+    page(
+        "/clinic/closures/{closure_id}/lift",
+        frozenset({"clinic.sixth"}),
+        extra=gone_after("clinic.sixth"),
+        call=submit("/clinic/closures/{own_closure_page}/lift"),
+    ),
+]
+
+
+async def clinic_register_objects(db: Database) -> dict[str, Any]:
+    """六院's and 金山's first templates, and a closure of each (one more of 六院's for the page)."""
+    from sqlalchemy import select
+
+    from yilian.directory.models import Institution
+    from yilian.scheduling.models import ClinicClosure, ClinicTemplate
+
+    async with db.transaction() as session:
+        ids = {}
+        for key, name in (("own", "上海市第六人民医院"), ("other", "复旦大学附属金山医院")):
+            hospital = await session.scalar(select(Institution.id).where(Institution.name == name))
+            assert hospital is not None
+            ids[f"{key}_template"] = await session.scalar(
+                select(ClinicTemplate.id)
+                .where(ClinicTemplate.institution_id == hospital)
+                .order_by(ClinicTemplate.id)
+            )
+            for suffix in ("", "_page"):
+                closure = ClinicClosure(
+                    institution_id=hospital,
+                    starts_on=date(2027, 2, 1),
+                    ends_on=date(2027, 2, 2),
+                    reason="春节",
+                    created_at=datetime(2026, 11, 24, tzinfo=UTC),
+                )
+                session.add(closure)
+                await session.flush()
+                ids[f"{key}_closure{suffix}"] = closure.id
+    return ids
+
+
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -883,6 +1097,7 @@ CASES = (
     + ADMISSION_PAGE_CASES
     + ANALYTICS_CASES
     + ACCOUNT_CASES
+    + CLINIC_REGISTER_CASES
 )
 
 
@@ -984,6 +1199,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
         "own_notice": own_notice,
         "session_to_stop": to_stop.id,
         "session_to_stop_page": to_stop_page.id,
+        **await clinic_register_objects(db),  # issue 13, clinic templates and closures
     }
 
 

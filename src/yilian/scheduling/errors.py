@@ -80,11 +80,21 @@ class PatientMismatch(Unprocessable):
     message = N_("The name does not match the registered resident with this ID number.")
 
 
+class DuplicateTemplate(Conflict):
+    code = "duplicate_template"
+    title = N_("Already has a clinic then")
+    message = N_(
+        "This practitioner already has a clinic template on that weekday and period"
+        " (an inactive one can be edited and used again)."
+    )
+
+
 __all__ = [
     "AlreadyBooked",
     "BookingClosed",
     "CancelClosed",
     "DomainError",
+    "DuplicateTemplate",
     "InvalidAppointmentMove",
     "InvalidSessionMove",
     "InvalidShare",

@@ -9,11 +9,9 @@ JOBS lists them for the runner (yilian.core.jobs), each in a transaction of its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.core.jobs import Counts, Job, Tick
@@ -21,8 +19,6 @@ from yilian.scheduling import rules
 from yilian.scheduling.models import (
     Appointment,
     ClinicSession,
-    ClinicTemplate,
-    HospitalRules,
     QuotaPolicy,
     ShareAdjustment,
     Slot,
@@ -31,133 +27,20 @@ from yilian.scheduling.models import (
 from yilian.scheduling.rules import AppointmentStatus, Pool, SessionStatus, SlotStatus
 from yilian.scheduling.service.booking.sold_out import forget_after_commit
 
+# The generator is the service's (service/generation.py): the clinic office's templates call it too.
+from yilian.scheduling.service.generation import generate_sessions, hospital_rules, make_session, share_for
+
+__all__ = [
+    "JOBS",
+    "adjust_shares",
+    "generate_sessions",
+    "hospital_rules",
+    "make_session",
+    "release_kept_slots",
+    "share_for",
+]
+
 ADJUSTMENT_WEEKS = 4  # the use of the last four weeks moves next week's share
-
-
-@dataclass(frozen=True)
-class Share:
-    share: int
-    minimum: int
-    maximum: int
-
-
-async def share_for(session: AsyncSession, *, practitioner_id: int, department_id: int, kind: str) -> Share:
-    """The practitioner's own policy, else its department's for the kind, else the department's, else 20%."""
-    candidates = (
-        await session.scalars(
-            select(QuotaPolicy).where(
-                (QuotaPolicy.practitioner_id == practitioner_id)
-                | (QuotaPolicy.practitioner_id.is_(None) & (QuotaPolicy.department_id == department_id))
-            )
-        )
-    ).all()
-
-    best = rules.pick_policy(
-        candidates, practitioner_id=practitioner_id, department_id=department_id, kind=kind
-    )
-    if best is None:
-        return Share(rules.DEFAULT_SHARE, rules.DEFAULT_MIN_SHARE, rules.DEFAULT_MAX_SHARE)
-    return Share(best.share, best.min_share, best.max_share)
-
-
-async def hospital_rules(session: AsyncSession, institution_id: int) -> HospitalRules:
-    found = await session.get(HospitalRules, institution_id)
-    return found or HospitalRules(
-        institution_id=institution_id,
-        community_open_days=14,
-        public_open_days=7,
-        release_lead_hours=48,
-        cancel_deadline_hours=24,
-        weeks_ahead=3,
-    )
-
-
-async def generate_sessions(session: AsyncSession, *, today: date, zone: ZoneInfo) -> int:
-    """Make the sessions the active templates call for, from today to each hospital's horizon.
-
-    Idempotent: a session that exists (practitioner × date × period) is left alone.
-    """
-    templates = (await session.scalars(select(ClinicTemplate).where(ClinicTemplate.active.is_(True)))).all()
-    made = 0
-    for template in templates:
-        horizon = (await hospital_rules(session, template.institution_id)).weeks_ahead * 7
-        existing = set(
-            (
-                await session.scalars(
-                    select(ClinicSession.date).where(
-                        ClinicSession.practitioner_id == template.practitioner_id,
-                        ClinicSession.period == template.period,
-                        ClinicSession.date >= today,
-                    )
-                )
-            ).all()
-        )
-        for offset in range(horizon):
-            day = today + timedelta(days=offset)
-            if day.weekday() == template.weekday and day not in existing:
-                await make_session(session, template=template, day=day, zone=zone)
-                made += 1
-    return made
-
-
-async def make_session(
-    session: AsyncSession, *, template: ClinicTemplate, day: date, zone: ZoneInfo
-) -> ClinicSession:
-    """One session and its numbered slots; kept slots spread evenly (rules.kept_numbers)."""
-    share = await share_for(
-        session,
-        practitioner_id=template.practitioner_id,
-        department_id=template.department_id,
-        kind=template.kind,
-    )
-    booking = await hospital_rules(session, template.institution_id)
-    starts_at = datetime.combine(day, template.starts_local, tzinfo=zone)
-    windows = rules.booking_windows(
-        starts_at,
-        community_days=booking.community_open_days,
-        public_days=booking.public_open_days,
-        release_hours=booking.release_lead_hours,
-        cancel_hours=booking.cancel_deadline_hours,
-    )
-    kept = rules.kept_count(template.slot_count, share.share)
-    kept_numbers = rules.kept_numbers(template.slot_count, kept)
-    slot_times = rules.slot_windows(starts_at, template.slot_minutes, template.slot_count)
-    clinic = ClinicSession(
-        template_id=template.id,
-        practitioner_id=template.practitioner_id,
-        department_id=template.department_id,
-        institution_id=template.institution_id,
-        date=day,
-        period=template.period,
-        kind=template.kind,
-        place=template.place,
-        starts_at=starts_at,
-        ends_at=slot_times[-1][1] if slot_times else starts_at,
-        slot_count=template.slot_count,
-        kept_count=kept,
-        share=share.share,
-        status=SessionStatus.OPEN,
-        **ClinicSession.window_columns(windows),
-    )
-    session.add(clinic)
-    await session.flush()
-    if slot_times:
-        await session.execute(
-            insert(Slot),
-            [
-                {
-                    "session_id": clinic.id,
-                    "number": number,
-                    "starts_at": start,
-                    "ends_at": end,
-                    "kept": number in kept_numbers,
-                    "pool": Pool.COMMUNITY if number in kept_numbers else Pool.PUBLIC,
-                    "status": SlotStatus.FREE,
-                }
-                for number, (start, end) in enumerate(slot_times, start=1)
-            ],
-        )
-    return clinic
 
 
 async def release_kept_slots(session: AsyncSession, *, now: datetime) -> dict[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final, Protocol, TypeVar
 
@@ -238,3 +238,65 @@ def pick_policy(policies: Iterable[P], *, practitioner_id: int, department_id: i
 
     best = min(policies, key=rank, default=None)
     return best if best is not None and rank(best) < 9 else None
+
+
+# --- the clinic office's registers: templates and closures (停诊 for a date range) ---------------
+
+MIN_SLOTS: Final = 1
+MAX_SLOTS: Final = 200
+MIN_SLOT_MINUTES: Final = 5
+MAX_SLOT_MINUTES: Final = 60
+MAX_CLOSURE_DAYS: Final = 92  # a quarter: longer is not a closure but the end of a clinic
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a value cannot be kept (a message id), and the field it is about."""
+
+    field: str
+    message: str
+
+
+def template_refusal(
+    *, weekday: int, starts_local: time, slot_count: int, slot_minutes: int
+) -> Refusal | None:
+    """A clinic template's numbers: weekday 0–6 (Monday first), 1–200 slots of 5–60 minutes,
+    and the session ends the day it starts (the last slot ends by midnight)."""
+    if not 0 <= weekday <= 6:
+        return Refusal("weekday", N_("Choose a weekday from Monday to Sunday."))
+    if not MIN_SLOTS <= slot_count <= MAX_SLOTS:
+        return Refusal("slot_count", N_("A session has from 1 to 200 slots."))
+    if not MIN_SLOT_MINUTES <= slot_minutes <= MAX_SLOT_MINUTES:
+        return Refusal("slot_minutes", N_("A slot lasts from 5 to 60 minutes."))
+    start = starts_local.hour * 60 + starts_local.minute
+    if start + slot_count * slot_minutes > 24 * 60:
+        return Refusal(
+            "slot_count",
+            N_("The session must end the same day: fewer slots, shorter ones or an earlier start."),
+        )
+    return None
+
+
+def closure_refusal(*, starts_on: date, ends_on: date, reason: str, today: date) -> Refusal | None:
+    """A closure (停诊) runs from its first to its last day, both kept, at most 92 days, not all
+    past, and says why (the family doctors read it)."""
+    if ends_on < starts_on:
+        return Refusal("ends_on", N_("The last day cannot come before the first day."))
+    if (ends_on - starts_on).days + 1 > MAX_CLOSURE_DAYS:
+        return Refusal("ends_on", N_("A closure lasts at most 92 days."))
+    if ends_on < today:
+        return Refusal("ends_on", N_("This closure is already over: its last day has passed."))
+    if not reason.strip():
+        return Refusal("reason", N_("Say why the clinics close: the doctors who booked will read it."))
+    return None
+
+
+def closed_days(ranges: Iterable[tuple[date, date]], *, since: date, until: date) -> frozenset[date]:
+    """The days of [since, until) that one of the closures' [starts_on, ends_on] covers."""
+    days: set[date] = set()
+    for starts_on, ends_on in ranges:
+        day = max(starts_on, since)
+        while day <= ends_on and day < until:
+            days.add(day)
+            day += timedelta(days=1)
+    return frozenset(days)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -127,3 +127,90 @@ class AppointmentListItem(BaseModel):
     status: AppointmentStatus
     booked_at: datetime
     cancel_until: datetime
+
+
+# --- the clinic office's registers: templates and closures -------------------------------------------
+
+Count = Annotated[int, JSON_INTEGER]
+
+
+class TemplateIn(In):
+    """A weekly clinic: rules.template_refusal checks the numbers (422 naming the field)."""
+
+    practitioner_id: Id
+    weekday: Count = Field(description="0 = Monday … 6 = Sunday")
+    period: Period
+    starts_local: time = Field(description="Local start time, HH:MM")
+    slot_count: Count = Field(description="1–200")
+    slot_minutes: Count = Field(description="5–60")
+    kind: SessionKind = SessionKind.EXPERT
+    place: str = Field(default="", max_length=100)
+
+
+class TemplatePatch(In):
+    """Any of a template's fields; `active: false` deactivates it (its sessions made stay)."""
+
+    weekday: Count | None = None
+    period: Period | None = None
+    starts_local: time | None = None
+    slot_count: Count | None = None
+    slot_minutes: Count | None = None
+    kind: SessionKind | None = None
+    place: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    practitioner_id: int
+    practitioner_name: str
+    expert: bool
+    department_id: int
+    institution_id: int
+    weekday: int
+    period: Period
+    starts_local: time
+    slot_count: int
+    slot_minutes: int
+    kind: SessionKind
+    place: str
+    active: bool
+    sessions_made: int | None = Field(
+        default=None, description="Sessions this create or edit made at once (null in lists)"
+    )
+
+
+class ClosureIn(In):
+    """停诊 from `starts_on` to `ends_on` (both included, at most 92 days) for the hospital, one of
+    its departments or one practitioner; `institution_id` defaults to the caller's."""
+
+    institution_id: Id | None = None
+    department_id: Id | None = None
+    practitioner_id: Id | None = None
+    starts_on: date
+    ends_on: date
+    reason: str = Field(max_length=200)
+
+
+class ClosureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    department_id: int | None
+    department_name: str | None
+    practitioner_id: int | None
+    practitioner_name: str | None
+    starts_on: date
+    ends_on: date
+    reason: str
+    created_at: datetime
+    sessions_stopped: int | None = Field(default=None, description="On creation: sessions stopped")
+    appointments_cancelled: int | None = Field(default=None, description="On creation: bookings cancelled")
+
+
+class LiftOut(BaseModel):
+    id: int
+    sessions_made: int

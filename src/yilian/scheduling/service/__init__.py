@@ -1,6 +1,8 @@
 """Writes, each public call one unit of work with its audit rows: appointments.py (book, cancel,
 停诊), booking/ (the statements that take a slot, by engine), office.py (kept shares),
-attendance.py (check-in, no-show). Other packages book through the names below."""
+attendance.py (check-in, no-show), generation.py (sessions from the templates: the job's and the
+office's), templates.py and closures.py (the clinic office's registers: templates, 停诊 by
+dates). Other packages book through the names below."""
 
 from yilian.scheduling.service.appointments import (
     Booked,

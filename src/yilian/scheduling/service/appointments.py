@@ -233,24 +233,39 @@ async def stop_session(
         "session.stop",
         at=now,
     )
+    cancelled = await stop_open_session(session, clinic, reason=reason, now=now, zone=zone)
+    if cancelled is None:
+        raise InvalidSessionMove(status=clinic.status, action="stop")
+    audit.record(
+        session, actor, "session.stop", at=now, detail={"session_id": session_id, "cancelled": cancelled}
+    )
+    return cancelled
+
+
+async def stop_open_session(
+    session: AsyncSession, clinic: ClinicSession, *, reason: str, now: datetime, zone: ZoneInfo
+) -> int | None:
+    """The stop itself, for stop_session and for a closure (service/closures.py): the session
+    stops if it is still open (a compare-and-swap; None if it was not), its live appointments are
+    cancelled and their slots freed, and those who booked them are told. How many cancelled."""
     stopped = await session.scalar(
         update(ClinicSession)
-        .where(ClinicSession.id == session_id, ClinicSession.status == SessionStatus.OPEN)
+        .where(ClinicSession.id == clinic.id, ClinicSession.status == SessionStatus.OPEN)
         .values(status=SessionStatus.STOPPED, stopped_at=now, stop_reason=reason)
         .returning(ClinicSession.id)
     )
     if stopped is None:
-        raise InvalidSessionMove(status=clinic.status, action="stop")
+        return None
     cancelled = (
         await session.execute(
             update(Appointment)
-            .where(Appointment.session_id == session_id, Appointment.status == AppointmentStatus.BOOKED)
+            .where(Appointment.session_id == clinic.id, Appointment.status == AppointmentStatus.BOOKED)
             .values(status=AppointmentStatus.CANCELLED, cancelled_at=now)
             .returning(Appointment.booked_via_institution_id, Appointment.pool)
         )
     ).all()
-    await session.execute(update(Slot).where(Slot.session_id == session_id).values(status=SlotStatus.FREE))
-    forget_after_commit(session, {session_id})  # a booking now hears booking_closed
+    await session.execute(update(Slot).where(Slot.session_id == clinic.id).values(status=SlotStatus.FREE))
+    forget_after_commit(session, {clinic.id})  # a booking now hears booking_closed
     doctor = await session.get(Practitioner, clinic.practitioner_id)
     await notify.session_stopped(
         session,
@@ -260,8 +275,5 @@ async def stop_session(
         cancelled=[(place, pool) for place, pool in cancelled],
         now=now,
         zone=zone,
-    )
-    audit.record(
-        session, actor, "session.stop", at=now, detail={"session_id": session_id, "cancelled": len(cancelled)}
     )
     return len(cancelled)

@@ -1,6 +1,7 @@
 """Reserved-slot pages: a family doctor books an expert's kept slot for a signed resident and keeps
 the centre's appointments; the clinic office checks in a session's patients and stops a session
-(its own page, with the numbers, is analytics.pages). Parse, call one service, render."""
+(its own page, with the numbers, is analytics.pages); office.py: the clinic office's templates and
+closures. Parse, call one service, render."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from yilian.core.db import Database
 from yilian.core.errors import DomainError, Unprocessable
 from yilian.core.i18n import N_
 from yilian.scheduling import service
+from yilian.scheduling.pages import office
 from yilian.scheduling.queries import clinic as clinic_queries
 from yilian.scheduling.queries import schedule
 from yilian.scheduling.service import attendance
@@ -24,6 +26,7 @@ from yilian.web.errors import wants_json
 from yilian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(office.router)
 
 PAGE_SIZE: Final = 20
 SESSIONS_SHOWN: Final = 12
