@@ -98,6 +98,11 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "admission.cancel": N_("cancelled an admission request"),
     "bed.list": N_("opened a ward's bed board"),
     "bed.move": N_("changed a bed's state"),
+    "ward.create": N_("created a ward"),
+    "ward.update": N_("changed a ward"),
+    "bed.create": N_("added beds"),
+    "bed.update": N_("renamed a bed"),
+    "bed.remove": N_("removed a bed"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 
