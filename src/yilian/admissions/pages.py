@@ -81,7 +81,7 @@ def _may_keep(actor: Actor, institution_id: int) -> None:
 
 def _room_sex(value: str) -> str | None:
     if value and value not in rules.ROOM_SEXES:
-        raise Unprocessable(N_("Choose 男, 女 or 不限."), field="room_sex")
+        raise Unprocessable(N_("Choose men, women or anyone."), field="room_sex")
     return value or None
 
 
