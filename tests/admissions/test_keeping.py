@@ -393,3 +393,59 @@ async def test_a_new_wards_bed_is_offered_to_the_next_patient(api: Api, app_db: 
     )
     queue = (await office.get(f"/api/v1/wards/{ward.id}/queue")).json()
     assert [e["request_id"] for e in queue] == [first, second]
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+INLINE = {"X-Inline-Form": "1", "Accept": "application/problem+json"}
+
+
+async def test_the_pages_answer_beside_the_field_and_change_nothing(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, beds=1)  # 90-1
+    office = await api.browser("admission.sixth")
+    token = {"csrf_token": office.cookies["yl_csrf"]}
+    for labels, message in (("4-1", "范围请从小到大写"), ("1 1", "床号重复了"), ("1", "本病区已有床位90-1")):
+        refused = await office.post(
+            f"/admissions/wards/{ward.id}/beds",
+            data={**token, "room": "90", "labels": labels},
+            headers=INLINE,
+        )
+        assert refused.status_code in {409, 422}, refused.text
+        assert refused.json()["errors"][0]["field"] == "labels"
+        assert message in refused.json()["errors"][0]["message"]
+    taken = await office.post(
+        "/admissions/wards/manage",
+        data={**token, "department_id": ward.department_id, "name": ward.name},
+        headers=INLINE,
+    )
+    assert (taken.status_code, taken.json()["errors"][0]["field"]) == (409, "name")
+    bad_sex = await office.post(
+        f"/admissions/wards/{ward.id}/beds",
+        data={**token, "room": "95", "labels": "1", "room_sex": "男"},
+        headers=INLINE,
+    )
+    assert bad_sex.json()["errors"][0]["field"] == "room_sex"
+    assert await bed_names(app_db, ward.id) == ["90-1"]
+    added = await office.post(
+        f"/admissions/wards/{ward.id}/beds",
+        data={**token, "room": "95", "labels": "1-3", "room_sex": "female"},
+    )
+    assert (added.status_code, added.headers["location"]) == (303, f"/admissions/wards/{ward.id}/manage")
+    assert await bed_names(app_db, ward.id) == ["90-1", "95-1", "95-2", "95-3"]
+
+
+async def test_another_hospitals_ward_pages_are_refused(api: Api, app_db: Database) -> None:
+    ward = await make_ward(app_db, institution=EIGHTH)
+    office = await api.browser("admission.sixth")
+    assert (await office.get(f"/admissions/wards/{ward.id}/manage")).status_code == 403
+    assert (
+        await office.get(f"/admissions/wards/manage?institution_id={ward.institution_id}")
+    ).status_code == 403
+    mine = await office.get("/admissions/wards/manage")
+    assert mine.status_code == 200
+    assert "新增病区" in mine.text
+    admin = await api.browser("sysadmin")
+    assert (
+        ward.name in (await admin.get(f"/admissions/wards/manage?institution_id={ward.institution_id}")).text
+    )
+    assert SIXTH in (await admin.get("/admissions/wards/manage")).text  # the hospital to choose
