@@ -134,15 +134,12 @@ async def update_ward(
     ward = await ward_or_404(session, ward_id)
     if name is not None or department_id is not None or partner_ward_id != UNSET:
         audit.require(policy.may_keep_wards(actor, ward.institution_id), actor, "ward.update", at=now)
-        values: dict[str, object] = {"name": name, "department_id": department_id}
+        sent: dict[str, object] = {"name": name, "department_id": department_id}
+        sent = {key: value for key, value in sent.items() if value is not None}
         if partner_ward_id != UNSET:
-            values["partner_ward_id"] = partner_ward_id
-        changes = await _change_ward(
-            session,
-            ward,
-            {k: v for k, v in values.items() if v != getattr(ward, k) and (v or k == "partner_ward_id")},
-            today=today,
-        )
+            sent["partner_ward_id"] = partner_ward_id  # None: no partner ward any more
+        changed = {key: value for key, value in sent.items() if value != getattr(ward, key)}
+        changes = await _change_ward(session, ward, changed, today=today)
         audit.record(session, actor, "ward.update", at=now, detail={"ward_id": ward.id, **changes})
     if boost_days is not None or offer_hours is not None:
         return await change_settings(
@@ -336,7 +333,11 @@ async def remove_bed(session: AsyncSession, *, bed_id: int, actor: Actor, now: d
         (AdmissionEvent.bed_id == bed_id) | (AdmissionEvent.to_bed_id == bed_id)
     )
     outcome: Outcome = "removed"
-    gone = await session.scalar(delete(Bed).where(*removable, ~named).returning(Bed.id))
+    try:
+        async with session.begin_nested():
+            gone = await session.scalar(delete(Bed).where(*removable, ~named).returning(Bed.id))
+    except IntegrityError:  # a history row naming it was written meanwhile (PostgreSQL): keep it
+        gone = None
     if gone is None:
         outcome = "closed"
         closed = await session.scalar(
