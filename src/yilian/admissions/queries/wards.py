@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
@@ -108,6 +108,13 @@ async def ward_or_404(session: AsyncSession, ward_id: int) -> Ward:
     return ward
 
 
+def _partner_hospitals(institution_id: int, today: date) -> Select[int]:
+    """The institutions that share a consortium with this one today (both members on that day)."""
+    current = Membership.joined_on <= today, (Membership.left_on.is_(None)) | (Membership.left_on > today)
+    mine = select(Membership.consortium_id).where(Membership.institution_id == institution_id, *current)
+    return select(Membership.institution_id).where(Membership.consortium_id.in_(mine), *current)
+
+
 async def partner_allowed(
     session: AsyncSession, *, institution_id: int, partner_institution_id: int, today: date
 ) -> bool:
@@ -116,18 +123,12 @@ async def partner_allowed(
     市八医院, 市六's 分院 in the 徐汇 consortium)."""
     if institution_id == partner_institution_id:
         return True
-    current = (Membership.left_on.is_(None)) | (Membership.left_on > today)
-    theirs = select(Membership.consortium_id).where(
-        Membership.institution_id == partner_institution_id, Membership.joined_on <= today, current
-    )
     shared = await session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(
-            Membership.institution_id == institution_id,
-            Membership.joined_on <= today,
-            current,
-            Membership.consortium_id.in_(theirs),
+        select(
+            exists().where(
+                Institution.id == partner_institution_id,
+                Institution.id.in_(_partner_hospitals(institution_id, today)),
+            )
         )
     )
     return bool(shared)
@@ -155,11 +156,7 @@ async def beds_of(session: AsyncSession, ward_id: int) -> list[Bed]:
 async def partner_choices(session: AsyncSession, ward: WardView, *, today: date) -> list[WardView]:
     """The wards this one may name as its partner: its hospital's others and those of hospitals
     that share a consortium with it."""
-    current = (Membership.left_on.is_(None)) | (Membership.left_on > today)
-    mine = select(Membership.consortium_id).where(
-        Membership.institution_id == ward.institution_id, Membership.joined_on <= today, current
-    )
-    partners = select(Membership.institution_id).where(Membership.consortium_id.in_(mine), current)
+    partners = _partner_hospitals(ward.institution_id, today)
     found = await session.scalars(
         select(Ward)
         .where(
