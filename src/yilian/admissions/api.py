@@ -192,6 +192,7 @@ async def list_wards(
     return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
 
 
+ROOM_IN_PATH = r"^[^\x00-\x20\x7f]+$"  # a room's name as beds carry it: no space, no control character
 KEEP_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     409: {
@@ -253,7 +254,7 @@ async def change_ward(
 @router.put("/wards/{ward_id}/rooms/{room}", responses=KEEP_ERRORS)
 async def set_room_sex(
     ward_id: PathId,
-    room: Annotated[str, Path(max_length=16)],
+    room: Annotated[str, Path(max_length=16, pattern=ROOM_IN_PATH)],
     body: RoomIn,
     actor: ActorDep,
     db: DbDep,
