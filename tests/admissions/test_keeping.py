@@ -219,6 +219,9 @@ async def test_a_bed_the_ward_has_is_refused_and_none_of_the_batch_added(api: Ap
     assert "90-2" in refused.json()["detail"]
     assert await bed_names(app_db, ward.id) == ["90-1", "90-2"]
     beds = await ward_beds(app_db, ward)
+    assert (
+        await office.patch(f"/api/v1/beds/{beds[0]}", json={"label": None, "room": "9"})
+    ).status_code == 422
     renamed = await office.patch(f"/api/v1/beds/{beds[0]}", json={"label": "2"})
     assert (renamed.status_code, renamed.json()["code"]) == (409, "bed_label_taken")
     renamed = await office.patch(f"/api/v1/beds/{beds[0]}", json={"room": "91", "label": "2"})
@@ -226,11 +229,21 @@ async def test_a_bed_the_ward_has_is_refused_and_none_of_the_batch_added(api: Ap
     assert await audit_rows(app_db, "bed.update") == [("admission.sixth", "allowed")]
 
 
+@pytest.mark.parametrize("labels", [["1", "1"], ["1", " 1"]])
+async def test_a_label_given_twice_is_refused_beside_the_field(
+    api: Api, app_db: Database, labels: list[str]
+) -> None:
+    ward = await make_ward(app_db, beds=0)
+    office = await api.as_("admission.sixth")
+    refused = await office.post(f"/api/v1/wards/{ward.id}/beds", json={"room": "1", "labels": labels})
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "labels"), refused.text
+    assert await bed_names(app_db, ward.id) == []
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {"room": "1", "labels": []},
-        {"room": "1", "labels": ["1", "1"]},
         {"room": "", "labels": ["1"]},
         {"room": "1" * 17, "labels": ["1"]},
         {"room": "1", "labels": ["1" * 17]},

@@ -207,17 +207,15 @@ class BedsIn(In):
     """Beds of one room: e.g. room 501 with labels 1–4."""
 
     room: RoomName
-    labels: list[BedLabel] = Field(min_length=1, max_length=MAX_BEDS_AT_ONCE)
+    labels: list[BedLabel] = Field(
+        min_length=1,
+        max_length=MAX_BEDS_AT_ONCE,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct (a label given twice: 422 `unprocessable`, field `labels`)",
+    )
     room_sex: RoomSex | None = Field(
         default=None, description="`male`/`female`: the room is kept for one sex"
     )
-
-    @field_validator("labels")
-    @classmethod
-    def _distinct(cls, labels: list[str]) -> list[str]:
-        if len(set(labels)) != len(labels):
-            raise ValueError("a label is given twice")
-        return labels
 
 
 class BedChangeIn(In):
@@ -227,6 +225,13 @@ class BedChangeIn(In):
 
     room: RoomName | None = Field(default=None, json_schema_extra=_string_only)
     label: BedLabel | None = Field(default=None, json_schema_extra=_string_only)
+
+    @field_validator("room", "label", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a value, or leave the field out")
+        return value
 
     @model_validator(mode="after")
     def _something_to_change(self) -> BedChangeIn:

@@ -243,6 +243,10 @@ async def add_beds(
     (room and label): BedLabelTaken, from the unique constraint, and none is added."""
     ward = await ward_or_404(session, ward_id)
     audit.require(policy.may_keep_wards(actor, ward.institution_id), actor, "bed.create", at=now)
+    try:
+        rules.check_labels(labels)
+    except ValueError as refused:
+        raise Unprocessable(str(refused), field="labels") from None
     exists_already, kept_for = await _room_sex(session, ward.id, room)
     if exists_already and kept_for != room_sex:
         raise Unprocessable(
