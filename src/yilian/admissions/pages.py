@@ -93,6 +93,12 @@ def _partner(value: str) -> int | None:
     return int(value)
 
 
+def _text(value: str, field: str) -> str:
+    if not value.strip():
+        raise Unprocessable(N_("This field is required."), field=field)
+    return value.strip()
+
+
 @router.get("/admissions/wards/manage")
 async def manage_wards(
     request: Request, actor: ActorDep, db: DbDep, institution_id: OptionalQueryId = None
@@ -101,11 +107,11 @@ async def manage_wards(
     the hospital first)."""
     hospital = institution_id or actor.institution_id
     async with db.read() as session:
-        if hospital is None:
-            if not policy.may_keep_wards(actor, 0):
-                raise Forbidden()
+        if hospital is None:  # the system admin: the hospitals (not the centres) it may keep
             choices = await directory.list_institutions(session, limit=200, offset=0)
-            hospitals = [i for i in choices.items if i.tier >= 2]
+            hospitals = [i for i in choices.items if i.tier >= 2 and policy.may_keep_wards(actor, i.id)]
+            if not hospitals:
+                raise Forbidden()
             return render(request, "admissions/manage_pick.html", {"hospitals": hospitals})
         _may_keep(actor, hospital)
         found = await wards.list_wards(session, institution_id=hospital, limit=200, offset=0)
@@ -140,12 +146,6 @@ async def create_ward(
             today=today,
         )
     return RedirectResponse(f"/admissions/wards/{made.id}/manage", status_code=303)
-
-
-def _text(value: str, field: str) -> str:
-    if not value.strip():
-        raise Unprocessable(N_("This field is required."), field=field)
-    return value.strip()
 
 
 @router.get("/admissions/wards/{ward_id}/manage")
