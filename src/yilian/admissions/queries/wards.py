@@ -167,3 +167,8 @@ async def partner_choices(session: AsyncSession, ward: WardView, *, today: date)
         .limit(200)
     )
     return await ward_views(session, list(found.all()))
+
+
+async def ward_view(session: AsyncSession, ward: Ward) -> WardView:
+    """One ward as it reads (ward_views of one)."""
+    return (await ward_views(session, [ward]))[0]

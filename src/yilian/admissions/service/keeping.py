@@ -24,7 +24,7 @@ from yilian.admissions.queries.wards import (
     department_boost,
     partner_allowed,
     ward_or_404,
-    ward_views,
+    ward_view,
 )
 from yilian.admissions.rules import BedAction, BedStatus
 from yilian.admissions.service import moves
@@ -111,7 +111,7 @@ async def create_ward(
             "partner_ward_id": partner_ward_id,
         },
     )
-    return (await ward_views(session, [ward]))[0]
+    return await ward_view(session, ward)
 
 
 async def update_ward(
@@ -145,7 +145,7 @@ async def update_ward(
         return await change_settings(
             session, ward_id=ward.id, boost_days=boost_days, offer_hours=offer_hours, actor=actor, now=now
         )
-    return (await ward_views(session, [ward]))[0]
+    return await ward_view(session, ward)
 
 
 async def _change_ward(
@@ -209,7 +209,7 @@ async def set_room_sex(
     audit.record(
         session, actor, "ward.update", at=now, detail={"ward_id": ward.id, "room": room, "room_sex": room_sex}
     )
-    return (await ward_views(session, [ward]))[0]
+    return await ward_view(session, ward)
 
 
 async def _room_sex(session: AsyncSession, ward_id: int, room: str) -> tuple[bool, str | None]:
