@@ -16,7 +16,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tests.admissions.conftest import matrix_objects
+from tests.admissions.conftest import keeping_matrix_objects, matrix_objects
 from tests.factories import family_doctor_of, institution, resident_body, signed_resident
 from tests.fixtures_app import Api
 from tests.notices.test_events import stream_status
@@ -728,6 +728,110 @@ ADMISSION_PAGE_CASES = [
         call=submit("/admissions/requests/{page_cancel}/cancel", lambda o: {"reason": "已转他院"}),
     ),
 ]
+# Issue 13, wards and beds: the hospital's admission office (admission.sixth) and the system admin.
+# Every call names something new (a counter), so that each allowed caller's call succeeds.
+WARD_KEEPERS = frozenset({"admission.sixth", "sysadmin"})
+_kept = itertools.count(1)
+
+
+def _new(prefix: str) -> str:
+    return f"{prefix}{next(_kept)}"
+
+
+def _put(path: str, body: Callable[[dict[str, Any]], dict[str, Any]]) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await client.put(path.format(**objects), json=body(objects))
+
+    return call
+
+
+def _delete(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await client.delete(path.format(**objects))
+
+    return call
+
+
+WARD_KEEPING_CASES = [
+    Case(
+        "POST",
+        "/api/v1/wards",
+        post("/api/v1/wards", lambda o: {"department_id": o["keep_department"], "name": _new("矩阵新病区")}),
+        WARD_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/wards/{ward_id}",
+        patch("/api/v1/wards/{keep_ward}", lambda o: {"name": _new("矩阵维护病区")}),
+        WARD_KEEPERS,
+        variant="keep",
+    ),
+    Case(
+        "PUT",
+        "/api/v1/wards/{ward_id}/rooms/{room}",
+        _put("/api/v1/wards/{keep_ward}/rooms/90", lambda o: {"room_sex": "male"}),
+        WARD_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/wards/{ward_id}/beds",
+        post("/api/v1/wards/{keep_ward}/beds", lambda o: {"room": "92", "labels": [_new("a")]}),
+        WARD_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/beds/{bed_id}",
+        patch("/api/v1/beds/{keep_bed}", lambda o: {"label": _new("b")}),
+        WARD_KEEPERS,
+    ),
+    Case(
+        "DELETE", "/api/v1/beds/{bed_id}", _delete("/api/v1/beds/{keep_named_bed}"), WARD_KEEPERS
+    ),  # kept closed
+    page("/admissions/wards/manage", WARD_KEEPERS),  # the system admin picks the hospital first
+    page(
+        "/admissions/wards/manage",
+        WARD_KEEPERS,
+        call=submit(
+            "/admissions/wards/manage",
+            lambda o: {"department_id": o["keep_department"], "name": _new("页新病区")},
+        ),
+    ),
+    page("/admissions/wards/{ward_id}/manage", WARD_KEEPERS, target="/admissions/wards/{keep_ward}/manage"),
+    page(
+        "/admissions/wards/{ward_id}/manage",
+        WARD_KEEPERS,
+        call=submit(
+            "/admissions/wards/{keep_ward}/manage",
+            lambda o: {
+                "name": _new("页维护病区"),
+                "department_id": o["keep_department"],
+                "partner_ward_id": "",
+            },
+        ),
+    ),
+    page(
+        "/admissions/wards/{ward_id}/rooms",
+        WARD_KEEPERS,
+        call=submit("/admissions/wards/{keep_ward}/rooms", lambda o: {"room": "90", "room_sex": ""}),
+    ),
+    page(
+        "/admissions/wards/{ward_id}/beds",
+        WARD_KEEPERS,
+        call=submit("/admissions/wards/{keep_ward}/beds", lambda o: {"room": "93", "labels": _new("c")}),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/relabel",
+        WARD_KEEPERS,
+        call=submit("/admissions/beds/{keep_bed}/relabel", lambda o: {"room": "90", "label": _new("d")}),
+    ),
+    page(
+        "/admissions/beds/{bed_id}/remove",
+        WARD_KEEPERS,
+        call=submit("/admissions/beds/{keep_named_bed}/remove"),
+    ),
+]
 ANALYTICS_CASES = [
     page("/clinic", frozenset({"clinic.sixth"})),
     page(
@@ -1095,6 +1199,7 @@ CASES = (
     + REFERRAL_PAGE_CASES
     + ADMISSION_CASES
     + ADMISSION_PAGE_CASES
+    + WARD_KEEPING_CASES
     + ANALYTICS_CASES
     + ACCOUNT_CASES
     + CLINIC_REGISTER_CASES
@@ -1174,6 +1279,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
         **await referral_objects(api, db),
         **admissions,
         **await account_objects(api, sixth.id),
+        **await keeping_matrix_objects(db),  # issue 13: wards and beds
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import FIXED_NOW
 from tests.factories import id_number
-from yilian.admissions.models import AdmissionRequest, Bed, Ward
+from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, Ward
 from yilian.admissions.rules import RequestStatus, Urgency
 from yilian.auth.models import User
 from yilian.core.db import Database
@@ -244,3 +244,22 @@ async def stay(
         session.add(request)
         await session.flush()
         return request.id
+
+
+async def keeping_matrix_objects(db: Database) -> dict[str, Any]:
+    """The authorization matrix's objects for keeping wards and beds (issue 13): a 市六 ward of its
+    own, and a bed its history names (removing it keeps it out of use: every allowed caller gets
+    the same answer)."""
+    ward = await make_ward(db, beds=[BedSpec("90", "1"), BedSpec("91", "1")], name="矩阵维护病区")
+    kept, named = await ward_beds(db, ward)
+    async with db.transaction() as session:
+        session.add(
+            AdmissionEvent(bed_id=named, action="close", from_status="free", to_status="closed", at=FIXED_NOW)
+        )
+        await session.execute(update(Bed).where(Bed.id == named).values(status="closed"))
+    return {
+        "keep_ward": ward.id,
+        "keep_department": ward.department_id,
+        "keep_bed": kept,
+        "keep_named_bed": named,
+    }

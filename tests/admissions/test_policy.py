@@ -25,6 +25,7 @@ EXPECTED = {
     Role.CONSORTIUM_ADMIN: (False, False, False, AdmissionScope.NONE),
     Role.INSTITUTION_ADMIN: (False, False, False, AdmissionScope.NONE),
     Role.SYSTEM_ADMIN: (False, False, False, AdmissionScope.NONE),
+    Role.INSTITUTION_ADMIN: (False, False, False, AdmissionScope.NONE),
 }
 
 
@@ -60,3 +61,10 @@ def test_the_down_referral_after_a_discharge_is_the_hospitals_specialists() -> N
 
 def test_the_family_doctors_are_told_of_their_signed_residents_stays() -> None:
     assert policy.FOLLOWS_SIGNED_RESIDENTS is Role.FAMILY_DOCTOR
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_wards_and_beds_are_kept_by_the_hospitals_office_or_the_system_admin(role: Role) -> None:
+    keeps = role in {Role.ADMISSION_OFFICE, Role.SYSTEM_ADMIN}
+    assert policy.may_keep_wards(actor(role), HOSPITAL) is keeps
+    assert policy.may_keep_wards(actor(role), OTHER_HOSPITAL) is (role is Role.SYSTEM_ADMIN)

@@ -3,9 +3,9 @@ their moves, offers. Parse, call one service function, return."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from yilian.admissions.queries import beds as bed_board
 from yilian.admissions.queries import queue, wards
@@ -16,20 +16,25 @@ from yilian.admissions.schemas import (
     AdmissionRequestIn,
     AdmissionRequestOut,
     AdmitIn,
+    BedChangeIn,
     BedMovedOut,
     BedMoveIn,
     BedOut,
+    BedRemovedOut,
+    BedsIn,
     CancelIn,
+    KeptBedOut,
     OfferAnswer,
     QueueEntryOut,
+    RoomIn,
     TransferIn,
     TransferToBed,
     TransferToWard,
+    WardChangeIn,
+    WardIn,
     WardOut,
-    WardSettingsIn,
 )
-from yilian.admissions.service import beds, requests, stays
-from yilian.admissions.service import wards as ward_settings
+from yilian.admissions.service import beds, keeping, requests, stays
 from yilian.core.schemas import PageOut
 from yilian.web.deps import ActorDep, DbDep, Limit, LocaleDep, NowDep, Offset, PathId, QueryId, TodayDep
 
@@ -187,11 +192,41 @@ async def list_wards(
     return PageOut(items=[WardOut.model_validate(w) for w in page.items], total=page.total)
 
 
-@router.patch("/wards/{ward_id}", responses=ERRORS)
-async def change_ward_settings(
-    ward_id: PathId, body: WardSettingsIn, actor: ActorDep, db: DbDep, now: NowDep
+ROOM_IN_PATH = r"^[^\x00-\x20\x7f]+$"  # a room's name as beds carry it: no space, no control character
+KEEP_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {
+        "description": "`ward_name_taken` or `bed_label_taken` (with `errors`), `bed_in_use`,"
+        " `room_sex_conflict`"
+    },
+}
+
+
+@router.post("/wards", status_code=status.HTTP_201_CREATED, responses=KEEP_ERRORS)
+async def create_ward(body: WardIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep) -> WardOut:
+    """A new ward of a department (its hospital is the department's), by that hospital's admission
+    office or the system admin (audited). It counts with its department's 社区签约 boost; beds are
+    added with `POST /wards/{id}/beds`. 409 `ward_name_taken`: the hospital has a ward of that name."""
+    async with db.transaction() as session:
+        made = await keeping.create_ward(
+            session,
+            department_id=body.department_id,
+            name=body.name,
+            partner_ward_id=body.partner_ward_id,
+            actor=actor,
+            now=now,
+            today=today,
+        )
+    return WardOut.model_validate(made)
+
+
+@router.patch("/wards/{ward_id}", responses=KEEP_ERRORS)
+async def change_ward(
+    ward_id: PathId, body: WardChangeIn, actor: ActorDep, db: DbDep, now: NowDep, today: TodayDep
 ) -> WardOut:
-    """Change the queue's settings, by the admission office of the ward's hospital (audited).
+    """Change a ward: `name`, `department_id` (of the same hospital), `partner_ward_id` (`null`:
+    none) — by the hospital's admission office or the system admin — and/or its queue settings,
+    by the admission office of the ward's hospital (each audited).
 
     `boost_days` is the **department's** setting (DESIGN §4: the 社区签约 boost is set per
     department): it is set for every ward of this ward's department, and everybody queued in them
@@ -199,16 +234,79 @@ async def change_ward_settings(
     `offer_hours` is this ward's own, for offers made from now on. The ward is returned as it now
     stands; `GET /api/v1/wards?department_id=` shows the department's other wards.
     """
+    sent = body.model_fields_set
     async with db.transaction() as session:
-        changed = await ward_settings.change_settings(
+        changed = await keeping.update_ward(
             session,
             ward_id=ward_id,
+            name=body.name,
+            department_id=body.department_id,
+            partner_ward_id=body.partner_ward_id if "partner_ward_id" in sent else keeping.UNSET,
             boost_days=body.boost_days,
             offer_hours=body.offer_hours,
             actor=actor,
             now=now,
+            today=today,
         )
     return WardOut.model_validate(changed)
+
+
+@router.put("/wards/{ward_id}/rooms/{room}", responses=KEEP_ERRORS)
+async def set_room_sex(
+    ward_id: PathId,
+    room: Annotated[str, Path(max_length=16, pattern=ROOM_IN_PATH)],
+    body: RoomIn,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+) -> WardOut:
+    """Keep a room of the ward for one sex (`male`/`female`) or for anyone (`null`), every bed of it;
+    409 `room_sex_conflict` while a patient of the other sex holds a bed there."""
+    async with db.transaction() as session:
+        changed = await keeping.set_room_sex(
+            session, ward_id=ward_id, room=room, room_sex=body.room_sex, actor=actor, now=now
+        )
+    return WardOut.model_validate(changed)
+
+
+@router.post("/wards/{ward_id}/beds", status_code=status.HTTP_201_CREATED, responses=KEEP_ERRORS)
+async def add_beds(
+    ward_id: PathId, body: BedsIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> list[KeptBedOut]:
+    """Beds of one room at once (`{"room": "501", "labels": ["1", "2", "3", "4"]}`), free; 409
+    `bed_label_taken` (and none added) when the ward has one of them already."""
+    async with db.transaction() as session:
+        made = await keeping.add_beds(
+            session,
+            ward_id=ward_id,
+            room=body.room,
+            labels=body.labels,
+            room_sex=body.room_sex,
+            actor=actor,
+            now=now,
+        )
+    return [KeptBedOut.model_validate(b) for b in made]
+
+
+@router.patch("/beds/{bed_id}", responses=KEEP_ERRORS)
+async def relabel_bed(
+    bed_id: PathId, body: BedChangeIn, actor: ActorDep, db: DbDep, now: NowDep
+) -> KeptBedOut:
+    """Rename a bed (`room`, `label`); whoever holds it keeps it."""
+    async with db.transaction() as session:
+        bed = await keeping.relabel_bed(
+            session, bed_id=bed_id, room=body.room, label=body.label, actor=actor, now=now
+        )
+    return KeptBedOut.model_validate(bed)
+
+
+@router.delete("/beds/{bed_id}", responses=KEEP_ERRORS)
+async def remove_bed(bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> BedRemovedOut:
+    """Remove a bed: `removed`, or `closed` (kept out of use) when an offer or the history names it;
+    409 `bed_in_use` while a patient holds it or it is offered to one."""
+    async with db.transaction() as session:
+        removed = await keeping.remove_bed(session, bed_id=bed_id, actor=actor, now=now)
+    return BedRemovedOut(id=removed.id, outcome=removed.outcome)
 
 
 @router.get("/wards/{ward_id}/queue", responses=ERRORS, response_model=list[QueueEntryOut])

@@ -51,3 +51,32 @@ class NotPartnerWard(Unprocessable):
     code = "not_partner_ward"
     title = N_("Not a partner ward")
     message = N_("Patients are transferred only to this ward's partner ward.")
+
+
+class WardNameTaken(Unprocessable):
+    """A second ward of one name in one hospital (the unique constraint's answer)."""
+
+    code, status = "ward_name_taken", 409
+    title = N_("Name taken")
+    message = N_("This hospital has a ward named %(name)s already.")
+
+
+class BedLabelTaken(Unprocessable):
+    """A second bed of one room and label in one ward (the unique constraint's answer)."""
+
+    code, status = "bed_label_taken", 409
+    title = N_("Bed exists")
+    message = N_("This ward has a bed %(bed)s already.")
+
+
+class BedInUse(Conflict):
+    code = "bed_in_use"
+    title = N_("Bed in use")
+    message = N_("Bed %(bed)s holds a patient or is offered to one: it cannot be removed now.")
+
+
+class RoomSexConflict(Conflict):
+    code = "room_sex_conflict"
+    title = N_("Room in use")
+    message = N_("Room %(room)s has a patient of the other sex: it cannot be kept for %(sex)s now.")
+    translated_params = ("sex",)

@@ -16,10 +16,13 @@ from yilian.admissions.queries import queue as ward_queue
 from yilian.admissions.queries import requests as read
 from yilian.admissions.rules import BedAction, Urgency
 from yilian.admissions.schemas import MAX_BOOST_DAYS, MAX_OFFER_HOURS, OfferAnswer, Source
-from yilian.admissions.service import beds, requests, stays
+from yilian.admissions.service import beds, keeping, requests, stays
 from yilian.admissions.service import wards as ward_settings
 from yilian.auth import policy
-from yilian.core.errors import Forbidden
+from yilian.auth.policy import Actor
+from yilian.core.errors import Forbidden, Unprocessable
+from yilian.core.i18n import N_
+from yilian.core.schemas import MAX_ID
 from yilian.directory import queries as directory
 from yilian.web.deps import ActorDep, DbDep, FormId, NowDep, OptionalQueryId, PathId, TodayDep
 from yilian.web.templating import render
@@ -59,11 +62,221 @@ async def admissions(request: Request, actor: ActorDep, db: DbDep, now: NowDep, 
         "page": page,
         "wards": found.items if found else [],
         "stats_link": policy.may_open_admission_stats(actor),
+        "keeps_wards": actor.institution_id is not None
+        and policy.may_keep_wards(actor, actor.institution_id),
         "follows_signed": policy.follows_signed_residents(actor),
         "may_request": policy.may_open_admission_form(actor),
         **_words(),
     }
     return render(request, "admissions/index.html", context)
+
+
+# --- keeping wards and beds (issue 13): before /admissions/wards/{ward_id}, which "manage" is not --
+
+
+def _may_keep(actor: Actor, institution_id: int) -> None:
+    if not policy.may_keep_wards(actor, institution_id):
+        raise Forbidden()
+
+
+def _room_sex(value: str) -> str | None:
+    if value and value not in rules.ROOM_SEXES:
+        raise Unprocessable(N_("Choose men, women or anyone."), field="room_sex")
+    return value or None
+
+
+def _partner(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise Unprocessable(N_("Choose another ward as the partner ward."), field="partner_ward_id")
+    return int(value)
+
+
+def _text(value: str, field: str) -> str:
+    if not value.strip():
+        raise Unprocessable(N_("This field is required."), field=field)
+    return value.strip()
+
+
+@router.get("/admissions/wards/manage")
+async def manage_wards(
+    request: Request, actor: ActorDep, db: DbDep, institution_id: OptionalQueryId = None
+) -> Response:
+    """A hospital's wards with their beds counted, and the 新增病区 form (the system admin picks
+    the hospital first)."""
+    hospital = institution_id or actor.institution_id
+    async with db.read() as session:
+        if hospital is None:  # the system admin: the hospitals (not the centres) it may keep
+            choices = await directory.list_institutions(session, limit=200, offset=0)
+            hospitals = [i for i in choices.items if i.tier >= 2 and policy.may_keep_wards(actor, i.id)]
+            if not hospitals:
+                raise Forbidden()
+            return render(request, "admissions/manage_pick.html", {"hospitals": hospitals})
+        _may_keep(actor, hospital)
+        found = await wards.list_wards(session, institution_id=hospital, limit=200, offset=0)
+        departments = await directory.list_departments(session, institution_id=hospital, limit=200, offset=0)
+        institution = await directory.get_institution(session, institution_id=hospital)
+    context = {
+        "institution": institution,
+        "wards": found.items,
+        "departments": departments.items,
+        "query": f"?institution_id={hospital}" if institution_id else "",
+    }
+    return render(request, "admissions/manage.html", context)
+
+
+@router.post("/admissions/wards/manage")
+async def create_ward(
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    department_id: FormId,
+    name: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    async with db.transaction() as session:
+        made = await keeping.create_ward(
+            session,
+            department_id=department_id,
+            name=_text(name, "name"),
+            partner_ward_id=None,
+            actor=actor,
+            now=now,
+            today=today,
+        )
+    return RedirectResponse(f"/admissions/wards/{made.id}/manage", status_code=303)
+
+
+@router.get("/admissions/wards/{ward_id}/manage")
+async def manage_ward(
+    request: Request,
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    today: TodayDep,
+    saved: Annotated[bool, Query()] = False,
+) -> Response:
+    """A ward kept: its name, department and partner ward; its rooms (the sex each is kept for);
+    its beds, added by room, renamed, removed."""
+    async with db.read() as session:
+        ward = await wards.get_ward(session, ward_id=ward_id)
+        _may_keep(actor, ward.institution_id)
+        beds = await wards.beds_of(session, ward_id)
+        departments = await directory.list_departments(
+            session, institution_id=ward.institution_id, limit=200, offset=0
+        )
+        partners = await wards.partner_choices(session, ward, today=today)
+    rooms: dict[str, str | None] = {}
+    for bed in beds:
+        rooms.setdefault(bed.room, bed.room_sex)
+    context = {
+        "ward": ward,
+        "beds": beds,
+        "rooms": rooms,
+        "departments": departments.items,
+        "partners": partners,
+        "saved": saved,
+        **_words(),
+    }
+    return render(request, "admissions/manage_ward.html", context)
+
+
+@router.post("/admissions/wards/{ward_id}/manage")
+async def change_ward(
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    today: TodayDep,
+    name: Annotated[str, Form(min_length=1, max_length=64)],
+    department_id: FormId,
+    partner_ward_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        await keeping.update_ward(
+            session,
+            ward_id=ward_id,
+            name=_text(name, "name"),
+            department_id=department_id,
+            partner_ward_id=_partner(partner_ward_id),
+            actor=actor,
+            now=now,
+            today=today,
+        )
+    return RedirectResponse(f"/admissions/wards/{ward_id}/manage?saved=1", status_code=303)
+
+
+@router.post("/admissions/wards/{ward_id}/rooms")
+async def set_room_sex(
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    room: Annotated[str, Form(min_length=1, max_length=rules.MAX_LABEL)],
+    room_sex: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        await keeping.set_room_sex(
+            session, ward_id=ward_id, room=room.strip(), room_sex=_room_sex(room_sex), actor=actor, now=now
+        )
+    return RedirectResponse(f"/admissions/wards/{ward_id}/manage", status_code=303)
+
+
+@router.post("/admissions/wards/{ward_id}/beds")
+async def add_beds(
+    ward_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    room: Annotated[str, Form(min_length=1, max_length=rules.MAX_LABEL)],
+    labels: Annotated[str, Form(min_length=1, max_length=400)],
+    room_sex: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Beds of a room at once: "1-4", "1,2,5" or "A B C"."""
+    try:
+        parsed = rules.parse_labels(labels)
+    except ValueError as refused:
+        raise Unprocessable(str(refused), field="labels") from None
+    async with db.transaction() as session:
+        await keeping.add_beds(
+            session,
+            ward_id=ward_id,
+            room=_text(room, "room"),
+            labels=parsed,
+            room_sex=_room_sex(room_sex),
+            actor=actor,
+            now=now,
+        )
+    return RedirectResponse(f"/admissions/wards/{ward_id}/manage", status_code=303)
+
+
+@router.post("/admissions/beds/{bed_id}/relabel")
+async def relabel_bed(
+    bed_id: PathId,
+    actor: ActorDep,
+    db: DbDep,
+    now: NowDep,
+    room: Annotated[str, Form(min_length=1, max_length=rules.MAX_LABEL)],
+    label: Annotated[str, Form(min_length=1, max_length=rules.MAX_LABEL)],
+) -> Response:
+    async with db.transaction() as session:
+        bed = await keeping.relabel_bed(
+            session,
+            bed_id=bed_id,
+            room=_text(room, "room"),
+            label=_text(label, "label"),
+            actor=actor,
+            now=now,
+        )
+    return RedirectResponse(f"/admissions/wards/{bed.ward_id}/manage", status_code=303)
+
+
+@router.post("/admissions/beds/{bed_id}/remove")
+async def remove_bed(bed_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> Response:
+    async with db.transaction() as session:
+        removed = await keeping.remove_bed(session, bed_id=bed_id, actor=actor, now=now)
+    return RedirectResponse(f"/admissions/wards/{removed.ward_id}/manage", status_code=303)
 
 
 @router.get("/admissions/wards/{ward_id}")
@@ -100,6 +313,7 @@ async def board(
         "manages": manages,
         "offer_result": result,
         "settable": policy.may_set_queue_settings(actor, ward.institution_id),
+        "keeps": policy.may_keep_wards(actor, ward.institution_id),
         "limits": {"boost_days": MAX_BOOST_DAYS, "offer_hours": MAX_OFFER_HOURS},
         "saved": saved,
         **_words(),

@@ -148,6 +148,46 @@ def bed_actions(current: BedStatus) -> list[BedAction]:
     return [action for (status, action) in BED_MOVES if status == current]
 
 
+# --- keeping a ward's beds: which may be removed, and the labels of a room typed at once -------
+
+# A bed may leave the ward (removed, or kept out of use when its history names it) unless a patient
+# holds it or it is offered to one: the guard of the conditional DELETE/UPDATE.
+REMOVABLE: Final = frozenset({BedStatus.FREE, BedStatus.CLEANING, BedStatus.CLOSED})
+ROOM_SEXES: Final = ("male", "female")  # or None: a room for anyone (不限)
+MAX_BEDS_AT_ONCE: Final = 50
+MAX_LABEL: Final = 16  # Bed.room and Bed.label are String(16)
+
+
+def parse_labels(text: str) -> list[str]:
+    """The beds of a room as typed: "1-4" (1, 2, 3, 4), "1,2,5", "A B C" or a mix ("，" and "、"
+    too). A range is of whole numbers, lowest first. ValueError (a message id) when a label is
+    repeated, a range is backwards, or there are none or too many."""
+    labels: list[str] = []
+    for token in text.replace("，", ",").replace("、", ",").replace(",", " ").split():
+        low, dash, high = token.partition("-")
+        if dash and low.isdigit() and high.isdigit():
+            if int(low) > int(high) or int(high) - int(low) >= MAX_BEDS_AT_ONCE:
+                raise ValueError(N_("Write a range lowest first, e.g. 1-4."))
+            labels.extend(str(n) for n in range(int(low), int(high) + 1))
+        else:
+            labels.append(token)
+    check_labels(labels)
+    return labels
+
+
+def check_labels(labels: Sequence[str]) -> None:
+    """ValueError (a message id) unless there are 1 to MAX_BEDS_AT_ONCE distinct labels, each at
+    most MAX_LABEL characters."""
+    if not labels:
+        raise ValueError(N_("Give the beds' numbers, e.g. 1-4."))
+    if len(labels) > MAX_BEDS_AT_ONCE:
+        raise ValueError(N_("At most 50 beds at once."))
+    if any(len(label) > MAX_LABEL for label in labels):
+        raise ValueError(N_("A bed's number is at most 16 characters."))
+    if len(set(labels)) != len(labels):
+        raise ValueError(N_("A bed's number is given twice."))
+
+
 # --- who a bed is offered to, and why the patients ahead of that one were not ------------------
 
 ROOM_KEPT_FOR: Final = {"male": N_("the room is kept for men"), "female": N_("the room is kept for women")}

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from yilian.admissions.rules import BedAction, BedStatus, RequestStatus, Urgency
+from yilian.admissions.rules import (
+    MAX_BEDS_AT_ONCE,
+    MAX_LABEL,
+    BedAction,
+    BedStatus,
+    RequestStatus,
+    Urgency,
+)
 from yilian.core.schemas import NON_BLANK, Id, In
 
 
@@ -108,6 +115,12 @@ MAX_BOOST_DAYS: Final = 14  # a head start of two weeks at most: the boost stays
 MAX_OFFER_HOURS: Final = 72
 
 
+def _string_only(schema: dict[str, Any]) -> None:
+    """Publish an optional field as a string that may be left out, not as one that may be null."""
+    schema.pop("default", None)
+    schema.update(next(branch for branch in schema.pop("anyOf") if branch.get("type") == "string"))
+
+
 def _integer_only(schema: dict[str, Any]) -> None:
     """Publish an optional field as an integer that may be left out, not as one that may be null."""
     schema.pop("default", None)
@@ -146,6 +159,107 @@ class WardSettingsIn(In):
         if self.boost_days is None and self.offer_hours is None:
             raise ValueError("give boost_days, offer_hours or both")
         return self
+
+
+# --- keeping wards and beds (administration) ---------------------------------------------------
+
+WardName = Annotated[str, Field(min_length=1, max_length=64, pattern=NON_BLANK)]
+RoomName = Annotated[str, Field(min_length=1, max_length=MAX_LABEL, pattern=NON_BLANK)]
+BedLabel = Annotated[str, Field(min_length=1, max_length=MAX_LABEL, pattern=NON_BLANK)]
+RoomSex = Literal["male", "female"]
+
+
+class WardIn(In):
+    """A new ward: its hospital is the department's."""
+
+    department_id: Id
+    name: WardName
+    partner_ward_id: Id | None = Field(
+        default=None,
+        description="The ward that takes its stable patients (转至合作病区): another ward of this "
+        "hospital or of one sharing a consortium with it",
+    )
+
+
+class WardChangeIn(WardSettingsIn):
+    """A ward's name, department (of the same hospital), partner ward (`null`: none) — by the
+    hospital's admission office or the system admin — and/or its queue settings (the office's)."""
+
+    name: WardName | None = Field(default=None, json_schema_extra=_string_only)
+    department_id: Id | None = Field(default=None, json_schema_extra=_integer_only)
+    partner_ward_id: Id | None = None
+
+    @field_validator("name", "department_id", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a value, or leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> WardChangeIn:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class BedsIn(In):
+    """Beds of one room: e.g. room 501 with labels 1–4."""
+
+    room: RoomName
+    labels: list[BedLabel] = Field(
+        min_length=1,
+        max_length=MAX_BEDS_AT_ONCE,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct (a label given twice: 422 `unprocessable`, field `labels`)",
+    )
+    room_sex: RoomSex | None = Field(
+        default=None, description="`male`/`female`: the room is kept for one sex"
+    )
+
+
+class BedChangeIn(In):
+    """A bed renamed: its room, its label or both."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    room: RoomName | None = Field(default=None, json_schema_extra=_string_only)
+    label: BedLabel | None = Field(default=None, json_schema_extra=_string_only)
+
+    @field_validator("room", "label", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a value, or leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> BedChangeIn:
+        if self.room is None and self.label is None:
+            raise ValueError("give room, label or both")
+        return self
+
+
+class RoomIn(In):
+    room_sex: RoomSex | None = Field(description="`male`/`female`, or null: the room is for anyone")
+
+
+class KeptBedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ward_id: int
+    room: str
+    label: str
+    room_sex: str | None
+    status: BedStatus
+
+
+class BedRemovedOut(BaseModel):
+    id: int
+    outcome: Literal["removed", "closed"] = Field(
+        description="`removed`, or `closed` (kept out of use) when an offer or the history names the bed"
+    )
 
 
 class QueueEntryOut(BaseModel):

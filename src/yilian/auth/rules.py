@@ -177,6 +177,11 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "account.list": N_("listed user accounts"),
     "account.read": N_("opened a user account"),
     "password.change": N_("changed their own password"),
+    "ward.create": N_("created a ward"),
+    "ward.update": N_("changed a ward"),
+    "bed.create": N_("added beds"),
+    "bed.update": N_("renamed a bed"),
+    "bed.remove": N_("removed a bed"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 

@@ -4,8 +4,9 @@ signed-in users; the queue itself is queries.queue)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.admissions.models import AdmissionRequest, Bed, Ward
@@ -13,7 +14,7 @@ from yilian.admissions.rules import BedStatus, RequestStatus
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
 from yilian.core.paging import Page, fetch_page
-from yilian.directory.models import Department, Institution
+from yilian.directory.models import Department, Institution, Membership
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,69 @@ async def ward_or_404(session: AsyncSession, ward_id: int) -> Ward:
     if ward is None:
         raise NotFound(what=N_("Ward"), id=ward_id)
     return ward
+
+
+def _partner_hospitals(institution_id: int, today: date) -> Select[int]:
+    """The institutions that share a consortium with this one today (both members on that day)."""
+    current = Membership.joined_on <= today, (Membership.left_on.is_(None)) | (Membership.left_on > today)
+    mine = select(Membership.consortium_id).where(Membership.institution_id == institution_id, *current)
+    return select(Membership.institution_id).where(Membership.consortium_id.in_(mine), *current)
+
+
+async def partner_allowed(
+    session: AsyncSession, *, institution_id: int, partner_institution_id: int, today: date
+) -> bool:
+    """May a ward of `institution_id` hand its stable patients to a ward of the partner's
+    institution: the same hospital, or one that shares a consortium with it today (seed 003:
+    市八医院, 市六's 分院 in the 徐汇 consortium)."""
+    if institution_id == partner_institution_id:
+        return True
+    shared = await session.scalar(
+        select(
+            exists().where(
+                Institution.id == partner_institution_id,
+                Institution.id.in_(_partner_hospitals(institution_id, today)),
+            )
+        )
+    )
+    return bool(shared)
+
+
+async def department_boost(session: AsyncSession, department_id: int, *, other_than: int = 0) -> int | None:
+    """The department's 社区签约 boost as its (other) wards keep it, None when it has none."""
+    found: int | None = await session.scalar(
+        select(func.max(Ward.boost_days)).where(Ward.department_id == department_id, Ward.id != other_than)
+    )
+    return found
+
+
+async def beds_of(session: AsyncSession, ward_id: int) -> list[Bed]:
+    """The ward's beds by room and label, for keeping them (no patient is named)."""
+    return list(
+        (
+            await session.scalars(
+                select(Bed).where(Bed.ward_id == ward_id).order_by(Bed.room, Bed.label, Bed.id)
+            )
+        ).all()
+    )
+
+
+async def partner_choices(session: AsyncSession, ward: WardView, *, today: date) -> list[WardView]:
+    """The wards this one may name as its partner: its hospital's others and those of hospitals
+    that share a consortium with it."""
+    partners = _partner_hospitals(ward.institution_id, today)
+    found = await session.scalars(
+        select(Ward)
+        .where(
+            Ward.id != ward.id,
+            (Ward.institution_id == ward.institution_id) | Ward.institution_id.in_(partners),
+        )
+        .order_by(Ward.institution_id != ward.institution_id, Ward.institution_id, Ward.name)
+        .limit(200)
+    )
+    return await ward_views(session, list(found.all()))
+
+
+async def ward_view(session: AsyncSession, ward: Ward) -> WardView:
+    """One ward as it reads (ward_views of one)."""
+    return (await ward_views(session, [ward]))[0]
