@@ -385,7 +385,7 @@ async def join_consortium(
         "membership_id": membership.id,
     }
     audit.record(session, actor, "membership.join", at=now, detail=detail)
-    return membership
+    return await _fresh(session, Membership, membership.id)
 
 
 async def update_membership(
