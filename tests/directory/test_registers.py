@@ -104,13 +104,8 @@ async def test_membership_current_on_is_the_rule_in_sql(demo_db: Database) -> No
             row.left_on = left
         await session.flush()
         ids = [r.id for r in rows]
-        held = set(
-            (
-                await session.scalars(
-                    select(Membership.id).where(Membership.id.in_(ids), Membership.current_on(today))
-                )
-            )
-        )
+        query = select(Membership.id).where(Membership.id.in_(ids), Membership.current_on(today))
+        held = set((await session.scalars(query)).all())
         assert held == {r.id for r in rows if rules.membership_is_current(r.left_on, today)}
         await session.rollback()
 
@@ -332,10 +327,10 @@ async def test_a_consortium_is_set_up_with_its_lead_and_members_join_and_leave(d
     assert [r.detail for r in await audit_rows(demo_db, "membership.leave")] == [
         {"consortium_id": made.id, "membership_id": joined.id, "left_on": "2026-09-30"}
     ]
+    async with demo_db.read() as session:
+        xuhui = await session.scalar(select(Consortium).where(Consortium.name == XUHUI))
+    assert xuhui is not None
     with pytest.raises(NotFound):  # a membership of another consortium
-        async with demo_db.read() as session:
-            xuhui = await session.scalar(select(Consortium).where(Consortium.name == XUHUI))
-        assert xuhui is not None
         await call(
             demo_db, service.update_membership, "sysadmin", consortium_id=xuhui.id, membership_id=joined.id,
             fields={"role": "member"},
@@ -356,8 +351,8 @@ async def test_the_consortium_office_keeps_its_own_members_only(demo_db: Databas
     assert changed.role == "core"
     with pytest.raises(Forbidden):
         await call(
-            demo_db, service.join_consortium, "admin.xuhui", consortium_id=other.id, institution_id=tianlin.id,
-            role="member", joined_on=date(2026, 1, 1),
+            demo_db, service.join_consortium, "admin.xuhui", consortium_id=other.id,
+            institution_id=tianlin.id, role="member", joined_on=date(2026, 1, 1),
         )  # fmt: skip
     with pytest.raises(Forbidden):
         await call(

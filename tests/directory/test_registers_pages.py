@@ -72,7 +72,8 @@ async def test_the_institution_forms_answer_beside_the_field(api: Api, app_db: D
     )
     assert made.status_code == 204, made.text
     shown = (await it.get(f"/admin/institutions/{sixth.id}")).text
-    assert "林医生" in shown and "睡眠呼吸暂停" in shown
+    assert "林医生" in shown
+    assert "睡眠呼吸暂停" in shown
     other = await institution(app_db, "复旦大学附属金山医院")
     assert (await it.get(f"/admin/institutions/{other.id}")).status_code == 403
 
@@ -84,4 +85,5 @@ async def test_leaving_asks_once(api: Api) -> None:
     consortium = listed.text.split('href="/admin/consortia/', 1)[1].split('"', 1)[0]
     page = await office.get(f"/admin/consortia/{consortium}")
     assert page.status_code == 200
-    assert "data-confirm=" in page.text and "/leave" in page.text
+    assert "data-confirm=" in page.text
+    assert "/leave" in page.text
