@@ -9,6 +9,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.routing import Match
 
 from yilian.auth import policy
 from yilian.core.errors import Forbidden, Unprocessable
@@ -59,6 +60,13 @@ def _see_other(url: str) -> Response:
 # --- the administration home ----------------------------------------------------------------------
 
 
+def _serves(request: Request, path: str) -> bool:
+    """Does the app serve this page? The registers kept by other packages' pages (accounts, the
+    workbook import, clinic templates, wards) are linked only once they are there."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
+
 @router.get("/admin")
 async def admin_home(request: Request, actor: ActorDep) -> Response:
     """What this actor keeps, as links: each shown as the policy allows."""
@@ -66,15 +74,21 @@ async def admin_home(request: Request, actor: ActorDep) -> Response:
         raise Forbidden()
     own = actor.institution_id
     context = {
-        "section": "admin",
         "may_consortia": queries.may_keep_some_consortium(actor),
         "may_institutions": policy.may_administer_consortia(actor),
         "own_institution": own if own is not None and policy.may_administer_institution(actor, own) else None,
-        "may_accounts": policy.may_administer_consortia(actor)
-        or (own is not None and policy.may_administer_institution(actor, own)),
-        "may_import": policy.may_import_registers(actor),
-        "may_templates": own is not None and policy.may_keep_clinic_templates(actor, own),
-        "may_wards": own is not None and policy.may_keep_wards(actor, own),
+        "may_accounts": _serves(request, "/admin/accounts")
+        and (
+            policy.may_administer_consortia(actor)
+            or (own is not None and policy.may_administer_institution(actor, own))
+        ),
+        "may_import": _serves(request, "/admin/imports") and policy.may_import_registers(actor),
+        "may_templates": _serves(request, "/clinic/templates")
+        and own is not None
+        and policy.may_keep_clinic_templates(actor, own),
+        "may_wards": _serves(request, "/admissions/wards/manage")
+        and own is not None
+        and policy.may_keep_wards(actor, own),
     }
     return render(request, "directory/admin/home.html", context)
 
