@@ -97,7 +97,7 @@ async def admin_home(request: Request, actor: ActorDep) -> Response:
 
 
 @router.get("/admin/consortia")
-async def admin_consortia(request: Request, actor: ActorDep, db: DbDep, today: TodayDep) -> Response:
+async def admin_consortia(request: Request, actor: ActorDep, db: DbDep) -> Response:
     async with db.read() as session:
         consortia = await queries.kept_consortia(session, actor=actor)
         may_create = policy.may_administer_consortia(actor)
