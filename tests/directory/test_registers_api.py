@@ -167,6 +167,8 @@ async def test_a_member_that_left_no_longer_takes_kept_slots_or_refers(
     await refused_not_in_consortium(
         await doctor.post("/api/v1/referrals", json=referral("up", second.id, sixth.id))
     )
+    form = (await (await api.browser("fd.tianlin")).get("/referrals/new")).text
+    assert SIXTH not in form  # the referral form offers 市六 no more
     listed = (await office.get(f"/api/v1/consortia/{consortium['id']}")).json()["members"]
     assert any(m["institution_id"] == tianlin.id and m["left_on"] == today.isoformat() for m in listed)
     members = await office.get(
@@ -181,3 +183,4 @@ async def test_a_member_that_left_no_longer_takes_kept_slots_or_refers(
         "/api/v1/appointments", json={"session_id": clinic.id, "resident_id": second.id}
     )
     assert again.status_code == 201, again.text
+    assert SIXTH in (await (await api.browser("fd.tianlin")).get("/referrals/new")).text
