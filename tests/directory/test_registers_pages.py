@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.routing import Match
 
 from tests.factories import institution
 from tests.fixtures_app import Api
 from yilian.core.db import Database
+from yilian.directory.pages.registers import served_paths
 
 SIXTH = "上海市第六人民医院"
 OTHER_PARTS = ("/admin/accounts", "/admin/imports", "/clinic/templates", "/admissions/wards/manage")
@@ -18,8 +18,7 @@ INLINE = {"Accept": "application/problem+json", "X-Inline-Form": "1"}
 
 
 def served(app: FastAPI, path: str) -> bool:
-    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
-    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+    return path in served_paths(app.router.routes)
 
 
 async def stand_in() -> dict[str, str]:
@@ -62,6 +61,9 @@ async def test_a_page_not_served_is_not_linked(api: Api, app: FastAPI) -> None:
     for path in OTHER_PARTS:
         shown = served(app, path) and path in {"/admin/accounts", "/admin/imports"}  # the system admin's
         assert (f'href="{path}"' in page) is shown
+    # /admissions/wards/{ward_id} does not serve /admissions/wards/manage
+    wards = (await (await api.browser("admission.sixth")).get("/admin")).text
+    assert ('href="/admissions/wards/manage"' in wards) is served(app, "/admissions/wards/manage")
 
 
 async def test_a_family_doctor_has_no_administration(api: Api) -> None:

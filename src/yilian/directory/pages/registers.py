@@ -9,7 +9,6 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.routing import Match
 
 from yilian.auth import policy
 from yilian.core.errors import Forbidden, Unprocessable
@@ -63,8 +62,19 @@ def _see_other(url: str) -> Response:
 def _serves(request: Request, path: str) -> bool:
     """Does the app serve this page? The registers kept by other packages' pages (accounts, the
     workbook import, clinic templates, wards) are linked only once they are there."""
-    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
-    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+    return path in served_paths(request.app.router.routes)
+
+
+def served_paths(routes: list[Any]) -> set[str]:
+    """The literal paths of the routes (through the routers they were included by): a path served
+    by a template (`/admissions/wards/{ward_id}`) does not serve `/admissions/wards/manage`."""
+    paths: set[str] = set()
+    for route in routes:
+        if hasattr(route, "effective_route_contexts"):
+            paths.update(context.path for context in route.effective_route_contexts())
+        elif isinstance(getattr(route, "path", None), str):
+            paths.add(route.path)
+    return paths
 
 
 @router.get("/admin")
