@@ -1187,6 +1187,260 @@ async def clinic_register_objects(db: Database) -> dict[str, Any]:
                 await session.flush()
                 ids[f"{key}_closure{suffix}"] = closure.id
     return ids
+# --- issue 13, the registers (directory.api.registers, directory.pages.registers) -------------------
+# Each allowed call writes a name of its own (a counter), so that the second allowed user's call is
+# not a clash; members join from spare institutions made for the purpose.
+REGISTRARS = frozenset({"sysadmin"})
+SIXTH_KEEPERS = frozenset({"it.sixth", "sysadmin"})
+XUHUI_KEEPERS = frozenset({"admin.xuhui", "sysadmin"})
+ADMINISTRATION = frozenset({"sysadmin", "admin.xuhui", "it.sixth", "clinic.sixth", "admission.sixth"})
+INSTITUTION_FIELDS = (
+    "name",
+    "short_name",
+    "tier",
+    "district",
+    "district_code",
+    "credit_code",
+    "address",
+    "description",
+)
+_registered = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_registered)
+
+
+def _spare(o: dict[str, Any]) -> int:
+    spare: int = o["register_spares"].pop()
+    return spare
+
+
+def _institution_form(o: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if v is not None else "" for k, v in o["sixth_fields"].items()}
+
+
+def _practitioner_form(o: dict[str, Any]) -> dict[str, Any]:
+    return {**o["sixth_expert_fields"], "specialties": "、".join(o["sixth_expert_fields"]["specialties"])}
+
+
+async def register_objects(db: Database) -> dict[str, Any]:
+    """The 徐汇 consortium (its fields, a member to change), 六院's fields, one of its departments
+    and experts, and spare institutions to join."""
+    from sqlalchemy import select
+
+    from tests.conftest import FIXED_NOW
+    from yilian.auth.models import User
+    from yilian.auth.service import actor_of
+    from yilian.directory.models import Consortium, Department, Institution, Practitioner
+    from yilian.directory.service import registers
+
+    async with db.transaction() as session:
+        xuhui = await session.scalar(select(Consortium).where(Consortium.name == "徐汇区—市六医院医疗联合体"))
+        sixth = await session.scalar(select(Institution).where(Institution.name == "上海市第六人民医院"))
+        assert xuhui is not None
+        assert sixth is not None
+        member = next(m for m in xuhui.memberships if m.institution.name == "龙华社区卫生服务中心")
+        department = await session.scalar(
+            select(Department).where(Department.institution_id == sixth.id).order_by(Department.id)
+        )
+        expert = await session.scalar(
+            select(Practitioner).where(Practitioner.institution_id == sixth.id, Practitioner.expert.is_(True))
+        )
+        assert department is not None
+        assert expert is not None
+        root = await session.scalar(select(User).where(User.username == "sysadmin"))
+        assert root is not None
+        admin = actor_of(root)
+        spares = [
+            (
+                await registers.create_institution(
+                    session, name=f"矩阵备用机构{n}", tier=1, district="徐汇区", actor=admin, now=FIXED_NOW
+                )
+            ).id
+            for n in range(len(USERS) * 2)
+        ]
+        return {
+            "xuhui": xuhui.id,
+            "xuhui_fields": {
+                "name": xuhui.name, "kind": xuhui.kind, "lead_institution_id": xuhui.lead_institution_id,
+                "description": xuhui.description,
+            },
+            "xuhui_member": member.id,
+            "xuhui_member_joined": member.joined_on.isoformat(),
+            "sixth_fields": {name: getattr(sixth, name) for name in INSTITUTION_FIELDS},
+            "sixth_department": department.id,
+            "sixth_department_name": department.name,
+            "sixth_expert": expert.id,
+            "sixth_expert_fields": {
+                "name": expert.name, "title": expert.title, "department_id": expert.department_id or "",
+                "specialties": list(expert.specialties), "expert": "true", "profile": expert.profile,
+            },
+            "register_spares": spares,
+        }  # fmt: skip
+
+
+REGISTER_CASES = [
+    Case(
+        "POST",
+        "/api/v1/institutions",
+        post("/api/v1/institutions", lambda o: {"name": f"矩阵机构{_n()}", "tier": 1, "district": "徐汇区"}),
+        REGISTRARS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/institutions/{institution_id}",
+        patch("/api/v1/institutions/{institution_id}", lambda o: {"address": o["sixth_fields"]["address"]}),
+        SIXTH_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/departments",
+        post(
+            "/api/v1/departments", lambda o: {"institution_id": o["institution_id"], "name": f"矩阵科{_n()}"}
+        ),
+        SIXTH_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/departments/{department_id}",
+        patch("/api/v1/departments/{sixth_department}", lambda o: {"name": o["sixth_department_name"]}),
+        SIXTH_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/practitioners",
+        post(
+            "/api/v1/practitioners",
+            lambda o: {"institution_id": o["institution_id"], "name": "矩阵医生", "title": "主治医师"},
+        ),
+        SIXTH_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/practitioners/{practitioner_id}",
+        patch("/api/v1/practitioners/{sixth_expert}", lambda o: {"expert": True}),
+        SIXTH_KEEPERS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/consortia",
+        post(
+            "/api/v1/consortia",
+            lambda o: {
+                "name": f"矩阵联盟{_n()}",
+                "kind": "specialty",
+                "lead_institution_id": o["institution_id"],
+            },
+        ),
+        REGISTRARS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/consortia/{consortium_id}",
+        patch("/api/v1/consortia/{xuhui}", lambda o: {"description": o["xuhui_fields"]["description"]}),
+        REGISTRARS,
+    ),
+    Case(
+        "POST",
+        "/api/v1/consortia/{consortium_id}/members",
+        post("/api/v1/consortia/{xuhui}/members", lambda o: {"institution_id": _spare(o), "role": "member"}),
+        XUHUI_KEEPERS,
+        ok=201,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/consortia/{consortium_id}/members/{member_id}",
+        patch("/api/v1/consortia/{xuhui}/members/{xuhui_member}", lambda o: {"role": "member"}),
+        XUHUI_KEEPERS,
+    ),
+    page("/admin", ADMINISTRATION),
+    page("/admin/consortia", XUHUI_KEEPERS),
+    page(
+        "/admin/consortia",
+        REGISTRARS,
+        call=submit(
+            "/admin/consortia",
+            lambda o: {
+                "name": f"矩阵页联盟{_n()}",
+                "kind": "regional",
+                "lead_institution_id": o["institution_id"],
+            },
+        ),
+    ),
+    page("/admin/consortia/{consortium_id}", XUHUI_KEEPERS, target="/admin/consortia/{xuhui}"),
+    page(
+        "/admin/consortia/{consortium_id}",
+        REGISTRARS,
+        call=submit("/admin/consortia/{xuhui}", lambda o: o["xuhui_fields"]),
+    ),
+    page(
+        "/admin/consortia/{consortium_id}/members",
+        XUHUI_KEEPERS,
+        call=submit(
+            "/admin/consortia/{xuhui}/members",
+            lambda o: {"institution_id": _spare(o), "role": "member", "joined_on": "2026-11-01"},
+        ),
+    ),
+    page(
+        "/admin/consortia/{consortium_id}/members/{member_id}",
+        XUHUI_KEEPERS,
+        call=submit(
+            "/admin/consortia/{xuhui}/members/{xuhui_member}",
+            lambda o: {"role": "member", "joined_on": o["xuhui_member_joined"]},
+        ),
+    ),
+    page(
+        "/admin/consortia/{consortium_id}/members/{member_id}/leave",
+        XUHUI_KEEPERS,
+        call=submit(
+            "/admin/consortia/{xuhui}/members/{xuhui_member}/leave", lambda o: {"left_on": "2030-01-01"}
+        ),
+    ),
+    page("/admin/institutions", REGISTRARS),
+    page(
+        "/admin/institutions",
+        REGISTRARS,
+        call=submit(
+            "/admin/institutions", lambda o: {"name": f"矩阵页机构{_n()}", "tier": "1", "district": "徐汇区"}
+        ),
+    ),
+    page("/admin/institutions/{institution_id}", SIXTH_KEEPERS),
+    page(
+        "/admin/institutions/{institution_id}",
+        SIXTH_KEEPERS,
+        call=submit("/admin/institutions/{institution_id}", _institution_form),
+    ),
+    page(
+        "/admin/institutions/{institution_id}/departments",
+        SIXTH_KEEPERS,
+        call=submit(
+            "/admin/institutions/{institution_id}/departments", lambda o: {"name": f"矩阵页科{_n()}"}
+        ),
+    ),
+    page(
+        "/admin/departments/{department_id}",
+        SIXTH_KEEPERS,
+        call=submit("/admin/departments/{sixth_department}", lambda o: {"name": o["sixth_department_name"]}),
+    ),
+    page(
+        "/admin/institutions/{institution_id}/practitioners",
+        SIXTH_KEEPERS,
+        call=submit(
+            "/admin/institutions/{institution_id}/practitioners",
+            lambda o: {"name": "矩阵页医生", "title": "医师"},
+        ),
+    ),
+    page(
+        "/admin/practitioners/{practitioner_id}",
+        SIXTH_KEEPERS,
+        call=submit("/admin/practitioners/{sixth_expert}", _practitioner_form),
+    ),
+]
 
 
 CASES = (
@@ -1203,6 +1457,7 @@ CASES = (
     + ANALYTICS_CASES
     + ACCOUNT_CASES
     + CLINIC_REGISTER_CASES
+    + REGISTER_CASES
 )
 
 
@@ -1213,7 +1468,12 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
     def visit(route: Any) -> None:
         if hasattr(route, "effective_route_contexts"):
             for context in route.effective_route_contexts():
-                visit(context.original_route)
+                # a context's path carries the prefixes of the routers it was included through
+                for method in getattr(context, "methods", None) or ():
+                    if method != "HEAD":
+                        routes.add((method, context.path))
+                if not getattr(context, "methods", None):
+                    visit(context.original_route)
         elif isinstance(route, APIRoute) or hasattr(route, "methods"):
             for method in route.methods or ():
                 if method != "HEAD":
@@ -1280,6 +1540,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
         **admissions,
         **await account_objects(api, sixth.id),
         **await keeping_matrix_objects(db),  # issue 13: wards and beds
+        **await register_objects(db),
         "expert_id": clinic.practitioner_id,
         "page_session": page_session.id,
         "own_page_resident": own.id,

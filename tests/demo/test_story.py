@@ -172,7 +172,9 @@ async def test_the_ecgs_and_the_report_open_for_the_referrals_sides_only(
     assert kinds["application/pdf"] >= 2
 
 
-async def test_every_move_was_allowed_by_the_care_and_consortium_rules(told: Database) -> None:
+async def test_every_move_was_allowed_by_the_care_and_consortium_rules(
+    told: Database, fixed_now: datetime
+) -> None:
     """Told through the services as each account: nothing refused, and every referral inside a
     consortium its two ends share."""
     async with told.read() as session:
@@ -182,7 +184,7 @@ async def test_every_move_was_allowed_by_the_care_and_consortium_rules(told: Dat
             await session.execute(select(Referral.origin_institution_id, Referral.target_institution_id))
         ).all()
         for origin, target in pairs:
-            assert await shares_consortium(session, origin, target)
+            assert await shares_consortium(session, origin, target, local_today(fixed_now))
     assert refused == 0
     assert (moves or 0) > len(story.STORIES) * 2
 

@@ -45,10 +45,19 @@ EVERYONE = ["/practitioners", "/consortia"]
             {"/residents/new", "/appointments"},
         ),
         ("sp.sixth", ["/", "/admissions", "/referrals", *EVERYONE], {"/practitioners/"}),
-        ("clinic.sixth", ["/", *EVERYONE], {"/clinic"}),
-        ("admission.sixth", ["/", "/admissions", *EVERYONE], set()),
-        ("admin.xuhui", ["/", *EVERYONE, "/referrals/stats", "/admissions/stats", "/audit"], {"/audit"}),
-        ("sysadmin", ["/", *EVERYONE, "/referrals/stats", "/admissions/stats", "/audit"], {"/docs"}),
+        ("clinic.sixth", ["/", *EVERYONE, "/admin"], {"/clinic"}),
+        ("admission.sixth", ["/", "/admissions", *EVERYONE, "/admin"], set()),
+        (
+            "admin.xuhui",
+            ["/", *EVERYONE, "/referrals/stats", "/admissions/stats", "/audit", "/admin"],
+            {"/audit"},
+        ),
+        (
+            "sysadmin",
+            ["/", *EVERYONE, "/referrals/stats", "/admissions/stats", "/audit", "/admin"],
+            {"/docs"},
+        ),
+        ("it.sixth", ["/", *EVERYONE, "/admin"], set()),
     ],
 )
 async def test_each_user_sees_the_menu_and_home_of_its_work(

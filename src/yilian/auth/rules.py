@@ -182,6 +182,18 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "bed.create": N_("added beds"),
     "bed.update": N_("renamed a bed"),
     "bed.remove": N_("removed a bed"),
+    # the registers (directory.service.registers)
+    "institution.create": N_("added an institution"),
+    "institution.update": N_("changed an institution's details"),
+    "department.create": N_("added a department"),
+    "department.update": N_("changed a department"),
+    "practitioner.create": N_("added a practitioner"),
+    "practitioner.update": N_("changed a practitioner's details"),
+    "consortium.create": N_("set up a consortium"),
+    "consortium.update": N_("changed a consortium's details"),
+    "membership.join": N_("added a member to a consortium"),
+    "membership.update": N_("changed a member's role or dates"),
+    "membership.leave": N_("recorded a member leaving a consortium"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from yilian.core.errors import Conflict, Forbidden, Unprocessable
 from yilian.core.i18n import N_
 
@@ -60,3 +62,62 @@ class IdentityMismatch(Conflict):
     code = "identity_mismatch"
     title = N_("Name and ID number do not match")
     message = N_("This ID number is registered under another name: check the name and the ID number.")
+
+
+# --- the registers: institutions, departments, practitioners, consortia and their members --------
+
+
+class FieldConflict(Conflict):
+    """409 naming the field that clashes (`errors`, as a 422 does), so that a form puts the
+    message beside it."""
+
+    field: ClassVar[str] = ""
+
+    def problem(self, locale: str, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(locale, instance)
+        body["errors"] = [{"field": self.field, "message": body["detail"], "type": self.code}]
+        return body
+
+
+class DuplicateInstitutionName(FieldConflict):
+    field = "body.name"
+    code = "duplicate_institution_name"
+    title = N_("Institution already registered")
+    message = N_("An institution with this name is already registered.")
+
+
+class DuplicateCreditCode(FieldConflict):
+    field = "body.credit_code"
+    code = "duplicate_credit_code"
+    title = N_("Credit code already registered")
+    message = N_("An institution with this unified social credit code is already registered.")
+
+
+class DuplicateDepartment(FieldConflict):
+    field = "body.name"
+    code = "duplicate_department"
+    title = N_("Department already exists")
+    message = N_("This institution already has a department of this name.")
+
+
+class DuplicateConsortium(FieldConflict):
+    field = "body.name"
+    code = "duplicate_consortium"
+    title = N_("Consortium already exists")
+    message = N_("A consortium of this name already exists.")
+
+
+class AlreadyMember(FieldConflict):
+    field = "body.institution_id"
+    code = "already_member"
+    title = N_("Already a member")
+    message = N_("This institution is listed as a member of the consortium already.")
+
+
+class InvalidRegisterValue(Unprocessable):
+    """422 naming the field (`errors`), so that a form puts the reason beside it."""
+
+    code = "invalid_register_value"
+    title = N_("Invalid value")
+    message = N_("%(reason)s")
+    translated_params = ("reason",)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,6 +70,11 @@ class Membership(Base):
 
     consortium: Mapped[Consortium] = relationship(back_populates="memberships")
     institution: Mapped[Institution] = relationship(lazy="joined")
+
+    @classmethod
+    def current_on(cls, today: date | ColumnElement[date]) -> ColumnElement[bool]:
+        """The SQL twin of rules.registers.membership_is_current: it has not ended by `today`."""
+        return or_(cls.left_on.is_(None), cls.left_on > today)
 
 
 class Department(Base):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from yilian.core.schemas import NON_BLANK, Id, In, Out
-from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex
+from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In, Out
+from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex, Title
 
 
 class MemberOut(Out):
@@ -16,6 +17,10 @@ class MemberOut(Out):
     tier: int
     role: MembershipRole
     joined_on: date
+    membership_id: int = Field(description="The membership: PATCH /consortia/{id}/members/{membership_id}")
+    left_on: date | None = Field(
+        default=None, description="The day it left: it counts as a member from joined_on until then"
+    )
 
 
 class ConsortiumOut(Out):
@@ -34,6 +39,9 @@ class InstitutionOut(Out):
     district: str
     address: str
     description: str
+    short_name: str = ""
+    district_code: str | None = Field(default=None, description="GB/T 2260")
+    credit_code: str | None = Field(default=None, description="统一社会信用代码 (GB 32100)")
 
 
 class DepartmentOut(Out):
@@ -41,6 +49,7 @@ class DepartmentOut(Out):
     institution_id: int
     name: str
     description: str
+    subject_code: str | None = Field(default=None, description="诊疗科目 code: 03, 05.01")
 
 
 class PractitionerOut(Out):
@@ -100,3 +109,98 @@ class ContractIn(In):
     practitioner_id: Id = Field(description="The family doctor, at the actor's centre")
     signed_on: date | None = Field(default=None, description="Default: today")
     expires_on: date | None = Field(default=None, description="Default: one year after signing")
+
+
+# --- the registers: what an administrator writes (POST creates, PATCH changes the fields it names) ---
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NON_BLANK)]
+TierIn = Annotated[int, Field(ge=1, le=3, description="3 tertiary, 2 secondary, 1 community"), JSON_INTEGER]
+Text = Annotated[str, Field(max_length=2000)]
+Specialty = Annotated[str, Field(min_length=1, max_length=32, pattern=NON_BLANK)]
+DistrictCode = Annotated[str, Field(max_length=6, description="GB/T 2260 area code, six digits: 310104")]
+CreditCode = Annotated[
+    str, Field(max_length=18, description="统一社会信用代码 (GB 32100), 18 characters; kept in upper case")
+]
+SubjectCode = Annotated[str, Field(max_length=5, description="诊疗科目 code: two digits, or 05.01")]
+
+
+class InstitutionIn(In):
+    name: Name
+    short_name: str = Field(default="", max_length=32, description="简称")
+    tier: TierIn
+    district: str = Field(min_length=1, max_length=32, pattern=NON_BLANK, description="徐汇区")
+    district_code: DistrictCode | None = None
+    credit_code: CreditCode | None = None
+    address: str = Field(default="", max_length=200)
+    description: Text = ""
+
+
+class InstitutionPatch(In):
+    name: Name | None = None
+    short_name: str | None = Field(default=None, max_length=32)
+    tier: TierIn | None = None
+    district: str | None = Field(default=None, min_length=1, max_length=32, pattern=NON_BLANK)
+    district_code: DistrictCode | None = None
+    credit_code: CreditCode | None = None
+    address: str | None = Field(default=None, max_length=200)
+    description: Text | None = None
+
+
+class DepartmentIn(In):
+    institution_id: Id
+    name: str = Field(min_length=1, max_length=64, pattern=NON_BLANK)
+    subject_code: SubjectCode | None = None
+    description: Text = ""
+
+
+class DepartmentPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=64, pattern=NON_BLANK)
+    subject_code: SubjectCode | None = None
+    description: Text | None = None
+
+
+class PractitionerIn(In):
+    institution_id: Id
+    department_id: Id | None = None
+    name: str = Field(min_length=1, max_length=64, pattern=NON_BLANK)
+    title: Title
+    specialties: list[Specialty] = Field(default_factory=list, max_length=20)
+    expert: bool = False
+    profile: Text = Field(default="", description="Shown to family doctors")
+
+
+class PractitionerPatch(In):
+    department_id: Id | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=64, pattern=NON_BLANK)
+    title: Title | None = None
+    specialties: list[Specialty] | None = Field(default=None, max_length=20)
+    expert: bool | None = None
+    profile: Text | None = None
+
+
+class ConsortiumIn(In):
+    name: Name
+    kind: ConsortiumKind
+    lead_institution_id: Id = Field(description="Joins as lead (牵头) today")
+    description: Text = ""
+
+
+class ConsortiumPatch(In):
+    name: Name | None = None
+    kind: ConsortiumKind | None = None
+    lead_institution_id: Id | None = None
+    description: Text | None = None
+
+
+class MemberIn(In):
+    institution_id: Id
+    role: MembershipRole
+    joined_on: date | None = Field(default=None, description="Default: today")
+
+
+class MemberPatch(In):
+    role: MembershipRole | None = None
+    joined_on: date | None = None
+    left_on: date | None = Field(
+        default=None, description="Leaving: on or after joined_on; null takes it back"
+    )

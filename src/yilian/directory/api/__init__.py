@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, status
 
 from yilian.core.schemas import PageOut
 from yilian.directory import queries, service
-from yilian.directory.models import Consortium
+from yilian.directory.api import registers
+from yilian.directory.api.registers import consortium_out
 from yilian.directory.schemas import (
     ConsortiumOut,
     ContractIn,
     ContractOut,
     DepartmentOut,
     InstitutionOut,
-    MemberOut,
     PractitionerOut,
     ResidentIn,
     ResidentOut,
@@ -29,45 +29,26 @@ TierQ = Annotated[int | None, Query(ge=1, le=3, description="3 tertiary, 2 secon
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
 
 
-def _consortium_out(consortium: Consortium) -> ConsortiumOut:
-    return ConsortiumOut(
-        id=consortium.id,
-        name=consortium.name,
-        kind=consortium.kind,
-        lead_institution_id=consortium.lead_institution_id,
-        description=consortium.description,
-        members=[
-            MemberOut(
-                institution_id=m.institution_id,
-                name=m.institution.name,
-                tier=m.institution.tier,
-                role=m.role,
-                joined_on=m.joined_on,
-            )
-            for m in consortium.memberships
-        ],
-    )
-
-
 @router.get("/consortia")
 async def list_consortia(
     _actor: ActorDep, db: DbDep, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[ConsortiumOut]:
     async with db.read() as session:
         page = await queries.list_consortia(session, limit=limit, offset=offset)
-        return PageOut(items=[_consortium_out(c) for c in page.items], total=page.total)
+        return PageOut(items=[consortium_out(c) for c in page.items], total=page.total)
 
 
 @router.get("/consortia/{consortium_id}", responses=NOT_FOUND)
 async def get_consortium(consortium_id: PathId, _actor: ActorDep, db: DbDep) -> ConsortiumOut:
     async with db.read() as session:
-        return _consortium_out(await queries.get_consortium(session, consortium_id=consortium_id))
+        return consortium_out(await queries.get_consortium(session, consortium_id=consortium_id))
 
 
 @router.get("/institutions")
 async def list_institutions(
     _actor: ActorDep,
     db: DbDep,
+    today: TodayDep,
     consortium_id: Id | None = None,
     tier: TierQ = None,
     q: Search = None,
@@ -76,7 +57,7 @@ async def list_institutions(
 ) -> PageOut[InstitutionOut]:
     async with db.read() as session:
         page = await queries.list_institutions(
-            session, consortium_id=consortium_id, tier=tier, q=q, limit=limit, offset=offset
+            session, consortium_id=consortium_id, tier=tier, q=q, today=today, limit=limit, offset=offset
         )
     return PageOut(items=[InstitutionOut.model_validate(i) for i in page.items], total=page.total)
 
@@ -93,6 +74,7 @@ async def get_institution(institution_id: PathId, _actor: ActorDep, db: DbDep) -
 async def list_departments(
     _actor: ActorDep,
     db: DbDep,
+    today: TodayDep,
     consortium_id: Id | None = None,
     institution_id: Id | None = None,
     q: Search = None,
@@ -105,6 +87,7 @@ async def list_departments(
             consortium_id=consortium_id,
             institution_id=institution_id,
             q=q,
+            today=today,
             limit=limit,
             offset=offset,
         )
@@ -123,6 +106,7 @@ async def get_department(department_id: PathId, _actor: ActorDep, db: DbDep) -> 
 async def list_practitioners(
     _actor: ActorDep,
     db: DbDep,
+    today: TodayDep,
     consortium_id: Id | None = None,
     institution_id: Id | None = None,
     department_id: Id | None = None,
@@ -141,6 +125,7 @@ async def list_practitioners(
             tier=tier,
             expert=expert,
             q=q,
+            today=today,
             limit=limit,
             offset=offset,
         )
@@ -223,3 +208,7 @@ async def sign_contract(
     async with db.transaction() as session:
         view = await service.sign_contract(session, **body.model_dump(), actor=actor, now=now, today=today)
     return ContractOut.model_validate(view)
+
+
+# The registers' writes (POST, PATCH) beside these reads.
+router.include_router(registers.router)

@@ -14,6 +14,7 @@ from yilian.core.db import Database
 from yilian.core.errors import DomainError
 from yilian.directory import queries, rules, service
 from yilian.directory.errors import ConsentMissing
+from yilian.directory.pages import registers
 from yilian.web.deps import (
     ActorDep,
     DbDep,
@@ -325,3 +326,7 @@ async def sign_contract(
             today=today,
         )
     return RedirectResponse(f"/residents/{resident_id}", status_code=303)
+
+
+# The administration pages (/admin …) beside the open directory.
+router.include_router(registers.router)

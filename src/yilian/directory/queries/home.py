@@ -14,6 +14,7 @@ from yilian.auth import queries as auth_queries
 from yilian.auth.policy import Actor, Role
 from yilian.directory.models import Consortium, Contract, Department, Institution, Practitioner
 from yilian.directory.queries.open import ConsortiumRole, memberships
+from yilian.directory.rules.registers import membership_is_current
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,16 @@ async def home_summary(session: AsyncSession, *, actor: Actor, today: date) -> H
         signed_at_centre=signed_at_centre,
         signed_with_me=signed_with_me,
         consortium=consortium,
-        members_by_tier=members_by_tier(consortium) if consortium else {},
+        members_by_tier=members_by_tier(consortium, today) if consortium else {},
         totals=totals,
     )
 
 
-def members_by_tier(consortium: Consortium) -> dict[int, int]:
-    """How many members of each tier, tertiary first (seed 003's "3+2+1")."""
-    counts = Counter(m.institution.tier for m in consortium.memberships)
+def members_by_tier(consortium: Consortium, today: date) -> dict[int, int]:
+    """How many members of each tier today, tertiary first (seed 003's "3+2+1")."""
+    counts = Counter(
+        m.institution.tier for m in consortium.memberships if membership_is_current(m.left_on, today)
+    )
     return {tier: counts[tier] for tier in sorted(counts, reverse=True)}
 
 

@@ -4,6 +4,7 @@ signed-in user; an institution's staff, an expert's place and the expert search 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import Select, String, cast, or_, select
@@ -36,8 +37,11 @@ async def get_consortium(session: AsyncSession, *, consortium_id: int) -> Consor
     return await by_id(session, Consortium, consortium_id, N_("Consortium"))
 
 
-def _member_of(consortium_id: int) -> Select[int]:
-    return select(Membership.institution_id).where(Membership.consortium_id == consortium_id)
+def _member_of(consortium_id: int, today: date | None) -> Select[int]:
+    """The consortium's members on `today` (a member that has left is no more); every member that
+    ever was, without a day."""
+    query = select(Membership.institution_id).where(Membership.consortium_id == consortium_id)
+    return query if today is None else query.where(Membership.current_on(today))
 
 
 async def list_institutions(
@@ -46,12 +50,13 @@ async def list_institutions(
     consortium_id: int | None = None,
     tier: int | None = None,
     q: str | None = None,
+    today: date | None = None,
     limit: int,
     offset: int,
 ) -> Page[Institution]:
     query = select(Institution).order_by(Institution.tier.desc(), Institution.id)
     if consortium_id is not None:
-        query = query.where(Institution.id.in_(_member_of(consortium_id)))
+        query = query.where(Institution.id.in_(_member_of(consortium_id, today)))
     if tier is not None:
         query = query.where(Institution.tier == tier)
     if q:
@@ -69,12 +74,13 @@ async def list_departments(
     consortium_id: int | None = None,
     institution_id: int | None = None,
     q: str | None = None,
+    today: date | None = None,
     limit: int,
     offset: int,
 ) -> Page[Department]:
     query = select(Department).order_by(Department.institution_id, Department.id)
     if consortium_id is not None:
-        query = query.where(Department.institution_id.in_(_member_of(consortium_id)))
+        query = query.where(Department.institution_id.in_(_member_of(consortium_id, today)))
     if institution_id is not None:
         query = query.where(Department.institution_id == institution_id)
     if q:
@@ -95,6 +101,7 @@ async def list_practitioners(
     tier: int | None = None,
     expert: bool | None = None,
     q: str | None = None,
+    today: date | None = None,
     limit: int,
     offset: int,
 ) -> Page[Practitioner]:
@@ -103,7 +110,7 @@ async def list_practitioners(
         Practitioner.institution_id, Practitioner.department_id, Practitioner.id
     )
     if consortium_id is not None:
-        query = query.where(Practitioner.institution_id.in_(_member_of(consortium_id)))
+        query = query.where(Practitioner.institution_id.in_(_member_of(consortium_id, today)))
     if institution_id is not None:
         query = query.where(Practitioner.institution_id == institution_id)
     if department_id is not None:

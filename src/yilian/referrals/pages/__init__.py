@@ -131,7 +131,7 @@ async def new_referral(
             if after is None and task_id is None
             else None
         )
-        where = await choices.targets(session, actor=actor, direction=chosen)
+        where = await choices.targets(session, actor=actor, direction=chosen, today=today)
     if after is not None and after.centre_id is not None and all(t.id != after.centre_id for t in where):
         where.insert(0, choices.Target(after.centre_id, after.centre_name or "", 1, []))
     context = {
@@ -271,6 +271,7 @@ async def _detail(
                     session,
                     actor=actor,
                     direction=Direction(view["direction"]),
+                    today=today,
                     origin_tier=parties.origin_tier,
                 )
                 if t.id != parties.origin_institution_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,17 +33,27 @@ class KeptSession:
 
 
 async def targets(
-    session: AsyncSession, *, actor: Actor, direction: rules.Direction, origin_tier: int | None = None
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    direction: rules.Direction,
+    today: date,
+    origin_tier: int | None = None,
 ) -> list[Target]:
     """Institutions of the actor's consortia that this direction may go to (from the actor's tier,
-    or the referral's origin for a redirect), with their departments."""
+    or the referral's origin for a redirect), with their departments; members of today only (a
+    member that left is offered no more)."""
     own_tier = origin_tier or await session.scalar(
         select(Institution.tier).where(Institution.id == actor.institution_id)
     )
     if own_tier is None:
         return []
-    consortia = select(Membership.consortium_id).where(Membership.institution_id == actor.institution_id)
-    partners = select(Membership.institution_id).where(Membership.consortium_id.in_(consortia))
+    consortia = select(Membership.consortium_id).where(
+        Membership.institution_id == actor.institution_id, Membership.current_on(today)
+    )
+    partners = select(Membership.institution_id).where(
+        Membership.consortium_id.in_(consortia), Membership.current_on(today)
+    )
     rows = (
         await session.scalars(
             select(Institution)

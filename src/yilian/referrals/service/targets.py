@@ -46,10 +46,17 @@ async def check_target(
             raise BadTarget(why=N_("the doctor does not work at that institution"))
 
 
-async def shares_consortium(session: AsyncSession, one: int, other: int) -> bool:
-    """Are the two institutions members of one consortium (the fact the referral policy takes)?"""
-    consortia = select(Membership.consortium_id).where(Membership.institution_id == one)
-    shared = exists().where(Membership.institution_id == other, Membership.consortium_id.in_(consortia))
+async def shares_consortium(session: AsyncSession, one: int, other: int, today: date) -> bool:
+    """Are the two institutions members of one consortium today (the fact the referral policy
+    takes)? A member that has left counts no more."""
+    consortia = select(Membership.consortium_id).where(
+        Membership.institution_id == one, Membership.current_on(today)
+    )
+    shared = exists().where(
+        Membership.institution_id == other,
+        Membership.consortium_id.in_(consortia),
+        Membership.current_on(today),
+    )
     return bool(await session.scalar(select(shared)))
 
 
@@ -68,7 +75,7 @@ async def check_consortium(
     """Nothing, or NotInConsortium (403, audited): up to an institution that shares a consortium
     with the referring centre; down to a centre that shares one with the hospital, or to the
     resident's own contract centre (policy.may_refer_to)."""
-    shares = await shares_consortium(session, origin_institution_id, institution_id)
+    shares = await shares_consortium(session, origin_institution_id, institution_id, today)
     own_centre = False
     if direction is Direction.DOWN and not shares:
         contract = await session.scalar(

@@ -149,10 +149,12 @@ ANSWER: Final = (
 )  # fmt: skip
 ANSWERED: Final = "SELECT 1 FROM idempotency_records WHERE user_id = :user_id AND key = :key"
 # Does the session's hospital ({hospital}, a column) share a consortium with the booking centre?
-# Two index lookups in `memberships`; the fact policy.may_book_kept_slot_of decides on.
+# Two index lookups in `memberships`; the fact policy.may_book_kept_slot_of decides on. A member
+# that has left counts no more: both memberships current on :today (`Membership.current_on`).
 SHARES_CONSORTIUM: Final = (
     "EXISTS (SELECT 1 FROM memberships hm JOIN memberships cm ON cm.consortium_id = hm.consortium_id"
-    " WHERE hm.institution_id = {hospital} AND cm.institution_id = :via_institution_id)"
+    " WHERE hm.institution_id = {hospital} AND cm.institution_id = :via_institution_id"
+    " AND (hm.left_on IS NULL OR hm.left_on > :today) AND (cm.left_on IS NULL OR cm.left_on > :today))"
 )
 
 
