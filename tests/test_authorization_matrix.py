@@ -1187,6 +1187,8 @@ async def clinic_register_objects(db: Database) -> dict[str, Any]:
                 await session.flush()
                 ids[f"{key}_closure{suffix}"] = closure.id
     return ids
+
+
 # --- issue 13, the registers (directory.api.registers, directory.pages.registers) -------------------
 # Each allowed call writes a name of its own (a counter), so that the second allowed user's call is
 # not a clash; members join from spare institutions made for the purpose.
