@@ -98,6 +98,8 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "admission.cancel": N_("cancelled an admission request"),
     "bed.list": N_("opened a ward's bed board"),
     "bed.move": N_("changed a bed's state"),
+    "register.upload": N_("uploaded a register workbook (dry run)"),
+    "register.import": N_("imported a register workbook"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 

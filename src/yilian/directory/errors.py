@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yilian.core.errors import Conflict, Forbidden, Unprocessable
+from yilian.core.errors import Conflict, DomainError, Forbidden, Unprocessable
 from yilian.core.i18n import N_
 
 
@@ -60,3 +60,36 @@ class IdentityMismatch(Conflict):
     code = "identity_mismatch"
     title = N_("Name and ID number do not match")
     message = N_("This ID number is registered under another name: check the name and the ID number.")
+
+
+# --- the register workbook (批量导入) ---------------------------------------------------------
+
+
+class WorkbookTooLarge(DomainError):
+    code, status = "workbook_too_large", 413
+    title = N_("File too large")
+    message = N_("The file is larger than 20 MB.")
+
+
+class NotAWorkbook(Unprocessable):
+    code = "not_a_workbook"
+    title = N_("Not a workbook")
+    message = N_("This file is not an Excel workbook (.xlsx) or a CSV file.")
+
+
+class WorkbookBomb(Unprocessable):
+    code = "workbook_bomb"
+    title = N_("Workbook refused")
+    message = N_("This workbook would unpack to far more than it weighs: it is refused.")
+
+
+class WorkbookHasErrors(Unprocessable):
+    code = "workbook_has_errors"
+    title = N_("The workbook has errors")
+    message = N_("The workbook has %(count)s errors: correct them and upload it again; nothing was imported.")
+
+
+class WorkbookAlreadyImported(Conflict):
+    code = "workbook_already_imported"
+    title = N_("Already imported")
+    message = N_("This upload has been imported already.")
