@@ -100,6 +100,7 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "bed.move": N_("changed a bed's state"),
     "register.upload": N_("uploaded a register workbook (dry run)"),
     "register.import": N_("imported a register workbook"),
+    "register.export": N_("exported a register to a workbook"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 

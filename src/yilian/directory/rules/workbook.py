@@ -410,3 +410,11 @@ def cell_words(sheet: Sheet, key: str, value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+KIND_NAMES: Final = (*(k.value for k in KINDS), "all")
+
+
+def kinds_named(name: str) -> tuple[Kind, ...]:
+    """A kind's name, or "all" for every kind (a workbook of every sheet): ValueError otherwise."""
+    return KINDS if name == "all" else (Kind(name),)

@@ -47,7 +47,14 @@ from yilian.directory.errors import (
     WorkbookTooLarge,
 )
 from yilian.directory.models import Consortium, Department, Institution, Membership, Practitioner, WorkbookUpload
-from yilian.directory.queries.imports import Registers, UploadView, get_upload, registers, upload_view
+from yilian.directory.queries.imports import (
+    Registers,
+    UploadView,
+    export_rows,
+    get_upload,
+    registers,
+    upload_view,
+)
 from yilian.directory.rules import files
 from yilian.directory.rules.workbook import KINDS, SHEETS, Kind, Problem, Row
 
@@ -610,3 +617,17 @@ async def _hash_all(passwords: list[str]) -> list[str]:
         for index in range(len(passwords)):
             group.start_soon(one, index)
     return hashes
+
+
+def template_workbook(kinds: tuple[Kind, ...]) -> bytes:
+    """The template of these kinds: headers, one example row, the fixed lists as drop-downs."""
+    return files.write_template(kinds)
+
+
+async def export_workbook(session: AsyncSession, *, kinds: tuple[Kind, ...], actor: Actor, now: datetime) -> bytes:
+    """These registers with the workbook's columns, the rows the actor administers (see
+    queries.imports.export_rows): edited and uploaded again, it imports as they stand."""
+    audit.require(policy.may_import_registers(actor), actor, "register.export", at=now)
+    sheets = [(SHEETS[kind], await export_rows(session, kind=kind, actor=actor)) for kind in kinds]
+    audit.record(session, actor, "register.export", at=now, detail={"kinds": [k.value for k in kinds]})
+    return await anyio.to_thread.run_sync(files.write_workbook, sheets)
