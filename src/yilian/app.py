@@ -31,8 +31,8 @@ from yilian.core.db import Database
 from yilian.core.jobs import Job, run_forever
 from yilian.core.logs import install_record_masking
 from yilian.directory import api as directory_api
-from yilian.directory.api import imports as directory_imports_api
 from yilian.directory import pages as directory_pages
+from yilian.directory.api import imports as directory_imports_api
 from yilian.directory.pages import imports as directory_imports_pages
 from yilian.notices import api as notices_api
 from yilian.notices import pages as notices_pages

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import FIXED_NOW
-from tests.directory.conftest import actor
 from tests.directory import workbooks as wb
+from tests.directory.conftest import actor
 from yilian.auth.models import AuditEvent, User
 from yilian.auth.policy import Actor
 from yilian.core.db import Database
@@ -25,7 +25,14 @@ from yilian.directory.errors import (
     WorkbookHasErrors,
     WorkbookTooLarge,
 )
-from yilian.directory.models import Consortium, Department, Institution, Membership, Practitioner, WorkbookUpload
+from yilian.directory.models import (
+    Consortium,
+    Department,
+    Institution,
+    Membership,
+    Practitioner,
+    WorkbookUpload,
+)
 from yilian.directory.queries.imports import UploadView, export_rows
 from yilian.directory.rules import files
 from yilian.directory.rules.workbook import KINDS, SHEETS, Kind
@@ -34,7 +41,9 @@ from yilian.directory.service import imports
 
 async def upload(db: Database, who: Actor, content: bytes, filename: str = "registers.xlsx") -> UploadView:
     async with db.transaction() as session:
-        return await imports.upload_workbook(session, filename=filename, content=content, actor=who, now=FIXED_NOW)
+        return await imports.upload_workbook(
+            session, filename=filename, content=content, actor=who, now=FIXED_NOW
+        )
 
 
 async def commit(db: Database, who: Actor, upload_id: int) -> UploadView:
@@ -76,20 +85,35 @@ async def test_dry_run_then_commit_then_twice_unchanged(demo_db: Database) -> No
     assert done.committed_at is not None
     after = await counts(demo_db)
     assert {k: after[k] - before[k] for k in after} == {
-        "institutions": 3, "departments": 3, "practitioners": 3, "consortia": 1, "memberships": 3, "users": 3,
-    }  # fmt: skip
+        "institutions": 3,
+        "departments": 3,
+        "practitioners": 3,
+        "consortia": 1,
+        "memberships": 3,
+        "users": 3,
+    }
     async with demo_db.read() as session:
         user = await session.scalar(select(User).where(User.username == "mh.zhangwei"))
-        assert user is not None and user.must_change_password and user.practitioner_id is not None
+        assert user is not None
+        assert user.must_change_password
+        assert user.practitioner_id is not None
         assert user.roles == {"specialist"}
         lina = await session.scalar(select(User).where(User.username == "mh.lina"))
-        assert lina is not None and lina.password_hash == imports.UNUSABLE_HASH
+        assert lina is not None
+        assert lina.password_hash == imports.UNUSABLE_HASH
         consortium = await session.scalar(select(Consortium).where(Consortium.name == wb.MINHANG))
-        assert consortium is not None and consortium.kind == "regional"
+        assert consortium is not None
+        assert consortium.kind == "regional"
         expert = await session.scalar(select(Practitioner).where(Practitioner.name == "张伟"))
-        assert expert is not None and expert.expert and expert.specialties == ["冠心病", "高血压"]
-        audit = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "register.import"))).all()
-        assert len(audit) == 1 and audit[0].detail is not None and audit[0].detail["sha256"] == view.sha256
+        assert expert is not None
+        assert expert.expert
+        assert expert.specialties == ["冠心病", "高血压"]
+        audit = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "register.import"))
+        ).all()
+        assert len(audit) == 1
+        assert audit[0].detail is not None
+        assert audit[0].detail["sha256"] == view.sha256
 
     again = await upload(demo_db, sysadmin, wb.xlsx(wb.minhang()))
     assert again.problem_total == 0, problems(again)
@@ -143,7 +167,8 @@ async def test_a_failure_half_way_leaves_nothing(demo_db: Database, monkeypatch:
     assert await counts(demo_db) == before
     async with demo_db.read() as session:
         kept = await session.get(WorkbookUpload, view.id)
-        assert kept is not None and kept.committed_at is None
+        assert kept is not None
+        assert kept.committed_at is None
 
 
 async def test_institution_admin_imports_only_its_own(demo_db: Database) -> None:
@@ -195,16 +220,20 @@ INSTITUTION = ["闵行区中心医院", "", "二级", "闵行区", "310112", wb.
     [
         pytest.param(
             wb.xlsx({"机构": [["名称", "级别", "区县", "行政区划代码", "信用代码"], INSTITUTION[:5]]}),
-            [("机构", 1, "信用代码", "unknown column; the columns are: %(columns)s"),
-             ("机构", 1, "统一社会信用代码", "required column missing")],
+            [
+                ("机构", 1, "信用代码", "unknown column; the columns are: %(columns)s"),
+                ("机构", 1, "统一社会信用代码", "required column missing"),
+            ],
             id="wrong-header",
-        ),  # fmt: skip
+        ),
         pytest.param(
             bad("机构", INSTITUTION, [None] * 8, [*INSTITUTION[:5], wb.CENTRE_A, "", ""]),
-            [("机构", 3, None, "an empty row between rows: delete it or fill it in"),
-             ("机构", 4, "名称", "another institution has this name")],
+            [
+                ("机构", 3, None, "an empty row between rows: delete it or fill it in"),
+                ("机构", 4, "名称", "another institution has this name"),
+            ],
             id="empty-row",
-        ),  # fmt: skip
+        ),
         pytest.param(
             bad("机构", INSTITUTION, ["另一家", *INSTITUTION[1:]]),
             [("机构", 3, "统一社会信用代码", "the same row as row %(other)s of this sheet")],
@@ -212,7 +241,14 @@ INSTITUTION = ["闵行区中心医院", "", "二级", "闵行区", "310112", wb.
         ),
         pytest.param(
             bad("机构", [*INSTITUTION[:5], wb.HOSPITAL[:-1] + "0", "", ""]),
-            [("机构", 2, "统一社会信用代码", "the check character of this unified social credit code does not match")],
+            [
+                (
+                    "机构",
+                    2,
+                    "统一社会信用代码",
+                    "the check character of this unified social credit code does not match",
+                )
+            ],
             id="credit-code",
         ),
         pytest.param(
@@ -227,10 +263,11 @@ INSTITUTION = ["闵行区中心医院", "", "二级", "闵行区", "310112", wb.
         ),
         pytest.param(
             bad("医联体", [wb.MINHANG, "区域", wb.HOSPITAL, wb.HOSPITAL, "牵头", "明年", ""]),
-            [("医联体", 2, "加入日期", "not a date (write it as 2026-12-06)"),
-             ],
+            [
+                ("医联体", 2, "加入日期", "not a date (write it as 2026-12-06)"),
+            ],
             id="not-a-date",
-        ),  # fmt: skip
+        ),
         pytest.param(
             bad("账号", ["mh.x", "某人", "院长", wb.HOSPITAL, "", "", ""]),
             [("账号", 2, "角色", "unknown role %(value)s; roles are: %(choices)s")],
@@ -257,7 +294,9 @@ async def test_a_key_of_another_institution(demo_db: Database) -> None:
     sheets = wb.minhang()
     sheets["账号"].append(["fd.tianlin", "陈佳怡", "家庭医生", wb.CENTRE_A, "", "", ""])
     view = await upload(demo_db, sysadmin, wb.xlsx(sheets))
-    assert ("账号", 5, "用户名", "this username belongs to an account of another institution") in problems(view)
+    assert ("账号", 5, "用户名", "this username belongs to an account of another institution") in problems(
+        view
+    )
 
 
 def bomb() -> bytes:
@@ -278,7 +317,9 @@ def bomb() -> bytes:
         pytest.param(b"\xd0\xcf\x11\xe0 old xls", "old.xls", NotAWorkbook, id="xls"),
     ],
 )
-async def test_files_refused_whole(demo_db: Database, content: bytes, filename: str, error: type[Exception]) -> None:
+async def test_files_refused_whole(
+    demo_db: Database, content: bytes, filename: str, error: type[Exception]
+) -> None:
     sysadmin = await actor(demo_db, "sysadmin")
     with pytest.raises(error):
         await upload(demo_db, sysadmin, content, filename)

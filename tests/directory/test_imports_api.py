@@ -26,7 +26,8 @@ async def test_upload_dry_run_commit(api: Api, demo_db: Database) -> None:
     response = await client.post("/api/v1/imports", files=workbook_file(wb.xlsx(wb.minhang())))
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["ok"] and body["committed_at"] is None
+    assert body["ok"]
+    assert body["committed_at"] is None
     assert {c["kind"]: c["create"] for c in body["counts"]}["institutions"] == 3
     async with demo_db.read() as session:
         before = await session.scalar(select(func.count()).select_from(Institution))
@@ -37,7 +38,8 @@ async def test_upload_dry_run_commit(api: Api, demo_db: Database) -> None:
     async with demo_db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Institution)) == (before or 0) + 3
     again = await client.post(f"/api/v1/imports/{body['id']}/commit")
-    assert again.status_code == 409 and again.json()["code"] == "workbook_already_imported"
+    assert again.status_code == 409
+    assert again.json()["code"] == "workbook_already_imported"
     # another user's upload is not found
     other = await (await api.as_("it.sixth")).get(f"/api/v1/imports/{body['id']}")
     assert other.status_code == 404
@@ -54,15 +56,20 @@ async def test_errors_in_chinese_by_row_and_column(api: Api) -> None:
     assert not body["ok"]
     error = body["errors"][0]  # (the account of that practitioner is an error too)
     assert (error["sheet"], error["row"], error["column"]) == ("医生", 2, "职称")
-    assert "教授" in error["message"] and "职称" in error["message"]
+    assert "教授" in error["message"]
+    assert "职称" in error["message"]
     refused = await client.post(f"/api/v1/imports/{body['id']}/commit")
-    assert refused.status_code == 422 and refused.json()["code"] == "workbook_has_errors"
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "workbook_has_errors"
 
 
 async def test_not_a_workbook_and_too_large(api: Api) -> None:
     client = await api.as_("sysadmin")
-    response = await client.post("/api/v1/imports", files={"file": ("scan.pdf", b"%PDF-1.7", "application/pdf")})
-    assert response.status_code == 422 and response.json()["code"] == "not_a_workbook"
+    response = await client.post(
+        "/api/v1/imports", files={"file": ("scan.pdf", b"%PDF-1.7", "application/pdf")}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "not_a_workbook"
     big = await client.post("/api/v1/imports", files=workbook_file(b"\0" * (21 * 1024 * 1024)))
     assert big.status_code == 413
 
@@ -70,7 +77,8 @@ async def test_not_a_workbook_and_too_large(api: Api) -> None:
 async def test_template_and_export(api: Api) -> None:
     client = await api.as_("sysadmin")
     response = await client.get("/api/v1/imports/templates/all")
-    assert response.status_code == 200 and response.headers["content-type"] == XLSX
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == [SHEET_NAMES[k] for k in (
         Kind.INSTITUTIONS, Kind.DEPARTMENTS, Kind.PRACTITIONERS, Kind.CONSORTIA, Kind.ACCOUNTS
@@ -82,7 +90,8 @@ async def test_template_and_export(api: Api) -> None:
     own = await (await api.as_("it.sixth")).get("/api/v1/exports/departments")
     assert own.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(own.content)).active.iter_rows(values_only=True))
-    assert rows[0][1] == "科室名称" and len(rows) > 1
+    assert rows[0][1] == "科室名称"
+    assert len(rows) > 1
     everything = await client.get("/api/v1/exports/departments")
     assert len(list(openpyxl.load_workbook(io.BytesIO(everything.content)).active.iter_rows())) > len(rows)
     refused = await (await api.as_("fd.tianlin")).get("/api/v1/exports/departments")
@@ -92,7 +101,8 @@ async def test_template_and_export(api: Api) -> None:
 async def test_the_page(api: Api) -> None:
     browser = await api.browser("sysadmin")
     page = await browser.get("/admin/imports")
-    assert page.status_code == 200 and "选择文件" in page.text
+    assert page.status_code == 200
+    assert "选择文件" in page.text
     sent = await browser.post(
         "/admin/imports",
         data={"csrf_token": browser.cookies["yl_csrf"]},
@@ -100,10 +110,12 @@ async def test_the_page(api: Api) -> None:
     )
     assert sent.status_code == 303, sent.text
     shown = await browser.get(sent.headers["location"])
-    assert "确认导入" in shown.text and "试运行" in shown.text
+    assert "确认导入" in shown.text
+    assert "试运行" in shown.text
     done = await browser.post(
         sent.headers["location"] + "/commit", data={"csrf_token": browser.cookies["yl_csrf"]}
     )
     assert done.status_code == 303
     result = await browser.get(done.headers["location"].split("#")[0])
-    assert "已导入" in result.text and "确认导入" not in result.text
+    assert "已导入" in result.text
+    assert "确认导入" not in result.text

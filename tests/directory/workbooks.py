@@ -38,7 +38,10 @@ def headers(kind: Kind) -> list[str]:
     return list(SHEETS[kind].headers)
 
 
-def minhang(*, prefix: str = "mh", password: str | None = "first-password") -> dict[str, list[list[Any]]]:
+FIRST_PASSWORD = "first-password"
+
+
+def minhang(*, prefix: str = "mh", password: str | None = FIRST_PASSWORD) -> dict[str, list[list[Any]]]:
     """闵行区医联体: one hospital and two centres, their departments, three practitioners and
     their accounts."""
     return {

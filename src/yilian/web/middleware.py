@@ -161,8 +161,9 @@ class DoorMiddleware:
     """What a request may cost before the framework reads it.
 
     - A body larger than the route's limit (`max_body_bytes`, or `max_upload_bytes` on the upload
-      routes, `max_workbook_bytes` on the register workbook's) is refused with 413 before it is read: at once when `Content-Length` says so, else
-      when the bytes that arrive pass the limit (the rest is never read).
+      routes, `max_workbook_bytes` on the register workbook's) is refused with 413 before it is
+      read: at once when `Content-Length` says so, else when the bytes that arrive pass the limit
+      (the rest is never read).
     - A body must arrive within `body_timeout_seconds` (408), so a slow upload cannot hold a worker.
     - A body sent without a valid session or token (sign-in aside) is not read at all: 401.
     - The API answers 429 with `Retry-After` above the client's budget (`api_rate_limit`, by the

@@ -35,9 +35,16 @@ def import_out(view: UploadView, locale: str) -> ImportOut:
         created_at=view.created_at,
         committed_at=view.committed_at,
         ok=view.ok,
-        counts=[ImportCountOut(kind=c.kind, sheet=c.sheet, create=c.create, update=c.update, unchanged=c.unchanged) for c in view.counts],
+        counts=[
+            ImportCountOut(
+                kind=c.kind, sheet=c.sheet, create=c.create, update=c.update, unchanged=c.unchanged
+            )
+            for c in view.counts
+        ],
         errors=[
-            ImportProblemOut(sheet=p.sheet, row=p.row, column=p.column, message=gettext(locale, p.message, **p.params))
+            ImportProblemOut(
+                sheet=p.sheet, row=p.row, column=p.column, message=gettext(locale, p.message, **p.params)
+            )
             for p in view.problems
         ],
         error_total=view.problem_total,
@@ -93,7 +100,9 @@ async def get_import(upload_id: PathId, locale: LocaleDep, actor: ActorDep, db: 
         422: {"description": "`workbook_has_errors`: nothing was imported"},
     },
 )
-async def commit_import(upload_id: PathId, locale: LocaleDep, actor: ActorDep, db: DbDep, now: NowDep) -> ImportOut:
+async def commit_import(
+    upload_id: PathId, locale: LocaleDep, actor: ActorDep, db: DbDep, now: NowDep
+) -> ImportOut:
     """Import an upload: read again, checked again, written in one transaction (or not at all)."""
     async with db.transaction() as session:
         view = await imports.commit_workbook(session, upload_id=upload_id, actor=actor, now=now)

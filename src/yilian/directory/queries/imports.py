@@ -15,7 +15,14 @@ from yilian.auth.models import User, UserRole
 from yilian.auth.policy import Actor
 from yilian.core.errors import NotFound
 from yilian.core.i18n import N_
-from yilian.directory.models import Consortium, Department, Institution, Membership, Practitioner, WorkbookUpload
+from yilian.directory.models import (
+    Consortium,
+    Department,
+    Institution,
+    Membership,
+    Practitioner,
+    WorkbookUpload,
+)
 from yilian.directory.rules.workbook import KINDS, SHEET_NAMES, Kind
 
 
@@ -107,18 +114,28 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 async def registers(session: AsyncSession, kinds: set[Kind]) -> Registers:
     """Every row of the registers a workbook touches (and those its rows name), one query each."""
     institution_cols = (
-        Institution.id, Institution.name, Institution.short_name, Institution.tier, Institution.district,
-        Institution.district_code, Institution.credit_code, Institution.address, Institution.description,
-    )  # fmt: skip
+        Institution.id,
+        Institution.name,
+        Institution.short_name,
+        Institution.tier,
+        Institution.district,
+        Institution.district_code,
+        Institution.credit_code,
+        Institution.address,
+        Institution.description,
+    )
     needs_staff = bool(kinds & {Kind.PRACTITIONERS, Kind.ACCOUNTS})
     return Registers(
         institutions=_rows(await session.execute(select(*institution_cols))),
         departments=_rows(
             await session.execute(
                 select(
-                    Department.id, Department.institution_id, Department.name,
-                    Department.subject_code, Department.description,
-                )  # fmt: skip
+                    Department.id,
+                    Department.institution_id,
+                    Department.name,
+                    Department.subject_code,
+                    Department.description,
+                )
             )
         )
         if kinds & {Kind.DEPARTMENTS, Kind.PRACTITIONERS, Kind.ACCOUNTS}
@@ -126,10 +143,15 @@ async def registers(session: AsyncSession, kinds: set[Kind]) -> Registers:
         practitioners=_rows(
             await session.execute(
                 select(
-                    Practitioner.id, Practitioner.institution_id, Practitioner.department_id,
-                    Practitioner.name, Practitioner.title, Practitioner.specialties,
-                    Practitioner.expert, Practitioner.profile,
-                )  # fmt: skip
+                    Practitioner.id,
+                    Practitioner.institution_id,
+                    Practitioner.department_id,
+                    Practitioner.name,
+                    Practitioner.title,
+                    Practitioner.specialties,
+                    Practitioner.expert,
+                    Practitioner.profile,
+                )
             )
         )
         if needs_staff
@@ -142,9 +164,13 @@ async def registers(session: AsyncSession, kinds: set[Kind]) -> Registers:
         memberships=_rows(
             await session.execute(
                 select(
-                    Membership.id, Membership.consortium_id, Membership.institution_id,
-                    Membership.role, Membership.joined_on, Membership.left_on,
-                )  # fmt: skip
+                    Membership.id,
+                    Membership.consortium_id,
+                    Membership.institution_id,
+                    Membership.role,
+                    Membership.joined_on,
+                    Membership.left_on,
+                )
             )
         )
         if Kind.CONSORTIA in kinds
@@ -152,9 +178,13 @@ async def registers(session: AsyncSession, kinds: set[Kind]) -> Registers:
         users=_rows(
             await session.execute(
                 select(
-                    User.id, User.username, User.display_name, User.institution_id,
-                    User.practitioner_id, User.consortium_id,
-                )  # fmt: skip
+                    User.id,
+                    User.username,
+                    User.display_name,
+                    User.institution_id,
+                    User.practitioner_id,
+                    User.consortium_id,
+                )
             )
         )
         if Kind.ACCOUNTS in kinds
@@ -231,7 +261,8 @@ async def export_rows(session: AsyncSession, *, kind: Kind, actor: Actor) -> lis
                 "left_on": m["left_on"],
             }
             for m in found.memberships
-            if policy.may_administer_consortia(actor) or policy.may_administer_membership(actor, m["consortium_id"])
+            if policy.may_administer_consortia(actor)
+            or policy.may_administer_membership(actor, m["consortium_id"])
         ]
     practitioner_names = {p["id"]: p["name"] for p in found.practitioners}
     consortium_names = {c["id"]: c["name"] for c in found.consortia}
@@ -248,4 +279,3 @@ async def export_rows(session: AsyncSession, *, kind: Kind, actor: Actor) -> lis
         if policy.may_administer_consortia(actor)
         or (u["institution_id"] is not None and policy.may_administer_institution(actor, u["institution_id"]))
     ]
-

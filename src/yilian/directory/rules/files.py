@@ -65,7 +65,7 @@ class Book:
 
 
 def check_file(content: bytes, filename: str) -> str:
-    """"xlsx" or "csv", or FileRefusal: what may be parsed, decided before parsing."""
+    """ "xlsx" or "csv", or FileRefusal: what may be parsed, decided before parsing."""
     if len(content) > MAX_BYTES:
         raise FileRefusal("too_large", N_("The file is larger than 20 MB."))
     if content.startswith(OLE_MAGIC):
@@ -78,7 +78,9 @@ def check_file(content: bytes, filename: str) -> str:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise FileRefusal("not_a_workbook", N_("This file is not an Excel workbook (.xlsx) or a CSV file.")) from None
+        raise FileRefusal(
+            "not_a_workbook", N_("This file is not an Excel workbook (.xlsx) or a CSV file.")
+        ) from None
     names = {e.filename for e in entries}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise FileRefusal("not_a_workbook", N_("This file is not an Excel workbook (.xlsx) or a CSV file."))
@@ -86,9 +88,13 @@ def check_file(content: bytes, filename: str) -> str:
     if (
         len(entries) > MAX_ENTRIES
         or unpacked > MAX_UNPACKED
-        or any(e.file_size > RATIO_FROM and e.file_size > MAX_RATIO * max(e.compress_size, 1) for e in entries)
+        or any(
+            e.file_size > RATIO_FROM and e.file_size > MAX_RATIO * max(e.compress_size, 1) for e in entries
+        )
     ):
-        raise FileRefusal("zip_bomb", N_("This workbook would unpack to far more than it weighs: it is refused."))
+        raise FileRefusal(
+            "zip_bomb", N_("This workbook would unpack to far more than it weighs: it is refused.")
+        )
     return "xlsx"
 
 
@@ -104,7 +110,9 @@ def read_workbook(content: bytes, filename: str) -> Book:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a broken file
-        raise FileRefusal("not_a_workbook", N_("This file is not an Excel workbook (.xlsx) or a CSV file.")) from None
+        raise FileRefusal(
+            "not_a_workbook", N_("This file is not an Excel workbook (.xlsx) or a CSV file.")
+        ) from None
     try:
         for worksheet in workbook.worksheets:
             _read_sheet(book, str(worksheet.title), _xlsx_rows(worksheet))
@@ -185,10 +193,20 @@ def _read_sheet(book: Book, title: str | None, rows: Iterable[list[Cell | Formul
             continue
         count += 1
         if count > MAX_ROWS:
-            book.problems.append(Problem(sheet.name, number, None, N_("more than %(limit)s rows: split the file"), {"limit": MAX_ROWS}))
+            book.problems.append(
+                Problem(
+                    sheet.name,
+                    number,
+                    None,
+                    N_("more than %(limit)s rows: split the file"),
+                    {"limit": MAX_ROWS},
+                )
+            )
             break
         for blank in empty:
-            book.problems.append(Problem(sheet.name, blank, None, N_("an empty row between rows: delete it or fill it in")))
+            book.problems.append(
+                Problem(sheet.name, blank, None, N_("an empty row between rows: delete it or fill it in"))
+            )
         empty.clear()
         by_header = {h: c for h, c in zip(headers, cells, strict=False) if h}
         row, problems = read_row(sheet, number, by_header)

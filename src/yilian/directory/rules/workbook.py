@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from yilian.core.i18n import N_
 from yilian.directory.rules import (
@@ -163,7 +163,11 @@ def _roles(value: Cell) -> object:
     words = tuple(part.strip() for part in LIST_SEPARATORS.split(text_of(value)) if part.strip())
     unknown = [w for w in words if w not in ROLE_WORDS]
     if unknown:
-        raise CellError(N_("unknown role %(value)s; roles are: %(choices)s"), value=unknown[0], choices="、".join(ROLE_WORDS))
+        raise CellError(
+            N_("unknown role %(value)s; roles are: %(choices)s"),
+            value=unknown[0],
+            choices="、".join(ROLE_WORDS),
+        )
     if not words:
         raise CellError(N_("at least one role"))
     return tuple(sorted({ROLE_WORDS[w] for w in words}))
@@ -235,7 +239,14 @@ SHEETS: Final[dict[Kind, Sheet]] = {
         (
             Column("name", "名称", _text(100), required=True, example="上海市闵行区中心医院"),
             Column("short_name", "简称", _text(32), example="闵行中心医院"),
-            Column("tier", "级别", _choice(dict(TIER_WORDS)), required=True, choices=tuple(TIER_WORDS), example="二级"),
+            Column(
+                "tier",
+                "级别",
+                _choice(dict(TIER_WORDS)),
+                required=True,
+                choices=tuple(TIER_WORDS),
+                example="二级",
+            ),
             Column("district", "区县", _text(32), required=True, example="闵行区"),
             Column("district_code", "行政区划代码", _district_code, required=True, example="310112"),
             Column("credit_code", "统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE),
@@ -248,7 +259,9 @@ SHEETS: Final[dict[Kind, Sheet]] = {
         Kind.DEPARTMENTS,
         SHEET_NAMES[Kind.DEPARTMENTS],
         (
-            Column("institution", "机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE),
+            Column(
+                "institution", "机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE
+            ),
             Column("name", "科室名称", _text(64), required=True, example="心血管内科"),
             Column("subject_code", "诊疗科目代码", _subject_code, example="03.04"),
             Column("description", "简介", _text(2000)),
@@ -259,11 +272,18 @@ SHEETS: Final[dict[Kind, Sheet]] = {
         Kind.PRACTITIONERS,
         SHEET_NAMES[Kind.PRACTITIONERS],
         (
-            Column("institution", "机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE),
+            Column(
+                "institution", "机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE
+            ),
             Column("department", "科室", _text(64), required=True, example="心血管内科"),
             Column("name", "姓名", _text(64), required=True, example="张伟"),
             Column(
-                "title", "职称", _title, required=True, choices=tuple(t.value for t in Title), example="主任医师"
+                "title",
+                "职称",
+                _title,
+                required=True,
+                choices=tuple(t.value for t in Title),
+                example="主任医师",
             ),
             Column("specialties", "专长", _words_list, example="冠心病；高血压"),
             Column("expert", "专家", _choice(dict(YES_NO)), choices=tuple(YES_NO), example="是"),
@@ -277,11 +297,23 @@ SHEETS: Final[dict[Kind, Sheet]] = {
         SHEET_NAMES[Kind.CONSORTIA],
         (
             Column("consortium", "医联体名称", _text(100), required=True, example="闵行区医联体"),
-            Column("kind", "类型", _choice(dict(KIND_WORDS)), required=True, choices=tuple(KIND_WORDS), example="区域"),
+            Column(
+                "kind",
+                "类型",
+                _choice(dict(KIND_WORDS)),
+                required=True,
+                choices=tuple(KIND_WORDS),
+                example="区域",
+            ),
             Column("lead", "牵头机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE),
             Column("member", "成员机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE),
             Column(
-                "role", "成员角色", _choice(dict(MEMBER_WORDS)), required=True, choices=tuple(MEMBER_WORDS), example="牵头"
+                "role",
+                "成员角色",
+                _choice(dict(MEMBER_WORDS)),
+                required=True,
+                choices=tuple(MEMBER_WORDS),
+                example="牵头",
             ),
             Column("joined_on", "加入日期", _date, required=True, example="2026-01-01"),
             Column("left_on", "退出日期", _date),
@@ -371,7 +403,15 @@ def header_problems(sheet: Sheet, headers: tuple[str, ...]) -> list[Problem]:
         if not header:
             continue
         if header not in known:
-            problems.append(Problem(sheet.name, 1, header, N_("unknown column; the columns are: %(columns)s"), {"columns": "、".join(sheet.headers)}))
+            problems.append(
+                Problem(
+                    sheet.name,
+                    1,
+                    header,
+                    N_("unknown column; the columns are: %(columns)s"),
+                    {"columns": "、".join(sheet.headers)},
+                )
+            )
         elif header in seen:
             problems.append(Problem(sheet.name, 1, header, N_("this column appears twice")))
         seen.add(header)
@@ -389,7 +429,13 @@ def duplicate_problems(rows: list[Row]) -> list[Problem]:
         if (earlier := first.setdefault(row.key, row)) is not row:
             header = row.sheet.column(row.sheet.key[-1]).header
             problems.append(
-                Problem(row.sheet.name, row.number, header, N_("the same row as row %(other)s of this sheet"), {"other": earlier.number})
+                Problem(
+                    row.sheet.name,
+                    row.number,
+                    header,
+                    N_("the same row as row %(other)s of this sheet"),
+                    {"other": earlier.number},
+                )
             )
     return problems
 
@@ -399,7 +445,12 @@ def cell_words(sheet: Sheet, key: str, value: object) -> str:
     column = sheet.column(key)
     if value is None:
         return ""
-    lists = {"tier": TIER_WORDS, "kind": KIND_WORDS, "role": MEMBER_WORDS, "expert": YES_NO}
+    lists: dict[str, dict[str, Any]] = {
+        "tier": TIER_WORDS,
+        "kind": KIND_WORDS,
+        "role": MEMBER_WORDS,
+        "expert": YES_NO,
+    }
     if key in lists and column.choices:
         return next((word for word, v in lists[key].items() if v == value), str(value))
     if key == "roles" and isinstance(value, (tuple, list)):

@@ -46,7 +46,14 @@ from yilian.directory.errors import (
     WorkbookHasErrors,
     WorkbookTooLarge,
 )
-from yilian.directory.models import Consortium, Department, Institution, Membership, Practitioner, WorkbookUpload
+from yilian.directory.models import (
+    Consortium,
+    Department,
+    Institution,
+    Membership,
+    Practitioner,
+    WorkbookUpload,
+)
 from yilian.directory.queries.imports import (
     Registers,
     UploadView,
@@ -106,7 +113,9 @@ class Planner:
         self.actor = actor
         self.found = found
         self.plan = Plan()
-        self.by_code: dict[str, dict[str, Any]] = {i["credit_code"]: i for i in found.institutions if i["credit_code"]}
+        self.by_code: dict[str, dict[str, Any]] = {
+            i["credit_code"]: i for i in found.institutions if i["credit_code"]
+        }
         self.by_name: dict[str, dict[str, Any]] = {i["name"]: i for i in found.institutions}
         self.institution_ids: dict[str, int] = {c: i["id"] for c, i in self.by_code.items()}
         self.departments: dict[tuple[int, str], dict[str, Any]] = {
@@ -140,7 +149,9 @@ class Planner:
             )
             return None
         if not self._may_administer(code):
-            self.plan.problems.append(_problem(row, column, N_("you may not administer this institution's register")))
+            self.plan.problems.append(
+                _problem(row, column, N_("you may not administer this institution's register"))
+            )
             return None
         return code
 
@@ -166,7 +177,9 @@ class Planner:
             if existing is None and (same := self.by_name.get(name)) is not None and not same["credit_code"]:
                 existing = same  # an institution registered before its code was: the code is added
             holder = self.by_name.get(name)
-            if (holder is not None and holder is not existing) or names_in_file.setdefault(name, code) != code:
+            if (holder is not None and holder is not existing) or names_in_file.setdefault(
+                name, code
+            ) != code:
                 self.plan.problems.append(_problem(row, "name", N_("another institution has this name")))
                 continue
             values = {k: v[k] for k in SHEETS[Kind.INSTITUTIONS].keys}
@@ -180,14 +193,18 @@ class Planner:
                 continue
             v = row.values
             institution_id = self.institution_ids[code]
-            existing = self.departments.get((institution_id, str(v["name"]))) if institution_id != NEW else None
+            existing = (
+                self.departments.get((institution_id, str(v["name"]))) if institution_id != NEW else None
+            )
             values = {
                 "institution": code,
                 "name": v["name"],
                 "subject_code": v["subject_code"],
                 "description": v["description"],
             }
-            self._compare(Kind.DEPARTMENTS, None if existing is None else {**existing, "institution": code}, values)
+            self._compare(
+                Kind.DEPARTMENTS, None if existing is None else {**existing, "institution": code}, values
+            )
             self.department_keys.add((code, str(v["name"])))
 
     def practitioners(self, rows: list[Row]) -> None:
@@ -202,7 +219,11 @@ class Planner:
             department = str(v["department"])
             if (code, department) not in self.department_keys:
                 self.plan.problems.append(
-                    _problem(row, "department", N_("this institution has no such department, in the file or the register"))
+                    _problem(
+                        row,
+                        "department",
+                        N_("this institution has no such department, in the file or the register"),
+                    )
                 )
                 continue
             institution_id = self.institution_ids[code]
@@ -210,7 +231,11 @@ class Planner:
             same = existing_by_key.get((institution_id, known["id"], str(v["name"]))) if known else None
             if same and len(same) > 1:
                 self.plan.problems.append(
-                    _problem(row, "name", N_("the register has several practitioners of this name in this department"))
+                    _problem(
+                        row,
+                        "name",
+                        N_("the register has several practitioners of this name in this department"),
+                    )
                 )
                 continue
             values = {
@@ -227,7 +252,7 @@ class Planner:
             if not same:
                 self.practitioner_names[(code, str(v["name"]))] += 1
 
-    def consortia(self, rows: list[Row]) -> None:
+    def consortia(self, rows: list[Row]) -> None:  # noqa: PLR0912 -- each refusal is a branch
         by_name = {c["name"]: c for c in self.found.consortia}
         members = {(m["consortium_id"], m["institution_id"]): m for m in self.found.memberships}
         first: dict[str, Row] = {}
@@ -237,23 +262,39 @@ class Planner:
             earlier = first.setdefault(name, row)
             if earlier is not row and (earlier.values["kind"], earlier.values["lead"]) != (kind, lead):
                 self.plan.problems.append(
-                    _problem(row, "kind", N_("a consortium's type and lead differ from its row %(other)s"), other=earlier.number)
+                    _problem(
+                        row,
+                        "kind",
+                        N_("a consortium's type and lead differ from its row %(other)s"),
+                        other=earlier.number,
+                    )
                 )
                 continue
             bad = False
             for column in ("lead", "member"):
                 if str(v[column]) not in self.institution_ids:
                     self.plan.problems.append(
-                        _problem(row, column, N_("no institution has this credit code, in the file or the register"))
+                        _problem(
+                            row,
+                            column,
+                            N_("no institution has this credit code, in the file or the register"),
+                        )
                     )
                     bad = True
             if bad:
                 continue
             existing = by_name.get(name)
-            if existing is None or (existing["kind"], self.code_of.get(existing["lead_institution_id"])) != (kind, lead):
+            if existing is None or (existing["kind"], self.code_of.get(existing["lead_institution_id"])) != (
+                kind,
+                lead,
+            ):
                 if not policy.may_administer_consortia(self.actor):
                     self.plan.problems.append(
-                        _problem(row, "consortium", N_("only the system administrator creates or changes a consortium"))
+                        _problem(
+                            row,
+                            "consortium",
+                            N_("only the system administrator creates or changes a consortium"),
+                        )
                     )
                     continue
                 if earlier is row:
@@ -285,7 +326,7 @@ class Planner:
             self._compare(Kind.CONSORTIA, existing_row, values)
             self.consortium_names.add(name)
 
-    def accounts(self, rows: list[Row]) -> None:
+    def accounts(self, rows: list[Row]) -> None:  # noqa: PLR0912, PLR0915 -- each refusal is a branch
         users = {u["username"]: u for u in self.found.users}
         practitioner_names = {p["id"]: p["name"] for p in self.found.practitioners}
         consortium_names = {c["id"]: c["name"] for c in self.found.consortia}
@@ -299,21 +340,33 @@ class Planner:
                 continue
             if code is None:
                 if INSTITUTION_ROLES_NEEDED & set(roles) or v["practitioner"]:
-                    self.plan.problems.append(_problem(row, "institution", N_("this role needs the account's institution")))
+                    self.plan.problems.append(
+                        _problem(row, "institution", N_("this role needs the account's institution"))
+                    )
                     continue
                 if not policy.may_administer_consortia(self.actor):
                     self.plan.problems.append(
-                        _problem(row, "institution", N_("only the system administrator adds accounts of no institution"))
+                        _problem(
+                            row,
+                            "institution",
+                            N_("only the system administrator adds accounts of no institution"),
+                        )
                     )
                     continue
             elif self._institution(row, "institution") is None:
                 continue
             consortium = str(v["consortium"]) or None
             if "consortium_admin" in roles and not consortium:
-                self.plan.problems.append(_problem(row, "consortium", N_("a consortium office account names its consortium")))
+                self.plan.problems.append(
+                    _problem(row, "consortium", N_("a consortium office account names its consortium"))
+                )
                 continue
             if consortium is not None and consortium not in self.consortium_names:
-                self.plan.problems.append(_problem(row, "consortium", N_("no consortium has this name, in the file or the register")))
+                self.plan.problems.append(
+                    _problem(
+                        row, "consortium", N_("no consortium has this name, in the file or the register")
+                    )
+                )
                 continue
             practitioner = str(v["practitioner"]) or None
             if practitioner is not None:
@@ -325,13 +378,19 @@ class Planner:
                     continue
                 if count > 1:
                     self.plan.problems.append(
-                        _problem(row, "practitioner", N_("this institution has several practitioners of this name"))
+                        _problem(
+                            row, "practitioner", N_("this institution has several practitioners of this name")
+                        )
                     )
                     continue
             existing = users.get(str(v["username"]))
-            if existing is not None and existing["institution_id"] != (self.institution_ids.get(code) if code else None):
+            if existing is not None and existing["institution_id"] != (
+                self.institution_ids.get(code) if code else None
+            ):
                 self.plan.problems.append(
-                    _problem(row, "username", N_("this username belongs to an account of another institution"))
+                    _problem(
+                        row, "username", N_("this username belongs to an account of another institution")
+                    )
                 )
                 continue
             values: dict[str, Any] = {
@@ -443,7 +502,9 @@ async def upload_workbook(
     return upload_view(upload)
 
 
-async def commit_workbook(session: AsyncSession, *, upload_id: int, actor: Actor, now: datetime) -> UploadView:
+async def commit_workbook(
+    session: AsyncSession, *, upload_id: int, actor: Actor, now: datetime
+) -> UploadView:
     """Import a kept upload: read again, planned again against the registers as they are now,
     refused whole if anything is wrong, else written in this one transaction."""
     audit.require(policy.may_import_registers(actor), actor, "register.import", at=now)
@@ -498,9 +559,13 @@ async def _write(session: AsyncSession, plan: Plan, *, now: datetime) -> None:
         return {k: values[k] for k in SHEETS[Kind.INSTITUTIONS].keys}
 
     new = plan.creates[Kind.INSTITUTIONS]
-    for values, new_id in zip(new, await _insert(session, Institution, [institution_row(v) for v in new]), strict=True):
+    for values, new_id in zip(
+        new, await _insert(session, Institution, [institution_row(v) for v in new]), strict=True
+    ):
         codes[str(values["credit_code"])] = new_id
-    await _update(session, Institution, [{**institution_row(v), "id": v[ID]} for v in plan.updates[Kind.INSTITUTIONS]])
+    await _update(
+        session, Institution, [{**institution_row(v), "id": v[ID]} for v in plan.updates[Kind.INSTITUTIONS]]
+    )
 
     departments = {(d["institution_id"], d["name"]): d["id"] for d in found.departments}
 
@@ -516,7 +581,9 @@ async def _write(session: AsyncSession, plan: Plan, *, now: datetime) -> None:
     rows = [department_row(v) for v in new]
     for row, new_id in zip(rows, await _insert(session, Department, rows), strict=True):
         departments[(row["institution_id"], row["name"])] = new_id
-    await _update(session, Department, [{**department_row(v), "id": v[ID]} for v in plan.updates[Kind.DEPARTMENTS]])
+    await _update(
+        session, Department, [{**department_row(v), "id": v[ID]} for v in plan.updates[Kind.DEPARTMENTS]]
+    )
 
     practitioners = {(p["institution_id"], p["name"]): p["id"] for p in found.practitioners}
 
@@ -537,18 +604,26 @@ async def _write(session: AsyncSession, plan: Plan, *, now: datetime) -> None:
     for row, new_id in zip(rows, await _insert(session, Practitioner, rows), strict=True):
         practitioners[(row["institution_id"], row["name"])] = new_id
     await _update(
-        session, Practitioner, [{**practitioner_row(v), "id": v[ID]} for v in plan.updates[Kind.PRACTITIONERS]]
+        session,
+        Practitioner,
+        [{**practitioner_row(v), "id": v[ID]} for v in plan.updates[Kind.PRACTITIONERS]],
     )
 
     consortia = {c["name"]: c["id"] for c in found.consortia}
     created = list(plan.consortium_creates.values())
-    rows = [{"name": c["name"], "kind": c["kind"], "lead_institution_id": codes[c["lead"]], "description": ""} for c in created]
+    rows = [
+        {"name": c["name"], "kind": c["kind"], "lead_institution_id": codes[c["lead"]], "description": ""}
+        for c in created
+    ]
     for row, new_id in zip(rows, await _insert(session, Consortium, rows), strict=True):
         consortia[row["name"]] = new_id
     await _update(
         session,
         Consortium,
-        [{"id": c[ID], "kind": c["kind"], "lead_institution_id": codes[c["lead"]]} for c in plan.consortium_updates],
+        [
+            {"id": c[ID], "kind": c["kind"], "lead_institution_id": codes[c["lead"]]}
+            for c in plan.consortium_updates
+        ],
     )
 
     def member_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -624,7 +699,9 @@ def template_workbook(kinds: tuple[Kind, ...]) -> bytes:
     return files.write_template(kinds)
 
 
-async def export_workbook(session: AsyncSession, *, kinds: tuple[Kind, ...], actor: Actor, now: datetime) -> bytes:
+async def export_workbook(
+    session: AsyncSession, *, kinds: tuple[Kind, ...], actor: Actor, now: datetime
+) -> bytes:
     """These registers with the workbook's columns, the rows the actor administers (see
     queries.imports.export_rows): edited and uploaded again, it imports as they stand."""
     audit.require(policy.may_import_registers(actor), actor, "register.export", at=now)
