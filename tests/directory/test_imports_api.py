@@ -4,12 +4,17 @@ exports), the page (/admin/imports) and the body limit of the upload."""
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import openpyxl
+import pytest
+from typer.testing import CliRunner
 from sqlalchemy import func, select
 
 from tests.directory import workbooks as wb
 from tests.fixtures_app import Api
+from yilian import cli
 from yilian.core.db import Database
 from yilian.directory.models import Institution
 from yilian.directory.rules.workbook import SHEET_NAMES, Kind
@@ -119,3 +124,32 @@ async def test_the_page(api: Api) -> None:
     result = await browser.get(done.headers["location"].split("#")[0])
     assert "已导入" in result.text
     assert "确认导入" not in result.text
+
+
+def test_the_command_line(demo_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`yilian admin template`, `import --dry-run`, `import`, `export`: as the system administrator."""
+    monkeypatch.setenv("YILIAN_DATABASE_URL", demo_db_url)
+    runner = CliRunner()
+    workbook = tmp_path / "minhang.xlsx"
+    workbook.write_bytes(wb.xlsx(wb.minhang()))
+    dry = runner.invoke(cli.app, ["admin", "import", str(workbook), "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.output)["committed"] is False
+    done = runner.invoke(cli.app, ["admin", "import", str(workbook)])
+    assert done.exit_code == 0, done.output
+    assert "已导入" in done.output
+    again = runner.invoke(cli.app, ["admin", "import", str(workbook), "--json"])
+    assert all(c["create"] == c["update"] == 0 for c in json.loads(again.output)["counts"])
+    template = tmp_path / "t.xlsx"
+    assert (
+        runner.invoke(cli.app, ["admin", "template", "practitioners", "--out", str(template)]).exit_code == 0
+    )
+    assert openpyxl.load_workbook(template).sheetnames == ["医生"]
+    export = tmp_path / "e.xlsx"
+    assert runner.invoke(cli.app, ["admin", "export", "consortia", "--out", str(export)]).exit_code == 0
+    assert runner.invoke(cli.app, ["admin", "template", "wards"]).exit_code == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("名称,级别\n某医院,四级\n", encoding="utf-8")
+    refused = runner.invoke(cli.app, ["admin", "import", str(bad)])
+    assert refused.exit_code == 1
+    assert "统一社会信用代码" in refused.output

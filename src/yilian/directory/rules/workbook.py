@@ -339,11 +339,12 @@ SHEETS: Final[dict[Kind, Sheet]] = {
 
 
 def sheet_of_headers(headers: tuple[str, ...]) -> Sheet | None:
-    """The kind whose required headers a header row has, for a sheet not named by its kind."""
+    """The kind a header row is most like (two of its headers at least), for a sheet not named by
+    its kind or a CSV file: its missing and unknown headers are then named as errors."""
     given = set(headers)
-    found = [s for s in SHEETS.values() if {c.header for c in s.columns if c.required} <= given]
-    # The most specific: departments' headers are within practitioners'.
-    return max(found, key=lambda s: len({c.header for c in s.columns} & given), default=None)
+    scored = [(len(set(s.headers) & given), -len(s.headers), s) for s in SHEETS.values()]
+    best = max(scored, key=lambda item: item[:2])
+    return best[2] if best[0] >= 2 else None
 
 
 def sheet_named(name: str) -> Sheet | None:

@@ -708,3 +708,23 @@ async def export_workbook(
     sheets = [(SHEETS[kind], await export_rows(session, kind=kind, actor=actor)) for kind in kinds]
     audit.record(session, actor, "register.export", at=now, detail={"kinds": [k.value for k in kinds]})
     return await anyio.to_thread.run_sync(files.write_workbook, sheets)
+
+
+class NoAdministrator(LookupError):
+    """The command line found no active system administrator of that name."""
+
+
+async def command_line_actor(session: AsyncSession, username: str | None) -> Actor:
+    """Who `yilian admin import` acts as: the named account, else the first active system
+    administrator (the command line is the server's operator's)."""
+    from sqlalchemy import select
+
+    from yilian.auth.service import actor_of
+
+    query = select(User).join(UserRole).where(User.is_active.is_(True), UserRole.role == Role.SYSTEM_ADMIN)
+    if username is not None:
+        query = query.where(User.username == username)
+    user = await session.scalar(query.order_by(User.id).limit(1))
+    if user is None:
+        raise NoAdministrator(username or "-")
+    return actor_of(user)
