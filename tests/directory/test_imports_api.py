@@ -9,8 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from tests.directory import workbooks as wb
 from tests.fixtures_app import Api
