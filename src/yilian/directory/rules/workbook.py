@@ -209,6 +209,7 @@ class Column:
     required: bool = False
     choices: tuple[str, ...] = ()  # the fixed list (a data-validation list in the template)
     example: str = ""
+    empty: object = ""  # the value of an empty cell of an optional column
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ SHEETS: Final[dict[Kind, Sheet]] = {
                 "institution", "机构统一社会信用代码", _credit_code, required=True, example=CREDIT_EXAMPLE
             ),
             Column("name", "科室名称", _text(64), required=True, example="心血管内科"),
-            Column("subject_code", "诊疗科目代码", _subject_code, example="03.04"),
+            Column("subject_code", "诊疗科目代码", _subject_code, example="03.04", empty=None),
             Column("description", "简介", _text(2000)),
         ),
         key=("institution", "name"),
@@ -285,8 +286,8 @@ SHEETS: Final[dict[Kind, Sheet]] = {
                 choices=tuple(t.value for t in Title),
                 example="主任医师",
             ),
-            Column("specialties", "专长", _words_list, example="冠心病；高血压"),
-            Column("expert", "专家", _choice(dict(YES_NO)), choices=tuple(YES_NO), example="是"),
+            Column("specialties", "专长", _words_list, example="冠心病；高血压", empty=()),
+            Column("expert", "专家", _choice(dict(YES_NO)), choices=tuple(YES_NO), example="是", empty=False),
             Column("profile", "简介", _text(2000)),
         ),
         # Names repeat: a practitioner is its name within its department of its institution.
@@ -316,7 +317,7 @@ SHEETS: Final[dict[Kind, Sheet]] = {
                 example="牵头",
             ),
             Column("joined_on", "加入日期", _date, required=True, example="2026-01-01"),
-            Column("left_on", "退出日期", _date),
+            Column("left_on", "退出日期", _date, empty=None),
         ),
         # One row per member: the consortium's own columns (类型, 牵头) agree on all its rows.
         key=("consortium", "member"),
@@ -331,7 +332,7 @@ SHEETS: Final[dict[Kind, Sheet]] = {
             Column("institution", "机构统一社会信用代码", _credit_code, example=CREDIT_EXAMPLE),
             Column("practitioner", "医生姓名", _text(64), example="张伟"),
             Column("consortium", "医联体名称", _text(100)),
-            Column("password", "初始密码", _password),
+            Column("password", "初始密码", _password, empty=None),
         ),
         key=("username",),
     ),
@@ -389,7 +390,7 @@ def read_row(sheet: Sheet, number: int, cells: dict[str, Cell | Formula]) -> tup
             problems.append(Problem(sheet.name, number, column.header, N_("required")))
             continue
         try:
-            values[column.key] = column.read(cell) if text_of(cell) != "" else column.read(None)
+            values[column.key] = column.read(cell) if text_of(cell) != "" else column.empty
         except CellError as error:
             problems.append(Problem(sheet.name, number, column.header, error.message, error.params))
     return (None if problems else Row(sheet, number, values)), problems

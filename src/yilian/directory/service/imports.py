@@ -536,6 +536,24 @@ async def commit_workbook(
     return upload_view(upload)
 
 
+async def import_workbook(
+    session: AsyncSession, *, content: bytes, filename: str, actor: Actor, now: datetime
+) -> dict[str, dict[str, int]]:
+    """Read, plan and write a workbook at once, without keeping an upload: for a workbook built in
+    code (the demo loader's directory). Refused whole on any error; an import that changes
+    nothing writes nothing, not even its audit row. The counts per kind."""
+    audit.require(policy.may_import_registers(actor), actor, "register.import", at=now)
+    plan = await plan_workbook(session, await read_file(content, filename), actor)
+    if plan.problems:
+        raise WorkbookHasErrors(count=len(plan.problems))
+    counts = plan.counts()
+    if any(c["create"] or c["update"] for c in counts.values()) or plan.consortium_updates:
+        await _write(session, plan, now=now)
+        digest = hashlib.sha256(content).hexdigest()
+        audit.record(session, actor, "register.import", at=now, detail={"sha256": digest, "counts": counts})
+    return counts
+
+
 # --- the writes: many rows per statement --------------------------------------------------------
 
 
