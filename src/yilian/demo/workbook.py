@@ -5,6 +5,7 @@ district's GB/T 2260 code, a serial, the check character)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from yilian.demo.directory import CONSORTIA, DEPARTMENTS, INSTITUTIONS, PractitionerSpec
@@ -37,7 +38,7 @@ CREDIT_CODES: Final = {spec.name: credit_code(n, spec.district) for n, spec in e
 
 
 def demo_workbook(
-    practitioners: list[PractitionerSpec], accounts: list[dict[str, object]], password: str
+    practitioners: list[PractitionerSpec], accounts: Sequence[Mapping[str, object]], password: str
 ) -> bytes:
     """Every sheet of the demo's directory. `accounts`: username, display_name, roles (Role
     values), institution (name), practitioner, consortium; each with the same first password."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -221,7 +221,7 @@ def _read_sheet(book: Book, title: str | None, rows: Iterable[list[Cell | Formul
 # --- writing: the template, the export ------------------------------------------------------
 
 
-def write_workbook(sheets: Iterable[tuple[Sheet, Iterable[dict[str, object]]]]) -> bytes:
+def write_workbook(sheets: Iterable[tuple[Sheet, Iterable[Mapping[str, object]]]]) -> bytes:
     """An export: each sheet's headers and its rows (as the import reads them), streamed."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
