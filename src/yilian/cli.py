@@ -406,3 +406,34 @@ def bench_admission_queue(
     if output:
         Path(output).write_text(text + "\n")
     print(text)
+
+
+@bench_app.command("admin-import")
+def bench_admin_import(
+    institutions: Annotated[int, typer.Option(help="Institutions (in ten consortia)")] = 300,
+    departments: Annotated[int, typer.Option(help="Departments, spread over the institutions")] = 3000,
+    practitioners: Annotated[int, typer.Option(help="Practitioners, each with an account")] = 20_000,
+    engine: Annotated[list[str] | None, typer.Option(help="sqlite and/or postgresql (default both)")] = None,
+    admin_url: Annotated[
+        str, typer.Option(help="A PostgreSQL server to create the bench database on (dropped after)")
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    output: Annotated[str | None, typer.Option(help="Also write the JSON to this file")] = None,
+) -> None:
+    """A register workbook (issue 13): dry run, commit and re-import, seconds and peak RSS."""
+    import json
+    from pathlib import Path
+
+    _bench_path()
+    from bench import admin_import
+
+    options = admin_import.Options(
+        institutions=institutions,
+        departments=departments,
+        practitioners=practitioners,
+        engines=tuple(engine or ("sqlite", "postgresql")),
+        admin_url=admin_url,
+    )
+    text = json.dumps(admin_import.main(options), ensure_ascii=False, indent=2)
+    if output:
+        Path(output).write_text(text + "\n")
+    print(text)

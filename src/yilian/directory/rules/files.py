@@ -124,10 +124,10 @@ def read_workbook(content: bytes, filename: str) -> Book:
 
 
 def _xlsx_rows(worksheet: Any) -> Iterator[list[Cell | Formula]]:
-    for cells in worksheet.iter_rows():
-        yield [
-            Formula(str(c.value)) if getattr(c, "data_type", None) == "f" else _cell(c.value) for c in cells
-        ]
+    # Values only (several times faster than cells): with data_only=False a formula's value is its
+    # text, "=…", which _cell takes for the formula it is.
+    for values in worksheet.iter_rows(values_only=True):
+        yield [_cell(value) for value in values]
 
 
 def _cell(value: object) -> Cell | Formula:
