@@ -4,6 +4,7 @@ re-imports unchanged, and every bad input of the issue is an error by sheet, row
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from typing import Any
@@ -340,3 +341,16 @@ async def test_csv_in_utf8_and_gb18030(demo_db: Database) -> None:
         view = await upload(demo_db, sysadmin, encoded, "机构.csv")
         assert view.problem_total == 0, problems(view)
         assert by_kind(view) == {"institutions": (3, 0, 0)}
+
+
+async def test_two_commits_of_one_upload_at_once(demo_db: Database) -> None:
+    """The compare-and-swap on committed_at: one commit imports, the other is refused."""
+    sysadmin = await actor(demo_db, "sysadmin")
+    view = await upload(demo_db, sysadmin, wb.xlsx(wb.minhang()))
+    before = await counts(demo_db)
+    results = await asyncio.gather(
+        commit(demo_db, sysadmin, view.id), commit(demo_db, sysadmin, view.id), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == ["UploadView", "WorkbookAlreadyImported"], results
+    after = await counts(demo_db)
+    assert after["institutions"] == before["institutions"] + 3
