@@ -110,7 +110,11 @@ async def test_dry_run_then_commit_then_twice_unchanged(demo_db: Database) -> No
         assert expert.expert
         assert expert.specialties == ["冠心病", "高血压"]
         audit = (
-            await session.scalars(select(AuditEvent).where(AuditEvent.action == "register.import"))
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "register.import", AuditEvent.username == "sysadmin"
+                )
+            )
         ).all()
         assert len(audit) == 1
         assert audit[0].detail is not None
