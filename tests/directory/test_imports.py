@@ -358,3 +358,15 @@ async def test_two_commits_of_one_upload_at_once(demo_db: Database) -> None:
     assert sorted(type(r).__name__ for r in results) == ["UploadView", "WorkbookAlreadyImported"], results
     after = await counts(demo_db)
     assert after["institutions"] == before["institutions"] + 3
+
+
+async def test_first_passwords_are_few(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each is an Argon2id hash in the request: past the limit, a row's 初始密码 is an error."""
+    monkeypatch.setattr(imports, "FIRST_PASSWORDS_AT_MOST", 1)
+    sysadmin = await actor(demo_db, "sysadmin")
+    sheets = wb.minhang()
+    sheets["账号"][2][6] = "another-password"
+    view = await upload(demo_db, sysadmin, wb.xlsx(sheets))
+    assert problems(view) == [
+        ("账号", 3, "初始密码", "at most %(limit)s first passwords in one workbook: leave the others empty")
+    ]

@@ -71,6 +71,9 @@ INSTITUTION_ROLES_NEEDED: Final = frozenset(
     {"family_doctor", "specialist", "clinic_office", "admission_office", "registration", "institution_admin"}
 )
 ID: Final = "id"
+# Each first password is an Argon2id hash (~50 ms of a core): a workbook gives a few; the rest of
+# its new accounts are left without one, for an administrator to reset.
+FIRST_PASSWORDS_AT_MOST: Final = 200
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Planner:
         self.department_keys: set[tuple[str, str]] = set()  # (code, name) known after departments
         self.practitioner_names: Counter[tuple[str, str]] = Counter()  # (code, name), for accounts
         self.consortium_names: set[str] = {c["name"] for c in found.consortia}
+        self.passwords = 0  # first passwords given for new accounts (each an Argon2id hash)
         self.code_of: dict[int, str] = {i: c for c, i in self.institution_ids.items()}
         for d in found.departments:
             if (code := self.code_of.get(d["institution_id"])) is not None:
@@ -402,6 +406,20 @@ class Planner:
                 "consortium": consortium,
             }
             if existing is None:
+                if v["password"]:
+                    self.passwords += 1
+                    if self.passwords > FIRST_PASSWORDS_AT_MOST:
+                        self.plan.problems.append(
+                            _problem(
+                                row,
+                                "password",
+                                N_(
+                                    "at most %(limit)s first passwords in one workbook: leave the others empty"
+                                ),
+                                limit=FIRST_PASSWORDS_AT_MOST,
+                            )
+                        )
+                        continue
                 self.plan.creates[Kind.ACCOUNTS].append({**values, "password": v["password"]})
                 continue
             now_values = {
