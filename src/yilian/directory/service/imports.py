@@ -74,6 +74,7 @@ ID: Final = "id"
 # Each first password is an Argon2id hash (~50 ms of a core): a workbook gives a few; the rest of
 # its new accounts are left without one, for an administrator to reset.
 FIRST_PASSWORDS_AT_MOST: Final = 200
+TOO_MANY_PASSWORDS: Final = N_("at most %(limit)s first passwords in one workbook: leave the others empty")
 
 
 @dataclass
@@ -410,14 +411,7 @@ class Planner:
                     self.passwords += 1
                     if self.passwords > FIRST_PASSWORDS_AT_MOST:
                         self.plan.problems.append(
-                            _problem(
-                                row,
-                                "password",
-                                N_(
-                                    "at most %(limit)s first passwords in one workbook: leave the others empty"
-                                ),
-                                limit=FIRST_PASSWORDS_AT_MOST,
-                            )
+                            _problem(row, "password", TOO_MANY_PASSWORDS, limit=FIRST_PASSWORDS_AT_MOST)
                         )
                         continue
                 self.plan.creates[Kind.ACCOUNTS].append({**values, "password": v["password"]})
