@@ -1445,6 +1445,53 @@ REGISTER_CASES = [
 ]
 
 
+# --- the register workbook (批量导入, issue 13's import part): upload, dry run, commit, templates,
+# exports; each keeper may upload, every row is then asked for (tests/directory/test_imports.py).
+KEEPERS = frozenset({"admin.xuhui", "sysadmin", "it.sixth"})
+
+
+def _workbook() -> bytes:
+    from yilian.directory.rules import files
+    from yilian.directory.rules.workbook import Kind
+
+    return files.write_template([Kind.DEPARTMENTS])  # its example row names no known institution
+
+
+def upload_workbook(then: str = "", page: bool = False) -> Call:
+    """Upload a workbook (with errors: its commit is refused whole), then GET or commit it; a
+    caller refused the upload commits upload 1, which it may not."""
+
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        base = "/admin/imports" if page else "/api/v1/imports"
+        data = {"csrf_token": client.cookies.get("yl_csrf", "")} if page else None
+        files = {"file": ("科室.xlsx", _workbook(), "application/octet-stream")}
+        sent = await client.post(base, data=data, files=files)
+        if not then:
+            return sent
+        if sent.status_code in (201, 303):
+            upload_id = sent.json()["id"] if not page else sent.headers["location"].rsplit("/", 1)[-1]
+        else:
+            upload_id = "1"
+        if then == "get":
+            return await client.get(f"{base}/{upload_id}")
+        return await client.post(f"{base}/{upload_id}/commit", data=data)
+
+    return call
+
+
+IMPORT_CASES = [
+    Case("POST", "/api/v1/imports", upload_workbook(), KEEPERS, ok=201),
+    Case("GET", "/api/v1/imports/{upload_id}", upload_workbook("get"), KEEPERS,
+         extra=dict.fromkeys(SIGNED_IN - KEEPERS, 404)),  # another's upload is not found
+    Case("POST", "/api/v1/imports/{upload_id}/commit", upload_workbook("commit"), KEEPERS, ok=422),
+    Case("GET", "/api/v1/imports/templates/{kind}", get("/api/v1/imports/templates/all"), SIGNED_IN),
+    Case("GET", "/api/v1/exports/{kind}", get("/api/v1/exports/departments"), KEEPERS),
+    page("/admin/imports", KEEPERS),
+    page("/admin/imports", KEEPERS, call=upload_workbook(page=True)),
+    Case("GET", "/admin/imports/{upload_id}", upload_workbook("get", page=True), KEEPERS, page=True,
+         anonymous=303, extra=dict.fromkeys(SIGNED_IN - KEEPERS, 404)),
+    page("/admin/imports/{upload_id}/commit", KEEPERS, call=upload_workbook("commit", page=True), ok=422),
+]  # fmt: skip
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -1460,6 +1507,7 @@ CASES = (
     + ACCOUNT_CASES
     + CLINIC_REGISTER_CASES
     + REGISTER_CASES
+    + IMPORT_CASES
 )
 
 

@@ -32,6 +32,8 @@ from yilian.core.jobs import Job, run_forever
 from yilian.core.logs import install_record_masking
 from yilian.directory import api as directory_api
 from yilian.directory import pages as directory_pages
+from yilian.directory.api import imports as directory_imports_api
+from yilian.directory.pages import imports as directory_imports_pages
 from yilian.notices import api as notices_api
 from yilian.notices import pages as notices_pages
 from yilian.referrals import api as referrals_api
@@ -58,6 +60,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     docs.router,
     auth_api.router,
     directory_api.router,
+    directory_imports_api.router,
     scheduling_api.router,
     notices_api.router,
     referrals_api.router,
@@ -65,6 +68,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     analytics_api.router,
     auth_pages.router,
     directory_pages.router,
+    directory_imports_pages.router,
     # before referrals' and admissions' pages: /referrals/stats is not /referrals/{referral_id}
     analytics_pages.router,
     notices_pages.router,

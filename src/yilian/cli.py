@@ -21,6 +21,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 jobs_app = typer.Typer(help="Periodic jobs (slot release, share adjustment, session generation).")
 app.add_typer(jobs_app, name="jobs")
+admin_app = typer.Typer(
+    help="Administration: register workbooks (批量导入), templates, exports.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+KIND_HELP = "institutions, departments, practitioners, consortia, accounts, or all (a sheet each)"
 
 
 @app.command()
@@ -174,6 +179,144 @@ def screenshots(
     print(f"{len(written)} screenshots in {out}")
 
 
+# --- administration: the register workbook (批量导入) -----------------------------------------
+
+
+def _kinds(kind: str) -> tuple[str, ...]:
+    from yilian.directory.rules.workbook import KIND_NAMES
+
+    if kind not in KIND_NAMES:
+        raise typer.BadParameter(f"not a register: {kind} ({KIND_HELP})", param_hint="KIND")
+    return (kind,)
+
+
+@admin_app.command("template")
+def admin_template(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    out: Annotated[Path | None, typer.Option(help="Default: yilian-template-KIND.xlsx")] = None,
+) -> None:
+    """Write the template of a register: Chinese headers, one example row, drop-down lists."""
+    from yilian.directory.rules.workbook import kinds_named
+    from yilian.directory.service import imports
+
+    _kinds(kind)
+    target = out or Path(f"yilian-template-{kind}.xlsx")
+    target.write_bytes(imports.template_workbook(kinds_named(kind)))
+    print(f"{target}")
+
+
+@admin_app.command("export")
+def admin_export(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    out: Annotated[Path | None, typer.Option(help="Default: yilian-KIND.xlsx")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="A system administrator's username")] = None,
+) -> None:
+    """Export a register with the template's columns (re-imported, it changes nothing)."""
+    from yilian.core.clock import system_clock
+    from yilian.core.db import Database
+    from yilian.directory.rules.workbook import kinds_named
+    from yilian.directory.service import imports
+
+    _kinds(kind)
+
+    async def run() -> bytes:
+        db = Database(Settings().database_url)
+        try:
+            async with db.transaction() as session:
+                actor = await imports.command_line_actor(session, as_user)
+                return await imports.export_workbook(
+                    session, kinds=kinds_named(kind), actor=actor, now=system_clock()
+                )
+        finally:
+            await db.dispose()
+
+    target = out or Path(f"yilian-{kind}.xlsx")
+    try:
+        target.write_bytes(asyncio.run(run()))
+    except imports.NoAdministrator:
+        raise typer.BadParameter("no active system administrator of that name", param_hint="--as") from None
+    print(f"{target}")
+
+
+@admin_app.command("import")
+def admin_import(
+    file: Annotated[
+        Path, typer.Argument(help="An .xlsx workbook or a .csv file, at most 20 MB", exists=True)
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what it would do")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the dry run as JSON")] = False,
+    as_user: Annotated[str | None, typer.Option("--as", help="A system administrator's username")] = None,
+) -> None:
+    """Import a register workbook as the system administrator: the dry run, then (without
+    --dry-run, and if it has no error) the import, in one transaction. Exit status 1 on errors."""
+    import json
+
+    from yilian.core.clock import system_clock
+    from yilian.core.db import Database
+    from yilian.core.errors import DomainError
+    from yilian.core.i18n import DEFAULT_LOCALE, gettext
+    from yilian.directory.queries.imports import UploadView
+    from yilian.directory.service import imports
+
+    content = file.read_bytes()
+
+    async def run() -> UploadView:
+        db = Database(Settings().database_url)
+        try:
+            async with db.transaction() as session:
+                actor = await imports.command_line_actor(session, as_user)
+                view = await imports.upload_workbook(
+                    session, filename=file.name, content=content, actor=actor, now=system_clock()
+                )
+            if dry_run or not view.ok:
+                return view
+            async with db.transaction() as session:
+                return await imports.commit_workbook(
+                    session, upload_id=view.id, actor=actor, now=system_clock()
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        view = asyncio.run(run())
+    except imports.NoAdministrator:
+        raise typer.BadParameter("no active system administrator of that name", param_hint="--as") from None
+    except DomainError as error:
+        print(error.detail(DEFAULT_LOCALE))
+        raise typer.Exit(1) from None
+    errors = [
+        {
+            "sheet": p.sheet,
+            "row": p.row,
+            "column": p.column,
+            "message": gettext(DEFAULT_LOCALE, p.message, **p.params),
+        }
+        for p in view.problems
+    ]
+    if as_json:
+        counts = [
+            {"kind": c.kind, "create": c.create, "update": c.update, "unchanged": c.unchanged}
+            for c in view.counts
+        ]
+        print(json.dumps(
+            {"id": view.id, "sha256": view.sha256, "committed": view.committed_at is not None,
+             "counts": counts, "errors": errors, "error_total": view.problem_total},
+            ensure_ascii=False, indent=2,
+        ))  # fmt: skip
+    else:
+        print(f"{'工作表':<8}{'新建':>8}{'更新':>8}{'不变':>8}")
+        for c in view.counts:
+            print(f"{c.sheet:<8}{c.create:>10}{c.update:>10}{c.unchanged:>10}")
+        for e in errors:
+            print(f"{e['sheet']} 第 {e['row'] or '-'} 行 {e['column'] or ''}: {e['message']}")
+        state = (
+            "已导入" if view.committed_at else ("有错误，未导入" if view.problem_total else "试运行，未导入")
+        )
+        print(f"{file.name} (SHA-256 {view.sha256[:12]}…): {state}")
+    if view.problem_total:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 
@@ -260,6 +403,37 @@ def bench_admission_queue(
         wards=wards, waiting=waiting, samples=samples, admin_url=admin_url, keep=keep
     )
     text = json.dumps(admission_queue.main(options), ensure_ascii=False, indent=2)
+    if output:
+        Path(output).write_text(text + "\n")
+    print(text)
+
+
+@bench_app.command("admin-import")
+def bench_admin_import(
+    institutions: Annotated[int, typer.Option(help="Institutions (in ten consortia)")] = 300,
+    departments: Annotated[int, typer.Option(help="Departments, spread over the institutions")] = 3000,
+    practitioners: Annotated[int, typer.Option(help="Practitioners, each with an account")] = 20_000,
+    engine: Annotated[list[str] | None, typer.Option(help="sqlite and/or postgresql (default both)")] = None,
+    admin_url: Annotated[
+        str, typer.Option(help="A PostgreSQL server to create the bench database on (dropped after)")
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    output: Annotated[str | None, typer.Option(help="Also write the JSON to this file")] = None,
+) -> None:
+    """A register workbook (issue 13): dry run, commit and re-import, seconds and peak RSS."""
+    import json
+    from pathlib import Path
+
+    _bench_path()
+    from bench import admin_import
+
+    options = admin_import.Options(
+        institutions=institutions,
+        departments=departments,
+        practitioners=practitioners,
+        engines=tuple(engine or ("sqlite", "postgresql")),
+        admin_url=admin_url,
+    )
+    text = json.dumps(admin_import.main(options), ensure_ascii=False, indent=2)
     if output:
         Path(output).write_text(text + "\n")
     print(text)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Request bodies: JSON and forms; an attachment upload (10 MiB and its form's overhead).
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024 + 256 * 1024
+    # A register workbook (批量导入): 20 MiB and its form's overhead.
+    max_workbook_bytes: int = 20 * 1024 * 1024 + 256 * 1024
     # A request body must arrive within this many seconds (slow uploads are cut with 408).
     body_timeout_seconds: float = 60.0
     # When set, GET /metrics requires "Authorization: Bearer <this>" (set it when the server

@@ -286,7 +286,8 @@ async def test_residents_and_contracts_come_through_the_directory_service(
     db: Database, fixed_now: datetime
 ) -> None:
     """The demo is one more user of the directory's service: the audit trail has what
-    register_resident and sign_contract write, one row each."""
+    register_resident and sign_contract write, one row each, and the directory's one import of
+    the demo workbook (批量导入)."""
     async with db.transaction() as session:
         await demo.load(session, now=fixed_now, residents=40)
     async with db.read() as session:
@@ -302,4 +303,34 @@ async def test_residents_and_contracts_come_through_the_directory_service(
         residents = await session.scalar(select(func.count()).select_from(Resident))
         contracts = await session.scalar(select(func.count()).select_from(Contract))
     assert residents == contracts == 40
-    assert by_action == {"resident.create": 40, "contract.sign": 40}
+    assert by_action == {"resident.create": 40, "contract.sign": 40, "register.import": 1}
+
+
+async def test_the_directory_comes_through_the_workbook_import(db: Database, fixed_now: datetime) -> None:
+    """Every demo institution has a valid 统一社会信用代码; the demo accounts sign in with the known
+    password, unasked to change it; an export of the demo's registers re-imports unchanged."""
+    from yilian.directory.queries.imports import export_rows
+    from yilian.directory.rules import credit_code_refusal
+    from yilian.directory.rules.files import write_workbook
+    from yilian.directory.rules.workbook import KINDS, SHEETS
+    from yilian.directory.service import imports
+
+    await load(db, fixed_now)
+    async with db.read() as session:
+        codes = list(await session.scalars(select(Institution.credit_code)))
+        users = list(await session.scalars(select(User)))
+    assert codes
+    assert all(code and credit_code_refusal(code) is None for code in codes)
+    assert {u.username for u in users} == {a.username for a in demo.ACCOUNTS}
+    assert not any(u.must_change_password for u in users)
+    assert await verify_password(users[0].password_hash, demo.DEMO_PASSWORD)
+    async with db.transaction() as session:
+        exported = [(SHEETS[k], await export_rows(session, kind=k, actor=demo.LOADER)) for k in KINDS]
+        counts = await imports.import_workbook(
+            session,
+            content=write_workbook(exported),
+            filename="export.xlsx",
+            actor=demo.LOADER,
+            now=fixed_now,
+        )
+    assert all(c["create"] == c["update"] == 0 for c in counts.values()), counts

@@ -194,6 +194,9 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "membership.join": N_("added a member to a consortium"),
     "membership.update": N_("changed a member's role or dates"),
     "membership.leave": N_("recorded a member leaving a consortium"),
+    "register.upload": N_("uploaded a register workbook (dry run)"),
+    "register.import": N_("imported a register workbook"),
+    "register.export": N_("exported a register to a workbook"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 

@@ -4,8 +4,8 @@ What to load is planned in `demo.directory` (deterministic). Loading is get-or-c
 key: a second run creates nothing and changes nothing. Residents and their contracts are written
 through the directory's service functions and the admission requests through the admissions
 service (each as a user of that package would); the directory itself (institutions, consortia,
-departments, practitioners, accounts) is inserted in bulk, one flush per table, until the
-administration issue gives it service functions and the workbook import.
+departments, practitioners, accounts) comes from a workbook (demo.workbook) through the register
+import (`directory.service.imports`), so that every `make run` proves the import path.
 """
 
 from __future__ import annotations
@@ -16,25 +16,20 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, TypeVar
 
-import anyio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yilian.auth.models import User, UserRole
-from yilian.auth.passwords import hash_password
+from yilian.auth.models import User
 from yilian.auth.policy import Actor, Role
 from yilian.core.clock import local_today
 from yilian.demo.admissions import load_admissions
 from yilian.demo.clinics import load_clinics
 from yilian.demo.directory import (
     CONSORTIA,
-    DEPARTMENTS,
-    INSTITUTIONS,
     JINSHAN,
     SIXTH,
     TIANLIN,
     XUHUI_CONSORTIUM,
-    InstitutionSpec,
     PractitionerSpec,
     ResidentPlan,
     family_doctors,
@@ -42,17 +37,17 @@ from yilian.demo.directory import (
     plan_residents,
 )
 from yilian.demo.story import load_story
+from yilian.demo.workbook import demo_workbook
 from yilian.directory import service as directory
 from yilian.directory.models import (
     Consortium,
     Contract,
-    Department,
     Institution,
-    Membership,
     Practitioner,
     Resident,
 )
 from yilian.directory.rules import CONSENT_VERSION
+from yilian.directory.service import imports
 
 DEMO_PASSWORD: Final = "yilian-demo"  # noqa: S105 -- public by design: printed by `make run` (§6)
 
@@ -181,16 +176,8 @@ async def load(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = LoadReport()
-    specs = {i.name: i for i in INSTITUTIONS}
-    institutions = await _existing(
-        session, select(Institution.name, Institution.id).where(Institution.name.in_(specs))
-    )
-    report.institutions = await _ensure(session, institutions, specs, lambda name: _institution(specs[name]))
-
-    consortia = await _load_consortia(session, institutions, report)
     practitioners = plan_practitioners()
-    doctors = await _load_departments_and_practitioners(session, institutions, practitioners, report)
-    await _load_users(session, institutions, consortia, doctors, now, report)
+    institutions, _consortia, doctors = await _import_directory(session, practitioners, now, report)
 
     report.residents, report.contracts = await _load_residents(
         session, plan_residents(residents, family_doctors(practitioners)), institutions, doctors, now
@@ -203,126 +190,59 @@ async def load(
     return report
 
 
-def _institution(spec: InstitutionSpec) -> Institution:
-    return Institution(
-        name=spec.name,
-        tier=int(spec.tier),
-        district=spec.district,
-        address=f"{spec.district}{spec.address}" if spec.address else "",
-        description=spec.description,
+# The loader imports as a system administrator of its own (the audit trail names it `demo`).
+LOADER: Final = Actor(
+    user_id=0, username="demo", roles=frozenset({Role.SYSTEM_ADMIN}), display_name="演示数据"
+)
+
+
+async def _import_directory(
+    session: AsyncSession, practitioners: list[PractitionerSpec], now: datetime, report: LoadReport
+) -> tuple[dict[str, int], dict[str, int], dict[tuple[int, str], int]]:
+    """Institutions, consortia, departments, practitioners and accounts through the register
+    workbook's import (demo.workbook): {institution name: id}, {consortium name: id},
+    {(institution id, practitioner name): id}. The demo accounts keep their known password: the
+    first password the import sets is not to be changed (a loader's decision, not the import's)."""
+    accounts = [
+        {
+            "username": a.username,
+            "display_name": a.display,
+            "roles": (a.role.value,),
+            "institution": a.institution or "",
+            "practitioner": a.practitioner or "",
+            "consortium": a.consortium or "",
+        }
+        for a in ACCOUNTS
+    ]
+    consortia_before = set(await session.scalars(select(Consortium.name)))
+    content = demo_workbook(practitioners, accounts, DEMO_PASSWORD)
+    counts = await imports.import_workbook(
+        session, content=content, filename="demo.xlsx", actor=LOADER, now=now
     )
-
-
-async def _load_consortia(
-    session: AsyncSession, institutions: dict[str, int], report: LoadReport
-) -> dict[str, int]:
-    specs = {c.name: c for c in CONSORTIA}
-    consortia = await _existing(
-        session, select(Consortium.name, Consortium.id).where(Consortium.name.in_(specs))
+    report.institutions = counts["institutions"]["create"]
+    report.departments = counts["departments"]["create"]
+    report.practitioners = counts["practitioners"]["create"]
+    report.memberships = counts["consortia"]["create"]
+    report.users = counts["accounts"]["create"]
+    names = [a.username for a in ACCOUNTS]
+    await session.execute(
+        update(User)
+        .where(User.username.in_(names), User.must_change_password.is_(True))
+        .values(must_change_password=False)
     )
-
-    def consortium(name: str) -> Consortium:
-        spec = specs[name]
-        lead = institutions[spec.lead]
-        return Consortium(
-            name=name, kind=spec.kind.value, lead_institution_id=lead, description=spec.description
+    institutions = await _existing(session, select(Institution.name, Institution.id))
+    consortia = await _existing(session, select(Consortium.name, Consortium.id))
+    report.consortia = len(set(consortia) - consortia_before)
+    for spec in CONSORTIA:  # the workbook has no column for a consortium's description
+        await session.execute(
+            update(Consortium)
+            .where(Consortium.name == spec.name, Consortium.description == "")
+            .values(description=spec.description)
         )
-
-    report.consortia = await _ensure(session, consortia, specs, consortium)
-    members = {(consortia[c.name], institutions[m.institution]): m for c in CONSORTIA for m in c.members}
-    known = await _existing(
-        session,
-        select(Membership.consortium_id, Membership.institution_id, Membership.id).where(
-            Membership.consortium_id.in_(consortia.values())
-        ),
+    doctors = await _existing(
+        session, select(Practitioner.institution_id, Practitioner.name, Practitioner.id)
     )
-
-    def membership(key: tuple[int, int]) -> Membership:
-        spec = members[key]
-        return Membership(
-            consortium_id=key[0], institution_id=key[1], role=spec.role.value, joined_on=spec.joined_on
-        )
-
-    report.memberships = await _ensure(session, known, members, membership)
-    return consortia
-
-
-async def _load_departments_and_practitioners(
-    session: AsyncSession, institutions: dict[str, int], plans: list[PractitionerSpec], report: LoadReport
-) -> dict[tuple[int, str], int]:
-    """Departments, then practitioners; {(institution id, practitioner name): id}."""
-    wanted = [(institutions[i.name], d) for i in INSTITUTIONS for d in i.departments]
-    ours = list(institutions.values())
-    departments = await _existing(
-        session,
-        select(Department.institution_id, Department.name, Department.id).where(
-            Department.institution_id.in_(ours)
-        ),
-    )
-    report.departments = await _ensure(
-        session,
-        departments,
-        wanted,
-        lambda key: Department(
-            institution_id=key[0], name=key[1], description=DEPARTMENTS[key[1]].description
-        ),
-    )
-    by_key = {(institutions[p.institution], p.name): p for p in plans}
-    practitioners = await _existing(
-        session,
-        select(Practitioner.institution_id, Practitioner.name, Practitioner.id).where(
-            Practitioner.institution_id.in_(ours)
-        ),
-    )
-
-    def practitioner(key: tuple[int, str]) -> Practitioner:
-        spec = by_key[key]
-        return Practitioner(
-            institution_id=key[0],
-            department_id=departments[(key[0], spec.department)],
-            name=spec.name,
-            title=spec.title.value,
-            specialties=list(spec.specialties),
-            expert=spec.expert,
-            profile=spec.profile,
-        )
-
-    report.practitioners = await _ensure(session, practitioners, by_key, practitioner)
-    return practitioners
-
-
-async def _load_users(
-    session: AsyncSession,
-    institutions: dict[str, int],
-    consortia: dict[str, int],
-    practitioners: dict[tuple[int, str], int],
-    now: datetime,
-    report: LoadReport,
-) -> None:
-    accounts = {a.username: a for a in ACCOUNTS}
-    users = await _existing(session, select(User.username, User.id).where(User.username.in_(accounts)))
-    if all(name in users for name in accounts):
-        return  # skip the argon2 hash: it is the slow part of a second run
-    # One hash for every account: argon2 is slow by design, and the password is the same.
-    password_hash = await anyio.to_thread.run_sync(hash_password, DEMO_PASSWORD)
-
-    def user(username: str) -> User:
-        account = accounts[username]
-        institution = institutions[account.institution] if account.institution else None
-        return User(
-            username=username,
-            display_name=account.display,
-            password_hash=password_hash,
-            institution_id=institution,
-            practitioner_id=practitioners[(institution, account.practitioner)]
-            if institution is not None and account.practitioner
-            else None,
-            consortium_id=consortia[account.consortium] if account.consortium else None,
-            created_at=now,
-            role_rows=[UserRole(role=account.role.value)],
-        )
-
-    report.users = await _ensure(session, users, accounts, user)
+    return institutions, consortia, doctors
 
 
 async def _load_residents(

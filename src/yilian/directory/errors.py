@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from yilian.core.errors import Conflict, Forbidden, Unprocessable
+from yilian.core.errors import Conflict, DomainError, Forbidden, Unprocessable
 from yilian.core.i18n import N_
 
 
@@ -121,3 +121,36 @@ class InvalidRegisterValue(Unprocessable):
     title = N_("Invalid value")
     message = N_("%(reason)s")
     translated_params = ("reason",)
+
+
+# --- the register workbook (批量导入) ---------------------------------------------------------
+
+
+class WorkbookTooLarge(DomainError):
+    code, status = "workbook_too_large", 413
+    title = N_("File too large")
+    message = N_("The file is larger than 20 MB.")
+
+
+class NotAWorkbook(Unprocessable):
+    code = "not_a_workbook"
+    title = N_("Not a workbook")
+    message = N_("This file is not an Excel workbook (.xlsx) or a CSV file.")
+
+
+class WorkbookBomb(Unprocessable):
+    code = "workbook_bomb"
+    title = N_("Workbook refused")
+    message = N_("This workbook would unpack to far more than it weighs: it is refused.")
+
+
+class WorkbookHasErrors(Unprocessable):
+    code = "workbook_has_errors"
+    title = N_("The workbook has errors")
+    message = N_("The workbook has %(count)s errors: correct them and upload it again; nothing was imported.")
+
+
+class WorkbookAlreadyImported(Conflict):
+    code = "workbook_already_imported"
+    title = N_("Already imported")
+    message = N_("This upload has been imported already.")

@@ -204,3 +204,34 @@ class MemberPatch(In):
     left_on: date | None = Field(
         default=None, description="Leaving: on or after joined_on; null takes it back"
     )
+
+
+# --- the register workbook (批量导入) ----------------------------------------------------------
+
+
+class ImportCountOut(Out):
+    kind: str = Field(description="institutions, departments, practitioners, consortia or accounts")
+    sheet: str = Field(description="The sheet's Chinese name (机构, 科室, 医生, 医联体, 账号)")
+    create: int
+    update: int
+    unchanged: int
+
+
+class ImportProblemOut(Out):
+    sheet: str
+    row: int | None = Field(description="The sheet's row (1 is the header row); none for the whole sheet")
+    column: str | None = Field(description="The column's header")
+    message: str = Field(description="What is wrong, in the request's language")
+
+
+class ImportOut(Out):
+    id: int
+    filename: str
+    sha256: str
+    size: int
+    created_at: datetime
+    committed_at: datetime | None = Field(description="When it was imported; none: a dry run so far")
+    ok: bool = Field(description="No error: it may be imported")
+    counts: list[ImportCountOut]
+    errors: list[ImportProblemOut] = Field(description="The first 500 errors")
+    error_total: int

@@ -152,6 +152,8 @@ PUBLIC_WRITES: Final = frozenset({"/api/v1/auth/token", "/login", "/logout", "/l
 # Where a file may be uploaded (multipart): the attachment routes of the API and the pages, and the
 # referral form of the pages (it carries its first attachment).
 UPLOAD_PATHS: Final = re.compile(r"^(?:/api/v1)?/referrals/[^/]+/attachments$|^/referrals$")
+# Where a register workbook is uploaded (批量导入): the API's and the page's.
+WORKBOOK_PATHS: Final = re.compile(r"^(?:/api/v1/imports|/admin/imports)$")
 DISCONNECT: Final[Message] = {"type": "http.disconnect"}
 
 
@@ -159,8 +161,9 @@ class DoorMiddleware:
     """What a request may cost before the framework reads it.
 
     - A body larger than the route's limit (`max_body_bytes`, or `max_upload_bytes` on the upload
-      routes) is refused with 413 before it is read: at once when `Content-Length` says so, else
-      when the bytes that arrive pass the limit (the rest is never read).
+      routes, `max_workbook_bytes` on the register workbook's) is refused with 413 before it is
+      read: at once when `Content-Length` says so, else when the bytes that arrive pass the limit
+      (the rest is never read).
     - A body must arrive within `body_timeout_seconds` (408), so a slow upload cannot hold a worker.
     - A body sent without a valid session or token (sign-in aside) is not read at all: 401.
     - The API answers 429 with `Retry-After` above the client's budget (`api_rate_limit`, by the
@@ -170,6 +173,7 @@ class DoorMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.body_limit, self.upload_limit = settings.max_body_bytes, settings.max_upload_bytes
+        self.workbook_limit = settings.max_workbook_bytes
         self.body_timeout = settings.body_timeout_seconds
         self.api_budget = bool(settings.api_rate_limit.strip())
 
@@ -183,6 +187,8 @@ class DoorMiddleware:
         length = int(length_header) if length_header and length_header.isdigit() else None
         has_body = bool(length) or _header(scope, b"transfer-encoding") is not None
         limit = self.upload_limit if UPLOAD_PATHS.match(path) else self.body_limit
+        if WORKBOOK_PATHS.match(path):
+            limit = self.workbook_limit
         if length is not None and length > limit:
             await _answer(request, send, PayloadTooLarge(limit=limit))
             return
