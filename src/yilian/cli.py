@@ -190,6 +190,47 @@ def _kinds(kind: str) -> tuple[str, ...]:
     return (kind,)
 
 
+@admin_app.command("create-admin")
+def admin_create_admin(
+    username: Annotated[str, typer.Argument(help="The first system administrator's username")],
+    name: Annotated[str, typer.Option(help="Display name")] = "系统管理员",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="YILIAN_ADMIN_PASSWORD",
+            help="At least 10 characters (asked for when not given; or YILIAN_ADMIN_PASSWORD)",
+        ),
+    ] = "",
+) -> None:
+    """A new installation's first system administrator (then: the pages, 管理 → 账号, and
+    `yilian admin import`). Refused once the platform has one."""
+    from yilian.auth.service import accounts
+    from yilian.core.clock import system_clock
+    from yilian.core.db import Database
+    from yilian.core.errors import DomainError
+    from yilian.core.i18n import DEFAULT_LOCALE
+
+    async def run() -> int:
+        db = Database(Settings().database_url)
+        try:
+            async with db.transaction() as session:
+                return await accounts.create_first_administrator(
+                    session, now=system_clock(), username=username, display_name=name, password=password
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        account_id = asyncio.run(run())
+    except DomainError as error:
+        print(error.detail(DEFAULT_LOCALE))
+        raise typer.Exit(1) from None
+    print(f"系统管理员 {username} (#{account_id})")
+
+
 @admin_app.command("template")
 def admin_template(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],

@@ -65,3 +65,9 @@ class OwnAccount(Conflict):
     code = "own_account"
     title = N_("Not on your own account")
     message = N_("An administrator cannot deactivate its own account.")
+
+
+class AdministratorExists(Conflict):
+    code = "administrator_exists"
+    title = N_("A system administrator exists")
+    message = N_("This platform has a system administrator already: it creates further accounts.")

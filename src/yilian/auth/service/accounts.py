@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, false, insert, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.auth import audit, policy
-from yilian.auth.errors import OwnAccount, UsernameTaken
+from yilian.auth.errors import AdministratorExists, OwnAccount, UsernameTaken
 from yilian.auth.models import (
     CONSORTIA,
     INSTITUTIONS,
@@ -30,6 +30,7 @@ from yilian.auth.queries import may_keep
 from yilian.auth.rules import password_refusal, username_refusal
 from yilian.core.errors import NotFound, Unprocessable
 from yilian.core.i18n import N_
+from yilian.core.tables import UTCDateTime
 
 ACCOUNT: Final = N_("User account")
 # A PATCH that leaves the linked practitioner as it is (None unlinks it).
@@ -165,6 +166,57 @@ async def create_account(
         detail={"account_id": user.id, "username": username, "roles": sorted(roles)},
     )
     return user
+
+
+async def create_first_administrator(
+    session: AsyncSession, *, now: datetime, username: str, display_name: str, password: str
+) -> int:
+    """The platform's first system administrator, made by its operator on the command line
+    (`yilian admin create-admin`) on a new installation: only while there is none, active or
+    not (after that, administrators create accounts on the pages). The operator chose the password,
+    so it need not be changed at the first sign-in."""
+    if (refusal := username_refusal(username)) is not None:
+        raise Unprocessable(refusal, field="username")
+    password_hash = await _check_password(
+        password, username=username, display_name=display_name, field="password"
+    )
+    # The INSERT itself asks whether a system administrator exists: run twice, it makes one.
+    made: int | None = await session.scalar(
+        insert(User)
+        .from_select(
+            [
+                "username",
+                "display_name",
+                "password_hash",
+                "is_active",
+                "must_change_password",
+                "failed_logins",
+                "created_at",
+            ],
+            select(
+                literal(username),
+                literal(display_name),
+                literal(password_hash),
+                true(),
+                false(),
+                literal(0),
+                literal(now, UTCDateTime()),
+            ).where(~exists().where(UserRole.role == Role.SYSTEM_ADMIN)),
+        )
+        .returning(User.id)
+    )
+    if made is None:
+        raise AdministratorExists()
+    session.add(UserRole(user_id=made, role=Role.SYSTEM_ADMIN.value))
+    audit.record(
+        session,
+        None,
+        "account.create",
+        at=now,
+        username="cli",
+        detail={"account_id": made, "username": username, "roles": [Role.SYSTEM_ADMIN.value]},
+    )
+    return made
 
 
 async def update_account(
