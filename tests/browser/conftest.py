@@ -63,7 +63,7 @@ REQUIRE_PG = os.environ.get("YILIAN_REQUIRE_PG", "") == "1"
 # A full resident ID number or mobile (a masked one carries `*` where these expect digits).
 FULL_ID_NUMBER = re.compile(r"(?<![\dA-Za-z*])\d{17}[\dX](?![\dA-Za-z])")
 FULL_MOBILE = re.compile(r"(?<![\d*])1[3-9]\d{9}(?!\d)")
-ACCESS_LINE = re.compile(r"\b(GET|POST) /\S* \d{3}\b")  # yilian.access: "GET /readyz 200 1.2ms"
+ACCESS_LINE = re.compile(r"\b(GET|POST) /\S* \d{3}\b")  # yilian.access: "GET /readyz 200 in 1.2 ms"
 # A form's refused answer (4xx, sent by app.js) is an answer the test checks, not a page error.
 REFUSED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 SCREENSHOTS = pytest.StashKey[Path]()

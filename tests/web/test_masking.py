@@ -11,7 +11,7 @@ from tests.factories import signed_resident
 from tests.fixtures_app import Api, unmasked
 from yilian.core.db import Database
 from yilian.core.logs import MaskingFormatter, install_record_masking
-from yilian.core.masking import mask_id_number, mask_phone
+from yilian.core.masking import mask_id_number, mask_phone, mask_text
 
 NUMBER = "310104199001011234"
 
@@ -62,3 +62,12 @@ def test_tracebacks_are_masked_for_any_handler(caplog: pytest.LogCaptureFixture)
         logging.getLogger("yilian.test").exception("insert failed")
     assert NUMBER not in caplog.text
     assert "310104********1234" in caplog.text
+
+
+def test_an_access_line_keeps_a_phone_at_the_end_of_the_query_apart_from_the_status_and_time() -> None:
+    """A slow request (1247.7 ms) after `?q=<phone>`: the digits of status and time must not join
+    the phone into an ID-number-shaped run (that masked the wrong digits and left the line unread)."""
+    from yilian.web.middleware import ACCESS_FORMAT
+
+    line = mask_text(ACCESS_FORMAT % ("GET", "/api/v1/residents", "?q=15340867416", 200, 1247.7))
+    assert line == "GET /api/v1/residents?q=153****7416 200 in 1247.7 ms"
