@@ -21,6 +21,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, run_cli
 from tests.browser.test_booking import PHONE, Screen, open_screen
+from tests.browser.test_walk import ALLOWED_WORDS, CHECKS, MIN_BODY, MIN_TARGET, MIN_TEXT
 from tests.directory import workbooks as wb
 from yilian.directory import rules
 from yilian.directory.rules.workbook import Kind
@@ -55,6 +56,15 @@ def workbook() -> dict[str, list[list[Any]]]:
     return sheets
 
 
+def fits_a_phone(screen: Screen, name: str) -> None:
+    """Tap targets, text sizes and words as tests/browser/test_walk.py checks them (the uploaded
+    file's name may say xlsx), then the screenshot."""
+    words = [*ALLOWED_WORDS, "xlsx"]
+    problems = screen.page.evaluate(CHECKS, [MIN_TARGET, MIN_TEXT, MIN_BODY, words])
+    assert problems == [], f"{name}: {problems}"
+    screen.check(name)
+
+
 def sign_in(screen: Screen, username: str, password: str, *, lands: str = r"/$") -> None:
     page = screen.page
     page.goto("/login")
@@ -71,7 +81,7 @@ def first_sign_in(screen: Screen, username: str, name: str) -> None:
     sign_in(screen, username, FIRST, lands=r"/password$")
     page = screen.page
     expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
-    screen.check(f"adoption-{name}-password")
+    fits_a_phone(screen, f"adoption-{name}-password")
     page.get_by_label("当前密码").fill(FIRST)
     page.get_by_label("新密码", exact=True).fill(OWN)
     page.get_by_label("再次输入新密码").fill(OWN)
@@ -115,14 +125,14 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
         expect(counts.locator('tr[data-kind="institutions"]')).to_contain_text("3")
         expect(counts.locator('tr[data-kind="accounts"]')).to_contain_text("2")
         expect(page.locator("[data-problem]")).to_have_count(0)
-        founder.check("adoption-01-dry-run")
+        fits_a_phone(founder, "adoption-01-dry-run")
         page.get_by_role("button", name="确认导入").click()
         question = page.locator("dialog.confirm-dialog")
         expect(question).to_contain_text("闵行区医联体.xlsx")
         with page.expect_navigation():
             question.get_by_role("button", name="确认导入").click()
         expect(page.locator(".flash-ok")).to_contain_text("已于")
-        founder.check("adoption-02-imported")
+        fits_a_phone(founder, "adoption-02-imported")
         page.goto("/consortia")
         expect(page.get_by_text(wb.MINHANG)).to_be_visible()
 
@@ -149,7 +159,7 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
         added = page.locator(".people > li", has_text=EXPERT)
         added.wait_for()
         assert "专家" in added.inner_text()
-        admin.check("adoption-03-expert-added")
+        fits_a_phone(admin, "adoption-03-expert-added")
 
         # --- 3. the clinic office gives the expert a template -------------------------------------
         office = screen()
@@ -170,7 +180,7 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
         saved = page.locator("article.saved")
         expect(saved).to_contain_text("已保存")
         expect(saved.locator(".coming-sessions a").first).to_be_visible()
-        office.check("adoption-04-template")
+        fits_a_phone(office, "adoption-04-template")
 
         # --- 4. the first administrator makes a family doctor account for a centre ----------------
         page = founder.page
@@ -188,7 +198,7 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
         )
         form.get_by_label("家庭医生").check()
         form.get_by_label("初始密码").fill(FIRST)
-        founder.check("adoption-05-account-new")
+        fits_a_phone(founder, "adoption-05-account-new")
         form.get_by_role("button", name="创建账号").click()
         page.wait_for_url(re.compile(r"/admin/accounts/\d+\?created=1$"))
         expect(page.locator(".flash-ok")).to_contain_text("账号已创建")
@@ -217,7 +227,7 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
             page.get_by_role("button", name="签约").click()
         expect(page.locator(".badge-allowed")).to_be_visible()
         expect(page.locator("main")).to_contain_text("李娜")
-        doctor.check("adoption-06-resident-signed")
+        fits_a_phone(doctor, "adoption-06-resident-signed")
 
         page.locator(".resident-actions").get_by_role("button", name="预约专家").click()
         page.get_by_role("searchbox").fill(EXPERT)
@@ -225,18 +235,18 @@ def test_a_consortium_sets_itself_up_without_code_and_books_a_kept_slot(
         expect(page.get_by_role("heading", level=1)).to_contain_text(EXPERT)
         book = page.locator('#sessions a[href^="/booking/sessions/"]').first
         expect(book).to_be_visible()  # loaded into the profile by htmx
-        doctor.check("adoption-07-expert-sessions")
+        fits_a_phone(doctor, "adoption-07-expert-sessions")
         book.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(f"预约 {EXPERT}")
         expect(page.locator("[data-picker-chosen]")).to_contain_text(RESIDENT)
-        doctor.check("adoption-08-booking")
+        fits_a_phone(doctor, "adoption-08-booking")
         page.locator("form.booking-choice").get_by_role("button", name="预约", exact=True).click()
         question = page.locator("dialog.confirm-dialog")
         expect(question).to_contain_text(f"为 {RESIDENT} 预约 {EXPERT}")
         question.get_by_role("button", name="预约").click()
         expect(page).to_have_url(re.compile(r"/appointments/\d+\?booked=1$"))
         expect(page.get_by_role("status")).to_contain_text(f"已为 {RESIDENT} 预约 {EXPERT}")
-        doctor.check("adoption-09-booked")
+        fits_a_phone(doctor, "adoption-09-booked")
         appointment_id = int(re.search(r"/appointments/(\d+)", page.url)[1])  # type: ignore[index]
 
         # The appointment, as the family doctor reads it through the API: a kept (community) slot.
