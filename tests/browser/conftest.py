@@ -212,8 +212,9 @@ def stop(server: LiveServer) -> None:
         process.wait(timeout=5)
 
 
-def start(backend: str, database_url: str, directory: Path) -> LiveServer:
-    """Migrate, load the demo data, serve; return once /readyz answers 200."""
+def start(backend: str, database_url: str, directory: Path, *, demo: bool = True) -> LiveServer:
+    """Migrate, load the demo data (unless `demo` is false: an empty database), serve; return once
+    /readyz answers 200."""
     port = free_port()
     server = LiveServer(
         backend=backend,
@@ -223,8 +224,8 @@ def start(backend: str, database_url: str, directory: Path) -> LiveServer:
         env=server_env(database_url, directory, port),
     )
     run_cli(server, "db", "upgrade")
-    # Without the referral story (demo.story): each test starts its own loops from a quiet world.
-    run_cli(server, "demo", "load", "--residents", str(DEMO_RESIDENTS), "--no-story")
+    if demo:  # without the referral story (demo.story): each test starts its own loops from a quiet world
+        run_cli(server, "demo", "load", "--residents", str(DEMO_RESIDENTS), "--no-story")
     with server.log_path.open("ab") as log:
         server.process = subprocess.Popen(
             [str(yilian_script()), "serve"], env=server.env, stdout=log, stderr=subprocess.STDOUT
@@ -254,6 +255,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """`yilian serve` on SQLite with the demo data, for the whole session."""
     directory = tmp_path_factory.mktemp("live-sqlite")
     server = start("sqlite", f"sqlite+aiosqlite:///{directory / 'yilian.db'}", directory)
+    try:
+        yield server
+    finally:
+        finish(server)
+
+
+@pytest.fixture(scope="session")
+def empty_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`yilian serve` on SQLite with a migrated, empty database (no demo data), for the session."""
+    directory = tmp_path_factory.mktemp("live-empty")
+    server = start("sqlite", f"sqlite+aiosqlite:///{directory / 'yilian.db'}", directory, demo=False)
     try:
         yield server
     finally:
