@@ -293,3 +293,16 @@
     });
   });
 })();
+
+// A file input hidden behind its buttons ([data-file-choice]: 拍照 / 选择文件): the chosen files'
+// names are said below them, as the browser's own (English) control would.
+document.querySelectorAll("[data-file-choice]").forEach((choice) => {
+  const said = choice.querySelector("[data-file-chosen]");
+  const none = said.textContent;
+  choice.addEventListener("change", () => {
+    const names = [...choice.querySelectorAll('input[type="file"]')].flatMap((input) =>
+      [...input.files].map((file) => file.name),
+    );
+    said.textContent = names.length ? names.join("、") : none;
+  });
+});
