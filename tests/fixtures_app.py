@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.personal_data import is_id_number
 from yilian.app import create_app
 from yilian.config import Settings
 from yilian.core.db import Database
@@ -128,7 +129,7 @@ leaks: list[str] = []
 
 
 def unmasked(text: str) -> list[str]:
-    return FULL_ID.findall(text) + FULL_MOBILE.findall(text)
+    return [found for found in FULL_ID.findall(text) if is_id_number(found)] + FULL_MOBILE.findall(text)
 
 
 async def scan_response(response: httpx.Response) -> None:

@@ -71,3 +71,13 @@ def test_an_access_line_keeps_a_phone_at_the_end_of_the_query_apart_from_the_sta
 
     line = mask_text(ACCESS_FORMAT % ("GET", "/api/v1/residents", "?q=15340867416", 200, 1247.7))
     assert line == "GET /api/v1/residents?q=153****7416 200 in 1247.7 ms"
+
+
+def test_the_leak_scan_counts_id_numbers_not_credit_codes() -> None:
+    """The suites' scan (tests/fixtures_app.unmasked) flags whatever has an ID number's shape (a
+    check digit that does not match included), but not a digits-only 统一社会信用代码 of the
+    directory (an institution's code is public, not personal data)."""
+    from tests.fixtures_app import unmasked
+
+    assert unmasked(f"id {NUMBER}") == [NUMBER]
+    assert unmasked("code 123101040425000152 of 上海市第六人民医院") == []
