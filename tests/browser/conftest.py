@@ -277,6 +277,19 @@ def empty_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
         finish(server)
 
 
+@pytest.fixture(scope="session")
+def fuzz_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own (SQLite, the demo data) for the system administrator's fuzzing: its
+    schema-valid requests change accounts, wards and registers (a demo account's roles, a reset
+    password), which the pages' tests on `live_server` must not meet."""
+    directory = tmp_path_factory.mktemp("live-fuzz")
+    server = start("sqlite", f"sqlite+aiosqlite:///{directory / 'yilian.db'}", directory)
+    try:
+        yield server
+    finally:
+        finish(server)
+
+
 # --- the same server on PostgreSQL, in a database of its own ------------------------------------
 
 

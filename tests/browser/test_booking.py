@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, DEMO_PASSWORD, REFUSED, LiveServer, run_cli
+from tests.browser.conftest import DEMO_PASSWORD, REFUSED, LiveServer, run_cli
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize
@@ -96,24 +96,8 @@ def open_screen(browser: Browser, server: LiveServer, shots: Path, viewport: Vie
     return screen
 
 
-@pytest.fixture(scope="module")
-def module_browser(chromium_path: Path) -> Iterator[Browser]:
-    """Chromium for this module only, stopped at its end: the session's `browser` would keep
-    Playwright's event loop running in this thread, and the PostgreSQL server's fixture, set up
-    by a later module, needs asyncio.run()."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=list(CHROMIUM_ARGS))
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def screens(module_browser: Browser, live_server: LiveServer, screenshot_dir: Path) -> Iterator[Any]:
-    browser = module_browser
+def screens(browser: Browser, live_server: LiveServer, screenshot_dir: Path) -> Iterator[Any]:
     opened: list[Screen] = []
 
     def make(viewport: ViewportSize = PHONE) -> Screen:

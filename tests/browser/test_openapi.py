@@ -138,20 +138,21 @@ class Target:
         )
 
 
-def signed_in(request: pytest.FixtureRequest, backend: str, username: str) -> Target:
-    server: LiveServer = request.getfixturevalue(SERVER_FIXTURES[backend])
+def signed_in(request: pytest.FixtureRequest, fixture: str, username: str) -> Target:
+    server: LiveServer = request.getfixturevalue(fixture)
     return Target(server=server, headers={"Authorization": f"Bearer {server.token(username)}"})
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def family_doctor(request: pytest.FixtureRequest) -> Target:
-    return signed_in(request, request.param, "fd.tianlin")
+    return signed_in(request, SERVER_FIXTURES[request.param], "fd.tianlin")
 
 
-# One backend, as a parameter all the same: each test's id then names its operation.
+# One backend, as a parameter all the same: each test's id then names its operation. A server of
+# its own: the administrator's requests change the registers and accounts the other tests use.
 @pytest.fixture(scope="session", params=["sqlite"])
 def system_admin(request: pytest.FixtureRequest) -> Target:
-    return signed_in(request, request.param, "sysadmin")
+    return signed_in(request, "fuzz_live_server", "sysadmin")
 
 
 @schema.parametrize()

@@ -53,10 +53,8 @@ class AccountIn(In):
         min_length=1, max_length=64, description="3–64 lower-case letters, digits, `.`, `_`, `-`; unique"
     )
     display_name: str = Field(min_length=1, pattern=NON_BLANK, max_length=64)
-    password: str = Field(
-        min_length=1,
-        max_length=256,
-        description="The first password (≥ 10 characters), changed at the first sign-in",
+    password: Password = Field(
+        description="The first password (≥ 10 characters), changed at the first sign-in"
     )
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     institution_id: Id | None = Field(default=None, description="Required unless a system administrator")

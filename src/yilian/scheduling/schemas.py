@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, WithJsonSchema
 
 from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
@@ -160,6 +160,15 @@ class TemplatePatch(In):
     active: bool | None = None
 
 
+# A local clock time out: "08:00". JSON Schema's "time" format is RFC 3339's, with an offset that a
+# local time has not; the string and its pattern say what is sent.
+LocalTimeOut = Annotated[
+    time,
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}$", "description": "Local time, HH:MM"}),
+]
+
+
 class TemplateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -171,7 +180,7 @@ class TemplateOut(BaseModel):
     institution_id: int
     weekday: int
     period: Period
-    starts_local: time
+    starts_local: LocalTimeOut
     slot_count: int
     slot_minutes: int
     kind: SessionKind

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from yilian.auth.errors import PasswordChangeRequired
 from yilian.core.errors import DomainError, NotAuthenticated
@@ -185,7 +186,12 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     def visit(route: Any) -> None:
         if hasattr(route, "effective_route_contexts"):
             for context in route.effective_route_contexts():
-                visit(context.original_route)
+                # a context's path carries the prefixes of the routers it was included through
+                if getattr(context, "methods", None):
+                    if compile_path(context.path)[0].match(path):
+                        methods.update(context.methods)
+                else:
+                    visit(context.original_route)
         elif getattr(route, "methods", None) and route.path_regex.match(path):
             methods.update(route.methods)
 
