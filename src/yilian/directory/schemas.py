@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictBool
 
 from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In, Out
 from yilian.directory.rules import ConsortiumKind, MembershipRole, Sex, Title
@@ -165,7 +165,7 @@ class PractitionerIn(In):
     name: str = Field(min_length=1, max_length=64, pattern=NON_BLANK)
     title: Title
     specialties: list[Specialty] = Field(default_factory=list, max_length=20)
-    expert: bool = False
+    expert: StrictBool = False
     profile: Text = Field(default="", description="Shown to family doctors")
 
 
@@ -174,7 +174,7 @@ class PractitionerPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=64, pattern=NON_BLANK)
     title: Title | None = None
     specialties: list[Specialty] | None = Field(default=None, max_length=20)
-    expert: bool | None = None
+    expert: StrictBool | None = None
     profile: Text | None = None
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    TypeAdapter,
+    WithJsonSchema,
+)
 
 from yilian.core.schemas import JSON_INTEGER, NON_BLANK, Id, In
 from yilian.scheduling.rules import AppointmentStatus, Period, Pool, SessionKind
@@ -134,13 +143,23 @@ class AppointmentListItem(BaseModel):
 Count = Annotated[int, JSON_INTEGER]
 
 
+def _clock_text(value: object) -> object:
+    if isinstance(value, int | float):
+        raise ValueError("a time of day is written HH:MM")  # noqa: TRY004 (pydantic wants ValueError)
+    return value
+
+
+# A clock time as text only ("08:00"): not a number of seconds.
+StrictTime = Annotated[time, BeforeValidator(_clock_text)]
+
+
 class TemplateIn(In):
     """A weekly clinic: rules.template_refusal checks the numbers (422 naming the field)."""
 
     practitioner_id: Id
     weekday: Count = Field(description="0 = Monday … 6 = Sunday")
     period: Period
-    starts_local: time = Field(description="Local start time, HH:MM")
+    starts_local: StrictTime = Field(description="Local start time, HH:MM")
     slot_count: Count = Field(description="1–200")
     slot_minutes: Count = Field(description="5–60")
     kind: SessionKind = SessionKind.EXPERT
@@ -152,12 +171,12 @@ class TemplatePatch(In):
 
     weekday: Count | None = None
     period: Period | None = None
-    starts_local: time | None = None
+    starts_local: StrictTime | None = None
     slot_count: Count | None = None
     slot_minutes: Count | None = None
     kind: SessionKind | None = None
     place: str | None = Field(default=None, max_length=100)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 # A local clock time out: "08:00". JSON Schema's "time" format is RFC 3339's, with an offset that a
