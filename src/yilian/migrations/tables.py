@@ -1,6 +1,16 @@
 """Every table, imported once so that metadata (Alembic, tests) sees them all."""
 
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
+from yilian.channels.models import (
+    Channel,
+    ChannelMember,
+    ChannelPost,
+    ChannelThread,
+    PostAck,
+    PostAttachment,
+    PostEdit,
+    PostMention,
+)
 from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
 from yilian.core.idempotency import IdempotencyRecord
 from yilian.core.tables import Base
@@ -44,6 +54,10 @@ __all__ = [
     "Bed",
     "BedOffer",
     "BrowserSession",
+    "Channel",
+    "ChannelMember",
+    "ChannelPost",
+    "ChannelThread",
     "ClinicClosure",
     "ClinicSession",
     "ClinicTemplate",
@@ -57,6 +71,10 @@ __all__ = [
     "Institution",
     "Membership",
     "Notice",
+    "PostAck",
+    "PostAttachment",
+    "PostEdit",
+    "PostMention",
     "Practitioner",
     "QuotaPolicy",
     "Referral",

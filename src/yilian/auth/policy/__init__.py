@@ -11,6 +11,7 @@ from yilian.auth.policy.administration import *  # noqa: F403
 from yilian.auth.policy.admissions import *  # noqa: F403
 from yilian.auth.policy.analytics import *  # noqa: F403
 from yilian.auth.policy.care import *  # noqa: F403
+from yilian.auth.policy.channels import *  # noqa: F403
 from yilian.auth.policy.navigation import *  # noqa: F403
 from yilian.auth.policy.referrals import *  # noqa: F403
 from yilian.auth.policy.residents import *  # noqa: F403

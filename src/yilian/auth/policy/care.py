@@ -27,6 +27,7 @@ class Care(StrEnum):
     ADMISSION = "admission"  # the admission office, the ward's department, the requesting specialist
     REFERRAL = "referral"  # the referring side and the receiving department
     APPOINTMENT = "appointment"  # the session's practitioner and the hospital's clinic office
+    CASE = "case"  # a case post in a channel: that post only, never the record (named in the audit)
 
 
 # How long a relationship keeps the record open after it ends.
