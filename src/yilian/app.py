@@ -25,6 +25,7 @@ from yilian.auth import pages as auth_pages
 from yilian.auth.rules import LoginPolicy
 from yilian.auth.throttle import Throttle
 from yilian.auth.tokens import TokenCache
+from yilian.channels import api as channels_api
 from yilian.config import Settings
 from yilian.core.clock import Clock, system_clock
 from yilian.core.db import Database
@@ -66,6 +67,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     referrals_api.router,
     admissions_api.router,
     analytics_api.router,
+    channels_api.router,
     auth_pages.router,
     directory_pages.router,
     directory_imports_pages.router,
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             account=settings.login_account_limits,
             address=settings.login_address_limits,
             api=settings.api_rate_limit,
+            posts=settings.channel_post_limits,
             storage_uri=settings.rate_limit_storage,
         ),
         tokens=TokenCache(ttl=settings.token_cache_seconds),

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     login_address_limits: str = "10/minute;30/15 minutes;100/day"
     # API requests per client (the signed-in user, else the client address); "" turns it off.
     api_rate_limit: str = "50/second;1200/minute"
+    # Posts and replies a member makes in the case channels, whatever the client.
+    channel_post_limits: str = "20/minute;300/hour"
     # Where the budgets are kept: "memory://" is per process (N workers give N× the budget);
     # "redis://host:6379" or "memcached://host:11211" share them between workers.
     rate_limit_storage: str = "memory://"

@@ -54,9 +54,15 @@ def keep_on_refusal(error: DomainError, row: AuditEvent) -> DomainError:
 
 
 def require(
-    allowed: bool, actor: Actor, action: str, *, at: datetime, resident_id: int | None = None
+    allowed: bool,
+    actor: Actor,
+    action: str,
+    *,
+    at: datetime,
+    resident_id: int | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Raise Forbidden, and leave the refusal in the audit trail, unless `allowed`."""
     if not allowed:
-        row = event(actor, action, at=at, resident_id=resident_id, outcome="denied")
+        row = event(actor, action, at=at, resident_id=resident_id, outcome="denied", detail=detail)
         raise keep_on_refusal(Forbidden(), row)

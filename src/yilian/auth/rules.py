@@ -197,6 +197,21 @@ ACTION_WORDS: Final[dict[str, str]] = {
     "register.upload": N_("uploaded a register workbook (dry run)"),
     "register.import": N_("imported a register workbook"),
     "register.export": N_("exported a register to a workbook"),
+    # the case channels (channels.service, channels.queries)
+    "channel.create": N_("set up a case channel"),
+    "channel.member.add": N_("invited a member to a case channel"),
+    "channel.member.remove": N_("removed a member from a case channel"),
+    "channel.leave": N_("left a case channel"),
+    "channel.read": N_("opened a case channel"),
+    "channel.attach": N_("uploaded a file to a case channel"),
+    "channel.attachment.read": N_("opened a file in a case channel"),
+    "channel.post": N_("posted in a case channel"),
+    "channel.case.read": N_("read a case post"),
+    "channel.ack": N_("acknowledged a post"),
+    "channel.edit": N_("edited a post"),
+    "channel.retract": N_("retracted a post"),
+    "channel.pin": N_("pinned or unpinned a post"),
+    "channel.refer": N_("made an up-referral from a case post"),
 }
 UNKNOWN_ACTION: Final = N_("did something not described yet")
 
@@ -210,6 +225,8 @@ RECORD_WORDS: Final = (
     ("bed_id", N_("bed #%(id)s")),
     ("offer_id", N_("bed offer #%(id)s")),
     ("account_id", N_("user account #%(id)s")),
+    ("post_id", N_("post #%(id)s")),
+    ("channel_id", N_("case channel #%(id)s")),
 )
 
 # The care relationship a read went through (`policy.care.CareLink.name`, "referral:12").
@@ -219,6 +236,7 @@ CARE_WORDS: Final[dict[str, str]] = {
     "admission": N_("admission request #%(id)s"),
     "referral": N_("referral #%(id)s"),
     "appointment": N_("appointment #%(id)s"),
+    "case": N_("case post #%(id)s"),
 }
 UNKNOWN_CARE: Final = N_("another care relationship")
 

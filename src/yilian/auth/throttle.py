@@ -1,5 +1,6 @@
 """Budgets of the doors, kept by `limits` (moving windows): failed sign-ins by account and by client
-address, API requests by client, and the audit rows of unknown usernames.
+address, API requests by client, a member's posts in the case channels, and the audit rows of
+unknown usernames.
 
 A budget is tiers in the `limits` notation ("5/minute;10/15 minutes;20/hour"): each failure
 spends one of every tier, and a spent tier refuses until its oldest failure leaves the window, so
@@ -47,10 +48,13 @@ def _tiers(text: str) -> list[RateLimitItem]:
 
 
 class Throttle:
-    def __init__(self, *, account: str, address: str, api: str, storage_uri: str = "memory://") -> None:
+    def __init__(
+        self, *, account: str, address: str, api: str, posts: str = "", storage_uri: str = "memory://"
+    ) -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self.account, self.address, self.api = _tiers(account), _tiers(address), _tiers(api)
+        self.posts = _tiers(posts)
         self.unknown_rows = (_tiers(UNKNOWN_NAME_ROWS_PER_ADDRESS), _tiers(UNKNOWN_NAME_ROWS_IN_ALL))
 
     def _keys(self, username: str, address: str | None) -> tuple[tuple[list[RateLimitItem], str, str], ...]:
@@ -102,4 +106,11 @@ class Throttle:
         for tier in self.api:
             if not await self.limiter.hit(tier, "api", client):
                 return math.ceil(await self._wait([tier], "api", client))
+        return 0
+
+    async def post_wait(self, user_id: int) -> int:
+        """Spend one of a member's posts (the case channels); seconds to wait when spent (0: go)."""
+        for tier in self.posts:
+            if not await self.limiter.hit(tier, "posts", str(user_id)):
+                return math.ceil(await self._wait([tier], "posts", str(user_id)))
         return 0

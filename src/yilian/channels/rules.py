@@ -24,13 +24,13 @@ class MemberRole(StrEnum):
 MEMBER_ROLE_WORDS: Final = {MemberRole.MODERATOR: N_("moderator"), MemberRole.MEMBER: N_("member")}
 
 
-def text_refusal(text: str) -> str | None:
-    """Why a post's text is refused (a message id), or None: not blank, at most 5,000 characters.
-    A post of photos alone still says something (the page fills in 图片 when the text is empty)."""
-    if not text.strip():
-        return N_("Write something.")
+def text_refusal(text: str, attachments: int) -> str | None:
+    """Why a post's text is refused (a message id), or None: at most 5,000 characters, and not
+    blank unless the post carries files (a photo of an ECG may speak for itself)."""
     if len(text) > MAX_POST_CHARS:
         return N_("At most 5000 characters.")
+    if not text.strip() and attachments == 0:
+        return N_("Write something, or add a photo.")
     return None
 
 
@@ -53,8 +53,3 @@ def may_still_edit(created_at: datetime, now: datetime) -> bool:
 
 def edit_deadline(created_at: datetime) -> datetime:
     return created_at + EDIT_WINDOW
-
-
-def acknowledged_text(acks: int, members: int) -> str:
-    """已读 n/m: of the members other than the author."""
-    return f"{acks}/{max(members, acks)}"

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from yilian.core.db import Database
 from yilian.core.errors import Unprocessable
 from yilian.core.i18n import N_
 from yilian.core.tables import Base, UTCDateTime
@@ -58,3 +61,38 @@ async def first_answer(
     if first is None or first.request_hash != fingerprint or first.status_code is None or first.body is None:
         raise IdempotencyKeyReused()
     return json.dumps(first.body, ensure_ascii=False)
+
+
+class _Claimed(Exception):
+    """The key was claimed by an earlier (or a concurrent, now committed) request."""
+
+
+async def once(
+    db: Database,
+    *,
+    user_id: int,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
+    work: Callable[[AsyncSession], Awaitable[dict[str, Any]]],
+) -> tuple[str, bool]:
+    """Run `work` in one unit of work, at most once per key: the key is claimed in that same
+    transaction (its primary key decides a concurrent retry, which waits, then fails on it) and
+    holds the answer; a retry gets the first answer's JSON. (JSON, whether it is the first.)"""
+    if key is None:
+        async with db.transaction() as session:
+            return json.dumps(await work(session), ensure_ascii=False), True
+    try:
+        async with db.transaction() as session:
+            claim = IdempotencyRecord(user_id=user_id, key=key, request_hash=fingerprint, created_at=now)
+            session.add(claim)
+            try:
+                await session.flush()
+            except IntegrityError as taken:
+                raise _Claimed() from taken
+            body = await work(session)
+            claim.status_code, claim.body = 201, body
+            return json.dumps(body, ensure_ascii=False), True
+    except _Claimed:
+        async with db.read() as session:
+            return await first_answer(session, user_id=user_id, key=key, fingerprint=fingerprint), False

@@ -1,6 +1,7 @@
 """Every table, imported once so that metadata (Alembic, tests) sees them all."""
 
 from yilian.admissions.models import AdmissionEvent, AdmissionRequest, Bed, BedOffer, Ward
+from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
 from yilian.channels.models import (
     Channel,
     ChannelMember,
@@ -11,7 +12,6 @@ from yilian.channels.models import (
     PostEdit,
     PostMention,
 )
-from yilian.auth.models import ApiToken, AuditEvent, BrowserSession, User, UserRole
 from yilian.core.idempotency import IdempotencyRecord
 from yilian.core.tables import Base
 from yilian.directory.models import (

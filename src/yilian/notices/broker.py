@@ -36,6 +36,11 @@ class Broker:
             for event in self._waiting.get(user_id, ()):
                 event.set()
 
+    def publish(self, user_ids: Iterable[int], event: str, data: dict[str, object]) -> None:
+        """Placeholder until the payload fan-out lands: wakes the users' streams."""
+        del event, data
+        self.wake(user_ids)
+
     def listeners(self, user_id: int) -> int:
         return len(self._waiting.get(user_id, ()))
 

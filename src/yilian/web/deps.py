@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BeforeValidator
 
 from yilian.auth import queries as auth_queries
 from yilian.auth import service as auth
-from yilian.auth.errors import PasswordChangeRequired
+from yilian.auth.errors import PasswordChangeRequired, TooManyRequests
 from yilian.auth.policy import Actor
 from yilian.auth.rules import LoginPolicy, account_open
 from yilian.auth.throttle import Throttle
@@ -252,12 +252,20 @@ def _nul_locations(value: object, loc: tuple[str | int, ...]) -> list[tuple[str 
     return []
 
 
+async def post_budget(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> None:
+    """A member's posts are budgeted (`channel_post_limits`): 429 with Retry-After when spent."""
+    wait = await state(request).throttle.post_wait(actor.user_id)
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+
+
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 NowDep = Annotated[datetime, Depends(now)]
 TodayDep = Annotated[date, Depends(today)]
 LocaleDep = Annotated[str, Depends(locale)]
 DbDep = Annotated[Database, Depends(database)]
+PostBudget = Depends(post_budget)
 
 
 def _whole_number(value: object) -> object:

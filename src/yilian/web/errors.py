@@ -49,6 +49,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     response = problem_response(request, exc.problem(request.state.locale, request.url.path), exc.status)
     if exc.status == 401:
         response.headers["www-authenticate"] = "Bearer"
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
     return response
 
 

@@ -4,8 +4,6 @@ Membership is the door: a non-member neither reads nor posts, whatever the role.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from yilian.auth.policy.actors import Actor, Role
 from yilian.auth.policy.care import ResidentLinks, care_for
 
@@ -43,11 +41,9 @@ def may_retract(actor: Actor, moderator: bool | None, author_id: int) -> bool:
     return moderator is not None and (actor.user_id == author_id or bool(moderator))
 
 
-def may_edit_post(
-    actor: Actor, moderator: bool | None, author_id: int, editable_until: datetime, now: datetime
-) -> bool:
-    """Only the author, only while still a member, only within the edit window."""
-    return moderator is not None and actor.user_id == author_id and now <= editable_until
+def may_edit_post(actor: Actor, moderator: bool | None, author_id: int) -> bool:
+    """Only the author, only while still a member (the window is the channel's rule and its UPDATE)."""
+    return moderator is not None and actor.user_id == author_id
 
 
 def may_post_case(actor: Actor, links: ResidentLinks) -> bool:

@@ -11,6 +11,7 @@ import struct
 import zlib
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -33,6 +34,27 @@ REFUSALS = {
     "unsupported": N_("only JPEG or PNG images and PDF files are accepted"),
     "mismatch": N_("the file's content is not what its name or type says"),
 }
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str  # as the user gave it, cleaned
+    content_type: str  # by its content
+    sha256: str
+
+
+def checked_file(filename: str, declared_type: str | None, content: bytes) -> CheckedFile:
+    """A file accepted as an attachment (a referral's, a channel post's): 413 over the limit, 415
+    when the content is not a JPEG, PNG or PDF, or not what the name or declared type says."""
+    name = _clean_name(filename)
+    why = rules.attachment_refusal(name, declared_type, content)
+    if why == "too_large":
+        raise AttachmentTooLarge(limit=rules.MAX_ATTACHMENT_BYTES // (1024 * 1024))
+    if why is not None:
+        raise AttachmentRefused(why=REFUSALS[why])
+    kind = rules.sniff(content)
+    assert kind is not None  # noqa: S101 — attachment_refusal accepted it
+    return CheckedFile(name=name, content_type=kind, sha256=hashlib.sha256(content).hexdigest())
 
 
 def _clean_name(filename: str) -> str:
@@ -60,20 +82,13 @@ async def add_attachment(
     audit.require(side is not None, actor, "referral.attach", at=now, resident_id=referral.resident_id)
     if Status(referral.status) in FINAL:
         raise InvalidReferralMove(status=referral.status, action="attach")
-    name = _clean_name(filename)
-    why = rules.attachment_refusal(name, declared_type, content)
-    if why == "too_large":
-        raise AttachmentTooLarge(limit=rules.MAX_ATTACHMENT_BYTES // (1024 * 1024))
-    if why is not None:
-        raise AttachmentRefused(why=REFUSALS[why])
-    kind = rules.sniff(content)
-    assert kind is not None  # noqa: S101 — attachment_refusal accepted it
+    file = checked_file(filename, declared_type, content)
     row = ReferralAttachment(
         referral_id=referral.id,
-        filename=name,
-        content_type=kind,
+        filename=file.name,
+        content_type=file.content_type,
         size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=file.sha256,
         description=description,
         content=content,
         uploaded_by=actor.user_id,
@@ -132,25 +147,30 @@ _pdfium = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfium")  # PDFi
 async def attachment_picture(
     session: AsyncSession, *, referral_id: int, attachment_id: int, actor: Actor, now: datetime
 ) -> tuple[bytes, str]:
-    """The attachment as a picture and its type, read (and audited) as `read_attachment`: a JPEG
-    or PNG as it is, a PDF's first page as a PNG at most PREVIEW_WIDTH px wide, rendered once per
-    file and kept. 422 when the PDF cannot be read (damaged, encrypted, no page)."""
+    """The attachment as a picture (`picture_of`), read (and audited) as `read_attachment`."""
     row = await read_attachment(
         session, referral_id=referral_id, attachment_id=attachment_id, actor=actor, now=now
     )
-    if row.content_type != "application/pdf":
-        return row.content, row.content_type
-    png = _rendered.get(row.sha256)
+    return await picture_of(row.content, row.content_type, row.sha256)
+
+
+async def picture_of(content: bytes, content_type: str, sha256: str) -> tuple[bytes, str]:
+    """A checked file as a picture and its type: a JPEG or PNG as it is, a PDF's first page as a
+    PNG at most PREVIEW_WIDTH px wide, rendered once per file (by its SHA-256) and kept. 422 when
+    the PDF cannot be read (damaged, encrypted, no page)."""
+    if content_type != "application/pdf":
+        return content, content_type
+    png = _rendered.get(sha256)
     if png is None:
         try:
             loop = asyncio.get_running_loop()
-            png = await loop.run_in_executor(_pdfium, first_page_png, row.content, PREVIEW_WIDTH)
+            png = await loop.run_in_executor(_pdfium, first_page_png, content, PREVIEW_WIDTH)
         except pdfium.PdfiumError:
             raise Unprocessable(N_("This PDF cannot be shown as a picture; download it.")) from None
-        _rendered[row.sha256] = png
+        _rendered[sha256] = png
         while len(_rendered) > _KEEP:
             _rendered.popitem(last=False)
-    _rendered.move_to_end(row.sha256)
+    _rendered.move_to_end(sha256)
     return png, "image/png"
 
 
