@@ -1492,6 +1492,174 @@ IMPORT_CASES = [
          anonymous=303, extra=dict.fromkeys(SIGNED_IN - KEEPERS, 404)),
     page("/admin/imports/{upload_id}/commit", KEEPERS, call=upload_workbook("commit", page=True), ok=422),
 ]  # fmt: skip
+
+# --- case channels (issue 14): a 徐汇 channel owned by 六院, 田林's doctor a member, 六院's expert
+# its moderator, 金山's cardiologist (no matrix user) a member to remove. Membership is the door:
+# the owner's administrators see the channel and keep its members, but read no post.
+CHANNEL_MEMBERS = frozenset({"fd.tianlin", "sp.sixth"})
+CHANNEL_KEEPERS = frozenset({"sp.sixth", "sysadmin", "it.sixth"})
+CHANNEL_SEERS = CHANNEL_MEMBERS | CHANNEL_KEEPERS
+_channel_names = itertools.count(1)
+
+
+def _new_channel(objects: dict[str, Any]) -> dict[str, Any]:
+    return {"name": f"矩阵专病群{next(_channel_names)}", "owner_institution_id": objects["institution_id"]}
+
+
+def _ecg_upload(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        from tests.channels.conftest import PNG
+
+        return await client.post(path.format(**objects), files={"file": ("ecg.png", PNG, "image/png")})
+
+    return call
+
+
+def _member_round_trip(remove: bool) -> Call:
+    """Add 金山卫镇's doctor, or remove 金山's cardiologist, and undo it with the same client, so
+    that every keeper finds the same membership."""
+
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        members = "/api/v1/channels/{channel_id}/members".format(**objects)
+        target = objects["channel_outsider" if remove else "channel_newcomer"]
+        if remove:
+            answer = await client.delete(f"{members}/{target}")
+            if answer.status_code == 204:
+                await client.post(members, json={"user_id": target})
+            return answer
+        answer = await client.post(members, json={"user_id": target})
+        if answer.status_code == 201:
+            await client.delete(f"{members}/{target}")
+        return answer
+
+    return call
+
+
+def _delete(path: str) -> Call:
+    async def call(client: httpx.AsyncClient, objects: dict[str, Any]) -> httpx.Response:
+        return await client.delete(path.format(**objects))
+
+    return call
+
+
+async def channel_objects(api: Api, db: Database) -> dict[str, Any]:
+    from tests.channels.conftest import PNG, user_id
+
+    sixth = await institution(db, "上海市第六人民医院")
+    admin = await api.as_("sysadmin")
+    body = {"name": "矩阵徐汇群", "owner_institution_id": sixth.id}
+    channel = (await admin.post("/api/v1/channels", json=body)).json()
+    members = f"/api/v1/channels/{channel['id']}/members"
+    for username, role in (("sp.sixth", "moderator"), ("fd.tianlin", "member"), ("cardio.jinshan", "member")):
+        added = await admin.post(members, json={"user_id": await user_id(db, username), "role": role})
+        assert added.status_code == 201, added.text
+    doctor = await api.as_("fd.tianlin")
+    base = f"/api/v1/channels/{channel['id']}"
+    upload = (await doctor.post(f"{base}/attachments", files={"file": ("ecg.png", PNG, "image/png")})).json()
+    own = await signed_resident(db, TIANLIN)
+    case = await doctor.post(
+        f"{base}/posts", json={"body": "胸闷一周", "resident_id": own.id, "attachment_ids": [upload["id"]]}
+    )
+    assert case.status_code == 201, case.text
+    to_retract = (await doctor.post(f"{base}/posts", json={"body": "发错了"})).json()
+    return {
+        "channel_id": channel["id"],
+        "channel_post": case.json()["id"],
+        "channel_attachment": upload["id"],
+        "channel_post_to_retract": to_retract["id"],
+        "channel_outsider": await user_id(db, "cardio.jinshan"),
+        "channel_newcomer": await user_id(db, "fd.jinshanwei"),
+    }
+
+
+CH, POSTS = "/api/v1/channels", "/api/v1/channels/posts"
+CHANNEL_CASES = [
+    Case("GET", CH, get(CH), SIGNED_IN),
+    Case("POST", CH, post(CH, _new_channel), frozenset({"sysadmin", "it.sixth"}), ok=201),
+    Case("GET", f"{CH}/{{channel_id}}", get(f"{CH}/{{channel_id}}"), CHANNEL_SEERS),
+    Case("GET", f"{CH}/{{channel_id}}/members", get(f"{CH}/{{channel_id}}/members"), CHANNEL_SEERS),
+    Case("POST", f"{CH}/{{channel_id}}/members", _member_round_trip(remove=False), CHANNEL_KEEPERS, ok=201),
+    Case(
+        "DELETE",
+        f"{CH}/{{channel_id}}/members/{{user_id}}",
+        _member_round_trip(remove=True),
+        CHANNEL_KEEPERS,
+        ok=204,
+    ),
+    Case("GET", f"{CH}/{{channel_id}}/posts", get(f"{CH}/{{channel_id}}/posts"), CHANNEL_MEMBERS),
+    Case(
+        "POST",
+        f"{CH}/{{channel_id}}/posts",
+        post(f"{CH}/{{channel_id}}/posts", lambda o: {"body": "矩阵消息"}),
+        CHANNEL_MEMBERS,
+        ok=201,
+    ),
+    Case(
+        "POST",
+        f"{CH}/{{channel_id}}/attachments",
+        _ecg_upload(f"{CH}/{{channel_id}}/attachments"),
+        CHANNEL_MEMBERS,
+        ok=201,
+    ),
+    Case(
+        "POST",
+        f"{CH}/{{channel_id}}/read",
+        post(f"{CH}/{{channel_id}}/read", lambda o: {"post_id": o["channel_post"]}),
+        CHANNEL_MEMBERS,
+        ok=204,
+    ),
+    Case("GET", f"{POSTS}/{{post_id}}", get(f"{POSTS}/{{channel_post}}"), CHANNEL_MEMBERS),
+    # Only the author edits (within 5 minutes: the matrix's clock stands still).
+    Case(
+        "PATCH",
+        f"{POSTS}/{{post_id}}",
+        patch(f"{POSTS}/{{channel_post}}", lambda o: {"body": "胸闷一周，加重"}),
+        frozenset({"fd.tianlin"}),
+    ),
+    # The author retracts first; the moderator then finds it retracted.
+    Case(
+        "POST",
+        f"{POSTS}/{{post_id}}/retract",
+        post(f"{POSTS}/{{channel_post_to_retract}}/retract"),
+        CHANNEL_MEMBERS,
+        extra={"sp.sixth": 409},
+    ),
+    Case("POST", f"{POSTS}/{{post_id}}/pin", post(f"{POSTS}/{{channel_post}}/pin"), frozenset({"sp.sixth"})),
+    Case(
+        "POST", f"{POSTS}/{{post_id}}/unpin", post(f"{POSTS}/{{channel_post}}/unpin"), frozenset({"sp.sixth"})
+    ),
+    Case("GET", f"{POSTS}/{{post_id}}/replies", get(f"{POSTS}/{{channel_post}}/replies"), CHANNEL_MEMBERS),
+    Case(
+        "POST",
+        f"{POSTS}/{{post_id}}/replies",
+        post(f"{POSTS}/{{channel_post}}/replies", lambda o: {"body": "收到"}),
+        CHANNEL_MEMBERS,
+        ok=201,
+    ),
+    Case("GET", f"{POSTS}/{{post_id}}/acks", get(f"{POSTS}/{{channel_post}}/acks"), CHANNEL_MEMBERS),
+    Case("POST", f"{POSTS}/{{post_id}}/acks", post(f"{POSTS}/{{channel_post}}/acks"), CHANNEL_MEMBERS),
+    # 田林's doctor refers its own signed resident up to 六院; 六院's expert refers nothing "up" (422).
+    Case(
+        "POST",
+        f"{POSTS}/{{post_id}}/referral",
+        post(f"{POSTS}/{{channel_post}}/referral"),
+        frozenset({"fd.tianlin"}),
+        ok=201,
+        extra={"sp.sixth": 422},
+    ),
+    Case(
+        "GET",
+        f"{CH}/attachments/{{attachment_id}}",
+        get(f"{CH}/attachments/{{channel_attachment}}"),
+        CHANNEL_MEMBERS,
+    ),
+    Case(
+        "GET",
+        f"{CH}/attachments/{{attachment_id}}/picture",
+        get(f"{CH}/attachments/{{channel_attachment}}/picture"),
+        CHANNEL_MEMBERS,
+    ),
+]
 CASES = (
     API_CASES
     + PAGE_CASES
@@ -1508,6 +1676,7 @@ CASES = (
     + CLINIC_REGISTER_CASES
     + REGISTER_CASES
     + IMPORT_CASES
+    + CHANNEL_CASES
 )
 
 
@@ -1617,6 +1786,7 @@ async def make_objects(api: Api, db: Database) -> dict[str, Any]:
         "session_to_stop": to_stop.id,
         "session_to_stop_page": to_stop_page.id,
         **await clinic_register_objects(db),  # issue 13, clinic templates and closures
+        **await channel_objects(api, db),  # issue 14, case channels
     }
 
 
