@@ -139,7 +139,7 @@ async def test_a_mention_of_a_non_member_keeps_the_post_and_says_why(api: Api, a
     fates = {m["name"]: m["refused"] for m in posted.json()["mentions"]}
     assert fates["沈建华"] is None
     assert "不存在的人" in fates
-    assert fates["不存在的人"]
+    assert "不是本群成员" in fates["不存在的人"]
 
 
 async def test_a_resend_with_the_same_key_posts_once(api: Api, app_db: Database) -> None:

@@ -31,6 +31,7 @@ from yilian.channels.schemas import (
     ReadIn,
 )
 from yilian.core import idempotency
+from yilian.core.i18n import gettext
 from yilian.referrals import queries as referral_queries
 from yilian.referrals import rules as referral_rules
 from yilian.referrals.schemas import ReferralOut
@@ -38,6 +39,7 @@ from yilian.web.deps import (
     ActorDep,
     DbDep,
     Limit,
+    LocaleDep,
     NowDep,
     OptionalQueryId,
     PathId,
@@ -183,10 +185,15 @@ async def _posted(
     body: PostIn,
     key: str | None,
     now: NowDep,
+    locale: str,
     work: Callable[[AsyncSession], Awaitable[queries.PostView]],
 ) -> Response:
     async def answer(session: AsyncSession) -> dict[str, Any]:
-        return PostOut.model_validate(await work(session)).model_dump(mode="json")
+        shown = PostOut.model_validate(await work(session))
+        for mention in shown.mentions:  # why a name got no notice, in the reader's language
+            if mention.refused:
+                mention.refused = gettext(locale, mention.refused, name=mention.name)
+        return shown.model_dump(mode="json")
 
     fingerprint = idempotency.request_hash("POST", request.url.path, body.model_dump())
     text, _first = await idempotency.once(
@@ -210,6 +217,7 @@ async def create_post(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
+    locale: LocaleDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """A post (a new thread): text with `@姓名` mentions, files uploaded first, a resident for a case
@@ -221,7 +229,9 @@ async def create_post(
         )
         return await queries.fresh_view(session, post, mentions, actor=actor, now=now, today=today)
 
-    return await _posted(request, db, actor=actor, body=body, key=idempotency_key, now=now, work=work)
+    return await _posted(
+        request, db, actor=actor, body=body, key=idempotency_key, now=now, locale=locale, work=work
+    )
 
 
 @router.post(
@@ -344,6 +354,7 @@ async def reply(
     db: DbDep,
     now: NowDep,
     today: TodayDep,
+    locale: LocaleDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """A reply, in the thread of the post it answers (the same fields as a post)."""
@@ -361,7 +372,9 @@ async def reply(
         )
         return await queries.fresh_view(session, post, mentions, actor=actor, now=now, today=today)
 
-    return await _posted(request, db, actor=actor, body=body, key=idempotency_key, now=now, work=work)
+    return await _posted(
+        request, db, actor=actor, body=body, key=idempotency_key, now=now, locale=locale, work=work
+    )
 
 
 @router.get("/posts/{post_id}/acks", responses=ERRORS)
