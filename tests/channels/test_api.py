@@ -229,3 +229,43 @@ async def test_leaving_ends_reading(api: Api, app_db: Database) -> None:
     assert (await doctor.delete(f"{base}/members/{me}")).status_code == 204
     assert (await doctor.get(f"{base}/posts")).status_code == 403
     assert (await doctor.delete(f"{base}/members/{me}")).status_code == 403
+
+
+async def test_a_case_post_opens_that_post_not_the_record(api: Api, app_db: Database) -> None:
+    channel = await make_channel(api, app_db)
+    doctor, cardio = await api.as_("fd.jinshanwei"), await api.as_("cardio.jinshan")
+    resident = await jinshanwei_resident(app_db)
+    post = (
+        await doctor.post(
+            f"/api/v1/channels/{channel['id']}/posts", json={"body": "病例", "resident_id": resident}
+        )
+    ).json()
+    assert (await cardio.get(f"/api/v1/channels/posts/{post['id']}")).status_code == 200
+    assert (await cardio.get(f"/api/v1/residents/{resident}")).status_code == 403
+
+
+async def test_search_older_posts_and_the_read_marker(api: Api, app_db: Database) -> None:
+    channel = await make_channel(api, app_db)
+    doctor, cardio = await api.as_("fd.jinshanwei"), await api.as_("cardio.jinshan")
+    base = f"/api/v1/channels/{channel['id']}"
+    up = (await doctor.post(f"{base}/attachments", files={"file": ("ecg.png", PNG, "image/png")})).json()
+    ecg = (await doctor.post(f"{base}/posts", json={"body": "", "attachment_ids": [up["id"]]})).json()
+    ids = [ecg["id"]]
+    for n in range(5):
+        ids.append((await cardio.post(f"{base}/posts", json={"body": f"肌钙蛋白 第{n}次"})).json()["id"])
+    found = (await doctor.get(f"{base}/posts", params={"q": "肌钙蛋白"})).json()
+    assert found["total"] == 5
+    assert [
+        p["id"] for p in (await doctor.get(f"{base}/posts", params={"has_ecg": "true"})).json()["items"]
+    ] == [ecg["id"]]
+    mine = await user_id(app_db, "fd.jinshanwei")
+    assert (await cardio.get(f"{base}/posts", params={"author_id": mine})).json()["total"] == 1
+    last_two = (await doctor.get(f"{base}/posts", params={"limit": 2})).json()
+    assert [p["id"] for p in last_two["items"]] == ids[-2:]
+    assert last_two["has_older"] is True
+    older = (await doctor.get(f"{base}/posts", params={"limit": 2, "before": ids[-2]})).json()
+    assert [p["id"] for p in older["items"]] == ids[-4:-2]
+    assert last_two["first_unread_id"] == ids[1]
+    assert (await doctor.post(f"{base}/read", json={"post_id": ids[-1]})).status_code == 204
+    assert (await doctor.get(f"{base}/posts")).json()["first_unread_id"] is None
+    assert [c["unread"] for c in (await doctor.get("/api/v1/channels")).json()["items"]] == [0]

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Header, Query, Request, UploadFile, status
 from fastapi.responses import Response
-from pydantic import StrictBool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yilian.channels import queries, rules, service
@@ -41,6 +40,7 @@ from yilian.web.deps import (
     Limit,
     LocaleDep,
     NowDep,
+    Offset,
     OptionalQueryId,
     PathId,
     PostBudget,
@@ -79,12 +79,13 @@ IdempotencyKey = Annotated[
 
 
 @router.get("")
-async def list_channels(actor: ActorDep, db: DbDep) -> ChannelPageOut:
+async def list_channels(actor: ActorDep, db: DbDep, limit: Limit = 50, offset: Offset = 0) -> ChannelPageOut:
     """The channels the signed-in user is a member of (and those it administers), newest activity
     first, each with its unread count."""
     async with db.read() as session:
         views = await queries.list_channels(session, actor=actor)
-    return ChannelPageOut(items=[ChannelOut.model_validate(v) for v in views], total=len(views))
+    shown = views[offset : offset + limit]
+    return ChannelPageOut(items=[ChannelOut.model_validate(v) for v in shown], total=len(views))
 
 
 @router.post(
@@ -109,11 +110,14 @@ async def get_channel(channel_id: PathId, actor: ActorDep, db: DbDep, now: NowDe
 
 
 @router.get("/{channel_id}/members", responses=ERRORS)
-async def list_members(channel_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> MemberPageOut:
+async def list_members(
+    channel_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, limit: Limit = 50, offset: Offset = 0
+) -> MemberPageOut:
     """The current members with their institutions, moderators first."""
     async with db.transaction() as session:
         views = await queries.members(session, channel_id=channel_id, actor=actor, now=now)
-    return MemberPageOut(items=[MemberOut.model_validate(v) for v in views], total=len(views))
+    shown = views[offset : offset + limit]
+    return MemberPageOut(items=[MemberOut.model_validate(v) for v in shown], total=len(views))
 
 
 @router.post(
@@ -156,7 +160,7 @@ async def list_posts(
     after: OptionalQueryId = None,
     q: Annotated[str | None, Query(max_length=100, description="Words in the text")] = None,
     author_id: OptionalQueryId = None,
-    has_ecg: StrictBool | None = None,
+    has_ecg: bool | None = None,
     limit: Limit = rules.PAGE_POSTS,
 ) -> PostPageOut:
     """The channel's posts, oldest first: the last `limit`, or those `before` a post (older, as the
@@ -378,11 +382,14 @@ async def reply(
 
 
 @router.get("/posts/{post_id}/acks", responses=ERRORS)
-async def list_acks(post_id: PathId, actor: ActorDep, db: DbDep, now: NowDep) -> AckPageOut:
+async def list_acks(
+    post_id: PathId, actor: ActorDep, db: DbDep, now: NowDep, limit: Limit = 50, offset: Offset = 0
+) -> AckPageOut:
     """Who acknowledged the post (已读), first first."""
     async with db.transaction() as session:
         views = await queries.acks(session, post_id=post_id, actor=actor, now=now)
-    return AckPageOut(items=[AckOut.model_validate(v) for v in views], total=len(views))
+    shown = views[offset : offset + limit]
+    return AckPageOut(items=[AckOut.model_validate(v) for v in shown], total=len(views))
 
 
 @router.post("/posts/{post_id}/acks", responses={**ERRORS, 409: {"description": "`post_retracted`"}})
